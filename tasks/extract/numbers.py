@@ -1,0 +1,95 @@
+"""Numbers in words or digits, and the death toll a sentence reports."""
+
+from __future__ import annotations
+
+import re
+
+_UNITS = {
+    "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
+    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12,
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_WORD = "|".join(sorted(list(_UNITS) + list(_SCALES), key=len, reverse=True))
+# A number: digits (with thousands commas) or a run of number words ("twenty-five").
+NUMBER = (
+    rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\s+(?:hundred|thousand|million))?"
+    rf"|(?:(?:{_WORD})(?:[\s-]+(?:and\s+)?(?:{_WORD}))*)"
+)
+_QUAL = r"(?:(?:at\s+least|more\s+than|over|nearly|almost|about|around|some|up\s+to|as\s+many\s+as)\s+)?"
+_RANGE = rf"(?:\s*(?:-|to|or)\s*(?:{NUMBER}))?"
+_NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
+# Words allowed between a number and "killed" ("13 foreign soldiers serving with UN forces").
+_LONG_NOUNS = r"(?:[A-Za-z\-()]+\s+){0,9}?"
+_KILLED = r"(?:were|was|have\s+been|had\s+been|are|been)?\s*(?:killed|dead|died|slain|shot\s+dead|massacred|executed|confirmed\s+dead)"
+_PATTERNS = [
+    # "twelve people were killed", "at least 32 civilians were killed", "killing 12"
+    re.compile(rf"\b{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_LONG_NOUNS}{_KILLED}\b", re.I),
+    re.compile(rf"\b(?:leaving|left)\s+{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_NOUNS}dead\b", re.I),
+    re.compile(rf"\bbeating\s+(?P<n>{NUMBER})\s+{_NOUNS}to\s+death\b", re.I),
+    re.compile(
+        rf"\b(?:killing|killed|kills|kill|shot\s+dead|claimed\s+the\s+lives\s+of)\s+"
+        rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?\s+(?!(?:hours|days|weeks|km|miles)\b)"
+        rf"(?:{_NOUNS}(?:dead|people|civilians|soldiers|members|fighters|troops|"
+        rf"policemen|officers|militants|rebels|children|women|men|villagers|students|"
+        rf"protesters|persons|others|residents|worshippers|passengers|pupils|guards|"
+        rf"gunmen|attackers|insurgents|jihadists|workers|tourists|of\s+the\s+\w+)|\b)",
+        re.I,
+    ),
+    re.compile(rf"\bdeath\s+toll\s+(?:\w+\s+){{0,3}}?(?:to|of|at)\s+{_QUAL}(?P<n>{NUMBER})", re.I),
+]
+_VAGUE = re.compile(r"^(?:dozens|several|scores|hundreds|thousands|many|some)$", re.I)
+
+
+def parse_number(text: str) -> int | None:
+    """Value of "12", "1,200", "twelve", "twenty-five", "two hundred"; None if not a number."""
+    t = text.strip().lower().replace(",", "")
+    if t.isdigit():
+        return int(t)
+    parts = t.split()
+    if len(parts) == 2 and parts[0].isdigit() and parts[1] in _SCALES:
+        return int(parts[0]) * _SCALES[parts[1]]
+    total = current = 0
+    seen = False
+    words = re.split(r"[\s-]+", t)
+    if len(words) > 1 and words[0] in {"a", "an"}:
+        words = words[1:]  # "a dozen", "a hundred"
+    for word in words:
+        if word == "and":
+            continue
+        if word in _UNITS:
+            current += _UNITS[word]
+            seen = True
+        elif word in _SCALES:
+            current = max(current, 1) * _SCALES[word]
+            if _SCALES[word] >= 1000:
+                total, current = total + current, 0
+            seen = True
+        else:
+            return None
+    return total + current if seen else None
+
+
+def find_fatalities(sentence: str) -> tuple[int, str] | None:
+    """The first death toll the sentence gives, with the words it came from.
+
+    Wounded/injured figures are ignored; ranges give the lower bound; vague words
+    ("dozens", "several") give nothing.
+    """
+    best: tuple[int, int, str] | None = None
+    for pat in _PATTERNS:
+        for m in pat.finditer(sentence):
+            words = m.group("n")
+            if words.lower() in {"a", "an"} or _VAGUE.match(words):
+                continue
+            value = parse_number(words)
+            if value is None:
+                continue
+            between = sentence[m.start("n") : m.end()].lower()
+            if re.search(r"\b(?:wounded|injured|hurt)\b", between):
+                continue
+            if best is None or m.start() < best[0]:
+                best = (m.start(), value, m.group(0).strip())
+    return (best[1], best[2]) if best else None

@@ -1,0 +1,50 @@
+"""Sentence splitting with character offsets (no models, abbreviation-aware)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+# A sentence ends at . ! or ? (optionally followed by a closing quote) before whitespace
+# and an upper-case letter, digit or opening quote; or at a newline.
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"'\u201d\u2019]?\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])|\n+")
+_ABBREV = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Maj|Capt|Sgt|St|Sen|Rep|Gov|Prof|Jr|Sr|No|Vol|vs|etc|"
+    r"Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Inc|Ltd|Co|Corp|a\.m|p\.m|U\.S|U\.N|U\.K|[A-Z])\.)$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One sentence: its text, offsets in the article and paragraph number."""
+
+    text: str
+    start: int
+    end: int
+    paragraph: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split ``text`` into sentences; ``text[s.start:s.end] == s.text`` for each."""
+    out: list[Sentence] = []
+    para = 0
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        chunk = text[start : m.start()]
+        if "\n" not in m.group(0) and _ABBREV.search(chunk.rstrip("\"'\u201d\u2019")):
+            continue
+        _add(out, text, start, m.start(), para)
+        if "\n" in m.group(0):
+            para += 1
+        start = m.end()
+    _add(out, text, start, len(text), para)
+    return out
+
+
+def _add(out: list[Sentence], text: str, start: int, end: int, para: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append(Sentence(text[start:end], start, end, para))

@@ -1,0 +1,183 @@
+"""Load stage: find article files and read them into raw documents.
+
+Reads `.txt`, `.html`/`.htm` and `.jsonl` files, with an optional JSON
+sidecar (`<stem>.meta.json`) giving title, url, published and language.
+Bad input becomes a `Rejection` carrying a reason code and a one-line
+message; nothing here raises for a bad file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from tasks.models import Rejection
+
+TEXT_SUFFIXES = {".txt"}
+HTML_SUFFIXES = {".html", ".htm"}
+JSONL_SUFFIXES = {".jsonl"}
+ARTICLE_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+SIDECAR_SUFFIX = ".meta.json"
+# Files a folder walk passes over without a rejection: sidecars, and the
+# config and docs that live beside articles (seeds/ holds feeds.toml, READMEs).
+FOLDER_IGNORED_SUFFIXES = {".toml", ".md", ".yaml", ".yml"}
+# A NUL byte within the first block is the cheap, reliable mark of a binary file.
+BINARY_SNIFF_BYTES = 8192
+# Refuse files no news article approaches, before reading them into memory.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+META_KEYS = {"title", "url", "published", "language", "source"}
+
+PayloadKind = Literal["text", "html"]
+
+
+@dataclass(slots=True)
+class RawDoc:
+    """One article as read from disk: undecoded HTML or decoded text, plus metadata."""
+
+    source: str
+    kind: PayloadKind
+    payload: str | bytes
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Rejection]]:
+    """Expand files and folders (recursively, sorted) into candidate article files.
+
+    A missing path, or a named file with an unknown extension, is a rejection.
+    """
+    found: list[Path] = []
+    rejections: list[Rejection] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            rejections.append(Rejection(str(path), "missing", f"{path}: no such file or folder"))
+            continue
+        if path.is_dir():
+            candidates = sorted(p for p in path.rglob("*") if p.is_file() and _walkable(p, path))
+        else:
+            candidates = [path]
+        for cand in candidates:
+            resolved = cand.resolve()
+            if resolved in seen:
+                continue
+            seen.add(resolved)
+            if cand.name.endswith(SIDECAR_SUFFIX) and path.is_dir():
+                continue
+            if cand.suffix.lower() not in ARTICLE_SUFFIXES:
+                rejections.append(
+                    Rejection(
+                        str(cand),
+                        "unknown_extension",
+                        f"{cand}: unknown extension {cand.suffix or '(none)'!r}; "
+                        f"expected one of {', '.join(sorted(ARTICLE_SUFFIXES))}",
+                    )
+                )
+                continue
+            found.append(cand)
+    return found, rejections
+
+
+def _walkable(path: Path, root: Path) -> bool:
+    rel = path.relative_to(root)
+    if any(part.startswith(".") for part in rel.parts):
+        return False
+    return path.suffix.lower() not in FOLDER_IGNORED_SUFFIXES
+
+
+def read_file(path: Path) -> Iterator[RawDoc | Rejection]:
+    """Read one article file into raw documents (a `.jsonl` file yields many)."""
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            yield Rejection(source, "too_large", f"{path}: {size} bytes is over {MAX_FILE_BYTES}")
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        yield Rejection(source, "unreadable", f"{path}: {exc.strerror or exc}")
+        return
+    problem = sniff(data)
+    if problem:
+        yield Rejection(source, problem[0], f"{path}: {problem[1]}")
+        return
+    meta, meta_problem = read_sidecar(path)
+    if meta_problem:
+        yield Rejection(source, "bad_metadata", f"{path}: {meta_problem}")
+        return
+    suffix = path.suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        yield RawDoc(source, "html", data, meta)
+        return
+    text, error = decode_utf8(data)
+    if text is None:
+        yield Rejection(source, "not_utf8", f"{path}: {error}")
+        return
+    if suffix in JSONL_SUFFIXES:
+        yield from read_jsonl(source, text, meta)
+    else:
+        yield RawDoc(source, "text", text, meta)
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """Reason code and message for an empty or binary payload, else None."""
+    if not data.strip():
+        return "empty", "file is empty"
+    if b"\x00" in data[:BINARY_SNIFF_BYTES]:
+        return "binary", "file is binary (NUL bytes), not text"
+    return None
+
+
+def decode_utf8(data: bytes) -> tuple[str | None, str]:
+    """Strict UTF-8 (a BOM is allowed); on failure, say where the bad byte is."""
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+
+
+def read_sidecar(path: Path) -> tuple[dict[str, Any], str]:
+    """Metadata from `<stem>.meta.json` beside the file, and a problem message if bad."""
+    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
+    if not sidecar.exists():
+        return {}, ""
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return {}, f"sidecar {sidecar.name} is not valid JSON: {exc}"
+    if not isinstance(meta, dict):
+        return {}, f"sidecar {sidecar.name} must hold a JSON object"
+    return {k: v for k, v in meta.items() if k in META_KEYS}, ""
+
+
+def read_jsonl(source: str, text: str, file_meta: dict[str, Any]) -> Iterator[RawDoc | Rejection]:
+    """One document per JSON line; a bad line is rejected alone, as `path:line`."""
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{lineno}"
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Rejection(where, "bad_json", f"{where}: not valid JSON ({exc.msg})")
+            continue
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            yield Rejection(where, "bad_json", f"{where}: needs an object with a string 'text'")
+            continue
+        meta = dict(file_meta)
+        meta.update({k: v for k, v in obj.items() if k in META_KEYS and v is not None})
+        yield RawDoc(where, "text", obj["text"], meta)
+
+
+def load_paths(paths: Iterable[Path]) -> tuple[list[RawDoc], list[Rejection]]:
+    """Read a batch of files; split what was read from what was rejected."""
+    docs: list[RawDoc] = []
+    rejections: list[Rejection] = []
+    for path in paths:
+        for item in read_file(path):
+            (docs if isinstance(item, RawDoc) else rejections).append(item)  # type: ignore[arg-type]
+    return docs, rejections

@@ -1,0 +1,124 @@
+"""Records passed between stages: articles, rejections and events.
+
+Plain dataclasses, so every stage is a pure function over them and the
+Prefect wrappers only move lists of these between steps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+SourceKind = Literal["file", "feed", "url"]
+
+PloverType = Literal[
+    "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
+    "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
+]
+ActorType = Literal[
+    "state_forces", "government", "rebel_group", "political_militia", "identity_militia",
+    "rioters", "protesters", "civilians", "external_other",
+]
+DatePrecision = Literal["day", "month", "year", "relative", "unknown"]
+GeoPrecision = Literal["point", "admin1", "country", "unknown"]
+
+
+def sha256_hex(text: str) -> str:
+    """Hex SHA-256 of UTF-8 text: the base of every deterministic id."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class Article:
+    """One cleaned article, ready for extraction and storage."""
+
+    source_kind: SourceKind
+    source: str  # file path, feed URL or page URL the article came from
+    text: str
+    title: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    language: str | None = None
+    content_sha256: str = ""
+    article_id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.content_sha256:
+            self.content_sha256 = sha256_hex(self.text)
+        if not self.article_id:
+            # Content-addressed: the same text from any source is one article.
+            self.article_id = self.content_sha256[:32]
+
+    @property
+    def published_date(self) -> date | None:
+        return self.published_at.date() if self.published_at else None
+
+
+@dataclass(slots=True)
+class Rejection:
+    """An input that could not become an article, and why (bad input is data)."""
+
+    source: str
+    reason: str  # short machine-readable code, e.g. "empty", "binary", "not_utf8"
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class Event:
+    """One coded event: the fields of ../shared/eval/SCHEMA.md plus provenance."""
+
+    event_type: str
+    acled_event_type: str | None = None
+    acled_sub_event_type: str | None = None
+    actor1: str | None = None
+    actor1_country: str | None = None
+    actor1_type: str | None = None
+    actor2: str | None = None
+    actor2_country: str | None = None
+    actor2_type: str | None = None
+    country: str | None = None
+    admin1: str | None = None
+    location: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    event_date: date | None = None
+    fatalities: int | None = None
+    event_mode: str | None = None
+    cameo_code: str | None = None
+    date_text: str | None = None
+    date_precision: str | None = None
+    geo_precision: str | None = None
+    sentence: str | None = None
+    char_start: int | None = None
+    char_end: int | None = None
+    confidence: float | None = None
+    # Which words set which field (for `eventpipe explain`); not stored as columns.
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    SCORED = (
+        "event_type", "acled_event_type", "acled_sub_event_type",
+        "actor1", "actor1_country", "actor1_type", "actor2", "actor2_country", "actor2_type",
+        "country", "admin1", "location", "latitude", "longitude", "event_date", "fatalities",
+    )
+
+    def schema_dict(self) -> dict[str, Any]:
+        """The event in the scorer's format (dates as ISO strings)."""
+        out = {name: getattr(self, name) for name in self.SCORED}
+        if self.event_date is not None:
+            out["event_date"] = self.event_date.isoformat()
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out.pop("evidence")
+        return out
+
+    def event_id(self, article_id: str) -> str:
+        """Deterministic id from the article and the event's content."""
+        key = self.schema_dict()
+        key.update(article_id=article_id, event_mode=self.event_mode, char_start=self.char_start)
+        return sha256_hex(json.dumps(key, sort_keys=True, default=str))[:32]

@@ -1,0 +1,72 @@
+"""Prefect task wrappers: one logical step or side effect each, over a batch.
+
+Each is a thin shell over a plain function of the stage modules, so the
+logic is tested without Prefect (or through `.fn`). Inputs are batches and
+paths, never connections; caching is off because inputs hold whole texts
+that Prefect would otherwise hash on every call.
+"""
+
+from __future__ import annotations
+
+from tasks.runtime import configure_prefect_env
+
+configure_prefect_env()
+
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+from prefect import task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+
+from tasks import clean, coding, load, store  # noqa: E402
+from tasks.load import RawDoc  # noqa: E402
+from tasks.models import Article, Rejection  # noqa: E402
+from tasks.store import BatchCounts, ExtractedArticle, RunStatus  # noqa: E402
+
+
+@task(name="start-run", cache_policy=NO_CACHE)
+def start_run(db: str, run_id: str, flow_name: str, parameters: dict[str, Any]) -> None:
+    """Record the run as running (and migrate the warehouse if needed)."""
+    store.start_run(db, run_id, flow_name, parameters)
+
+
+@task(name="load-files", cache_policy=NO_CACHE)
+def load_files(paths: list[str]) -> tuple[list[RawDoc], list[Rejection]]:
+    """Read a batch of files from disk."""
+    return load.load_paths(Path(p) for p in paths)
+
+
+@task(name="clean", cache_policy=NO_CACHE)
+def clean_docs(docs: list[RawDoc]) -> tuple[list[Article], list[Rejection]]:
+    """Extract and normalise text; reject what holds none."""
+    return clean.clean_docs(docs)
+
+
+@task(name="skip-stored", cache_policy=NO_CACHE)
+def skip_stored(db: str, articles: list[Article]) -> tuple[list[Article], int]:
+    """Drop articles the warehouse holds already, before coding them; count them."""
+    known = store.stored_article_ids(db, [a.article_id for a in articles])
+    fresh = [a for a in articles if a.article_id not in known]
+    return fresh, len(articles) - len(fresh)
+
+
+@task(name="extract-events", cache_policy=NO_CACHE)
+def extract_events(articles: list[Article]) -> tuple[list[ExtractedArticle], list[Rejection]]:
+    """Code events from a batch of articles."""
+    return coding.code_articles(articles)
+
+
+@task(name="store-batch", cache_policy=NO_CACHE)
+def store_batch(
+    db: str, run_id: str, extracted: list[ExtractedArticle], rejections: list[Rejection]
+) -> BatchCounts:
+    """Write the batch in one transaction (the only writer of rows)."""
+    return store.store_batch(db, run_id, extracted, rejections)
+
+
+@task(name="finish-run", cache_policy=NO_CACHE)
+def finish_run(
+    db: str, run_id: str, status: RunStatus, counts: BatchCounts, error: str | None = None
+) -> None:
+    """Mark the run completed or failed, with its totals."""
+    store.finish_run(db, run_id, status, counts, error)

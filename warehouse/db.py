@@ -1,0 +1,116 @@
+"""Open the warehouse and bring its schema up to date.
+
+The schema changes only through the numbered files in `migrations/`
+(`NNN_name.sql`), each applied once, in order, in its own transaction, and
+recorded in `schema_migrations`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tasks.errors import WarehouseError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+# The default database file sits beside the schema, in the project's warehouse/.
+DEFAULT_DB = Path(__file__).parent / "events.duckdb"
+DB_ENV = "EVENTPIPE_DB"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+
+    @property
+    def sql(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
+def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
+    """The database path: the argument, else $EVENTPIPE_DB, else the default."""
+    chosen = db or os.environ.get(DB_ENV) or DEFAULT_DB
+    return Path(chosen).expanduser().resolve()
+
+
+def migrations() -> list[Migration]:
+    """The migration files, in version order; a gap or repeat is a packaging bug."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        m = _MIGRATION_NAME.match(path.name)
+        if not m:
+            raise WarehouseError(f"badly named migration file: {path.name}")
+        found.append(Migration(int(m.group(1)), m.group(2), path))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise WarehouseError(f"migrations must be numbered 1..n without gaps, got {versions}")
+    return found
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations this database has not recorded; return their versions."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for mig in migrations():
+        if mig.version in done:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(mig.sql)
+            con.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                [mig.version, mig.name],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise WarehouseError(f"migration {mig.path.name} failed: {exc}") from exc
+        applied.append(mig.version)
+    return applied
+
+
+def open_db(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the file, turning DuckDB's errors into one clear line."""
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path} (run `eventpipe ingest` first)")
+    try:
+        if not read_only:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+    except OSError as exc:
+        raise WarehouseError(f"cannot create warehouse folder for {path}: {exc}") from exc
+
+
+@contextmanager
+def connect(
+    db: str | os.PathLike[str] | None = None, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection to an up-to-date warehouse, closed on exit.
+
+    Writers migrate on open; readers only open (and fail clearly if the file
+    is missing), so a query never changes the schema.
+    """
+    path = resolve_db_path(db)
+    con = open_db(path, read_only=read_only)
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()

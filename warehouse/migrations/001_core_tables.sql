@@ -1,0 +1,72 @@
+-- Core tables: runs, articles, events, rejections. Append-only; every row
+-- carries the run that loaded it, and `runs` says which loads completed.
+
+CREATE TABLE runs (
+    run_id            VARCHAR PRIMARY KEY,   -- the Prefect flow run id
+    flow_name         VARCHAR NOT NULL,
+    parameters        JSON,
+    started_at        TIMESTAMPTZ NOT NULL,
+    finished_at       TIMESTAMPTZ,
+    status            VARCHAR NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+    articles_seen     INTEGER NOT NULL DEFAULT 0,
+    articles_new      INTEGER NOT NULL DEFAULT 0,
+    articles_duplicate INTEGER NOT NULL DEFAULT 0,
+    articles_rejected INTEGER NOT NULL DEFAULT 0,
+    events_stored     INTEGER NOT NULL DEFAULT 0,
+    error             VARCHAR
+);
+
+CREATE TABLE articles (
+    article_id     VARCHAR PRIMARY KEY,      -- first 32 hex of content_sha256
+    source_kind    VARCHAR NOT NULL CHECK (source_kind IN ('file', 'feed', 'url')),
+    source         VARCHAR NOT NULL,
+    url            VARCHAR,
+    title          VARCHAR,
+    published_at   TIMESTAMPTZ,
+    text           VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    language       VARCHAR,
+    run_id         VARCHAR NOT NULL,
+    loaded_at      TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE events (
+    event_id             VARCHAR PRIMARY KEY, -- hash of article_id and the event's content
+    article_id           VARCHAR NOT NULL,
+    run_id               VARCHAR NOT NULL,
+    event_type           VARCHAR NOT NULL,
+    event_mode           VARCHAR,
+    cameo_code           VARCHAR,
+    acled_event_type     VARCHAR,
+    acled_sub_event_type VARCHAR,
+    actor1               VARCHAR,
+    actor1_country       VARCHAR,
+    actor1_type          VARCHAR,
+    actor2               VARCHAR,
+    actor2_country       VARCHAR,
+    actor2_type          VARCHAR,
+    country              VARCHAR,
+    admin1               VARCHAR,
+    location             VARCHAR,
+    latitude             DOUBLE,
+    longitude            DOUBLE,
+    geo_precision        VARCHAR,
+    event_date           DATE,
+    date_text            VARCHAR,
+    date_precision       VARCHAR,
+    fatalities           INTEGER,
+    sentence             VARCHAR,
+    char_start           INTEGER,
+    char_end             INTEGER,
+    confidence           DOUBLE,
+    extractor_version    VARCHAR NOT NULL,
+    loaded_at            TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE rejections (
+    run_id      VARCHAR NOT NULL,
+    source      VARCHAR NOT NULL,
+    reason      VARCHAR NOT NULL,            -- machine-readable code
+    detail      VARCHAR,                     -- the one-line message shown to the user
+    rejected_at TIMESTAMPTZ NOT NULL
+);
