@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,13 +26,15 @@ err = Console(stderr=True)
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", envvar="EVENTPIPE_DB", help="DuckDB file (default warehouse/events.duckdb)."),
+    typer.Option(
+        "--db", envvar="EVENTPIPE_DB", help="DuckDB file (default warehouse/events.duckdb)."
+    ),
 ]
 # The table printed after a run shows this many events; the rest are a query away.
 MAX_EVENTS_SHOWN = 50
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -40,7 +42,9 @@ class Format(str, Enum):
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")],
+    paths: Annotated[
+        list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")
+    ],
     db: DbOption = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Articles per batch.")] = 200,
 ) -> None:

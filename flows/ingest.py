@@ -20,7 +20,7 @@ from tasks import steps
 from tasks.errors import EventpipeError
 from tasks.load import discover
 from tasks.models import Rejection
-from tasks.store import BatchCounts
+from tasks.store import BatchCounts, ExtractedArticle
 from warehouse.db import resolve_db_path
 
 # Prefect records about 48 task runs a second; 200 articles a batch keeps a
@@ -99,7 +99,7 @@ def _ingest_batch(
 ) -> tuple[BatchCounts, list[Rejection]]:
     """Load, clean, skip stored, extract and store one batch of files."""
     rejected = list(rejections)
-    extracted = []
+    extracted: list[ExtractedArticle] = []
     duplicates = 0
     if paths:
         docs, load_rejections = steps.load_files(paths)
@@ -117,7 +117,9 @@ def _ingest_batch(
 def _publish_artifact(summaries: list[SourceSummary], total: BatchCounts) -> None:
     rows = [{"source": s.source, **s.counts.as_dict()} for s in summaries]
     rows.append({"source": "TOTAL", **total.as_dict()})
-    create_table_artifact(rows, key="ingest-files-summary", description="Articles and events per source")
+    create_table_artifact(
+        rows, key="ingest-files-summary", description="Articles and events per source"
+    )
 
 
 def default_seed_paths() -> list[str]:

@@ -77,19 +77,24 @@ def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Reject
     else:
         text = doc.payload if isinstance(doc.payload, str) else doc.payload.decode("utf-8")
     text = clean_text(text)
+    title = meta.get("title")
+    title = clean_text(title) if isinstance(title, str) and title.strip() else None
+    if title and text.startswith(title + "\n"):
+        # Page extractors repeat the headline as the body's first line; the
+        # title is kept in its own field, so the body starts with the story.
+        text = text[len(title) + 1 :].lstrip()
     if sum(ch.isalpha() for ch in text) < MIN_TEXT_LETTERS:
-        reason = "empty" if not text else "no_text"
+        reason = "empty" if doc.kind == "text" and not text else "no_text"
         return Rejection(doc.source, reason, f"{doc.source}: no article text found")
     try:
         published = parse_published(meta.get("published"))
     except ValueError as exc:
         return Rejection(doc.source, "bad_metadata", f"{doc.source}: bad published date: {exc}")
-    title = meta.get("title")
     return Article(
         source_kind=source_kind,
         source=str(meta.get("source") or doc.source),
         text=text,
-        title=clean_text(title) if isinstance(title, str) and title.strip() else None,
+        title=title,
         url=meta.get("url") or None,
         published_at=published,
         language=meta.get("language") or None,

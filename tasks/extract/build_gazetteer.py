@@ -86,6 +86,15 @@ def build() -> None:
             admin1.setdefault((cc, city["admin1code"]), sub.name)
         sub_rows.append((fold(sub.name), sub.name, cc, str(city["geonameid"]) if city else ""))
 
+    alias_rows: list[tuple[str, dict]] = []
+    for line in (DATA / "place_aliases.tsv").read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            alias, target, cc = line.split("\t")
+            city = find(cc, target)
+            if city is None:
+                print("place alias target not found:", alias, target)
+                continue
+            alias_rows.append((fold(alias), city))
     a3 = {c.alpha_2: c.alpha_3 for c in pycountry.countries}
     city_by_id = {str(c["geonameid"]): c for c in cities}
     with open(DATA / "gazetteer.tsv", "w", encoding="utf-8") as out:
@@ -98,7 +107,7 @@ def build() -> None:
         for c in cities:
             cc = c["countrycode"]
             adm = admin1.get((cc, c["admin1code"]), "")
-            for key in sorted(keys_of[c["geonameid"]]):
+            for key in sorted(keys_of[c["geonameid"]] | {a for a, t in alias_rows if t is c}):
                 out.write(
                     f"{key}\t{c['name']}\t{a3.get(cc, cc)}\t{adm}\t{c['latitude']:.4f}\t"
                     f"{c['longitude']:.4f}\t{c['population']}\tcity\n"

@@ -1,0 +1,155 @@
+"""Loading of the data files (lexicons, dictionaries, gazetteer), once per process."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from tasks.extract.text import fold
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """A trigger lexicon entry (see data/triggers.json)."""
+
+    id: str
+    pattern: re.Pattern[str]
+    event_type: str
+    mode: str
+    acled: str | None
+    sub: str | None
+    cameo: str
+    rank: int
+    generic: bool
+    weak: bool
+    anaphoric: bool
+    needs_crowd: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A gazetteer row."""
+
+    name: str
+    country: str
+    admin1: str | None
+    lat: float | None
+    lon: float | None
+    population: int
+    kind: str  # "city" or "admin1"
+
+
+def _tsv_rows(name: str) -> list[list[str]]:
+    rows = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            rows.append(line.split("\t"))
+    return rows
+
+
+@cache
+def trigger_data() -> dict[str, Any]:
+    """The raw triggers.json document (cue word lists)."""
+    with open(DATA / "triggers.json", encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+@cache
+def triggers() -> list[Trigger]:
+    """Compiled trigger lexicon."""
+    out = []
+    for t in trigger_data()["triggers"]:
+        alt = "|".join(f"(?:{f})" for f in t["forms"])
+        out.append(
+            Trigger(
+                id=t["id"], pattern=re.compile(rf"\b(?:{alt})\b", re.I),
+                event_type=t["event_type"], mode=t["mode"], acled=t.get("acled"),
+                sub=t.get("sub"), cameo=t["cameo"], rank=t["rank"],
+                generic=bool(t.get("generic")), weak=bool(t.get("weak")),
+                anaphoric=bool(t.get("anaphoric")), needs_crowd=bool(t.get("needs_crowd")),
+            )
+        )
+    return out
+
+
+@cache
+def cue(name: str) -> re.Pattern[str]:
+    """A compiled alternation of one of the cue lists in triggers.json."""
+    words = trigger_data()[name]
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.I)
+
+
+@cache
+def actor_data() -> dict[str, Any]:
+    """The raw actors.json document."""
+    with open(DATA / "actors.json", encoding="utf-8") as fh:
+        data: dict[str, Any] = json.load(fh)
+    return data
+
+
+@cache
+def demonyms() -> dict[str, str]:
+    """Demonym or adjective as written -> ISO alpha-3."""
+    return {row[0]: row[1] for row in _tsv_rows("demonyms.tsv")}
+
+
+@cache
+def country_names() -> dict[str, str]:
+    """Folded country name, alias or capital -> ISO alpha-3."""
+    out: dict[str, str] = {}
+    for key, iso3, _kind in _tsv_rows("countries.tsv")[1:]:
+        out.setdefault(key, iso3)
+    for alias, iso3 in _tsv_rows("country_aliases.tsv"):
+        out[fold(alias)] = iso3
+    return out
+
+
+@cache
+def country_only_names() -> frozenset[str]:
+    """Folded names that denote a country itself (not a capital or other city)."""
+    names = {key for key, _, kind in _tsv_rows("countries.tsv")[1:] if kind == "name"}
+    names |= {fold(a) for a, _ in _tsv_rows("country_aliases.tsv") if not has_place(fold(a))}
+    return frozenset(names)
+
+
+@cache
+def _gazetteer_raw() -> dict[str, list[str]]:
+    """Folded place name -> raw TSV remainders; rows are parsed only when looked up."""
+    out: dict[str, list[str]] = {}
+    with open(DATA / "gazetteer.tsv", encoding="utf-8") as fh:
+        next(fh)
+        for line in fh:
+            key, _, rest = line.partition("\t")
+            bucket = out.get(key)
+            if bucket is None:
+                out[key] = [rest]
+            else:
+                bucket.append(rest)
+    return out
+
+
+def has_place(key: str) -> bool:
+    """Whether the folded name is in the gazetteer."""
+    return key in _gazetteer_raw()
+
+
+@cache
+def lookup_place(key: str) -> tuple[Place, ...]:
+    """Gazetteer rows (cities and first-level subdivisions) for a folded place name."""
+    out = []
+    for rest in _gazetteer_raw().get(key, ()):
+        name, country, admin1, lat, lon, pop, kind = rest.rstrip("\n").split("\t")
+        out.append(
+            Place(
+                name, country, admin1 or None, float(lat) if lat else None,
+                float(lon) if lon else None, int(pop), kind,
+            )
+        )
+    return tuple(out)

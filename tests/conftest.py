@@ -1,0 +1,41 @@
+"""Shared fixtures: paths, a fresh warehouse per test, one Prefect test API per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tasks.runtime import configure_prefect_env
+
+configure_prefect_env()
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEEDS = ROOT / "seeds"
+SEED_FILE = SEEDS / "000_8681d12e972c8123.txt"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A warehouse file that does not exist yet, in a folder that does not either."""
+    return tmp_path / "wh" / "events.duckdb"
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """Real Prefect flow runs against a temporary local API (started once: ~10 s)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+def shared_or_skip(*parts: str) -> Path:
+    """A path inside ../shared, or skip the test when users cloned without it."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared is not part of a clone)")
+    return path

@@ -1,0 +1,132 @@
+"""Real Prefect flow runs (temporary local API) into a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import tasks.coding
+from flows.ingest import ingest_files
+from tasks.errors import WarehouseError
+from tasks.models import Event
+
+from .conftest import FIXTURES, SEEDS
+
+pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.slow]
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_seed_end_to_end(db_path: Path) -> None:
+    state = ingest_files([str(SEEDS)], db=str(db_path), return_state=True)
+    assert state.is_completed()
+    result = state.result()
+    assert result.db == str(db_path)
+    assert (result.counts.articles_new, result.counts.articles_rejected) == (1, 0)
+    assert result.counts.events_stored >= 6
+
+    events = {
+        (r[0], r[1], str(r[2]), r[3]): r
+        for r in _rows(db_path, "SELECT event_type, acled_sub_event_type, event_date, coalesce("
+                       "admin1, location, country), fatalities, actor1_country, actor2_country,"
+                       " latitude, longitude, country FROM events")
+    }
+    clash = [r for k, r in events.items() if k[0] == "ASSAULT" and r[4] == 12]
+    assert clash and str(clash[0][2]) == "2025-10-11"
+    assert (clash[0][5], clash[0][6]) == ("AFG", "PAK")
+    strikes = [r for r in events.values() if r[1] == "Air/drone strike"]
+    assert strikes and str(strikes[0][2]) == "2025-10-09" and strikes[0][9] == "AFG"
+    places = {r[3] for r in events.values() if r[0] == "ASSAULT"}
+    assert {"Kunar", "Helmand"} <= places or {"Konar", "Helmand"} <= places
+    visit = [r for r in events.values() if r[0] == "CONSULT" and r[9] == "IND"]
+    assert visit and abs(visit[0][7] - 29.695) < 0.3 and abs(visit[0][8] - 77.68) < 0.3
+
+    (run,) = _rows(db_path, "SELECT run_id, status, articles_new, events_stored, finished_at"
+                   " IS NOT NULL FROM runs")
+    assert run == (result.run_id, "completed", 1, result.counts.events_stored, True)
+    assert _rows(db_path, "SELECT DISTINCT run_id FROM events") == [(result.run_id,)]
+    (article,) = _rows(db_path, "SELECT published_at::DATE::VARCHAR, language, run_id FROM articles")
+    assert article == ("2025-10-12", "en", result.run_id)
+    # Provenance: each event's evidence sentence is at its offsets in the stored text.
+    for text, sentence, start, end in _rows(
+        db_path, "SELECT a.text, e.sentence, e.char_start, e.char_end FROM events e JOIN articles a"
+        " USING (article_id)"
+    ):
+        assert text[start:end] == sentence
+
+
+def test_reingest_adds_nothing(db_path: Path) -> None:
+    first = ingest_files([str(SEEDS), str(FIXTURES / "articles")], db=str(db_path))
+    second = ingest_files([str(SEEDS), str(FIXTURES / "articles")], db=str(db_path))
+    assert first.counts.articles_new == 6
+    assert (second.counts.articles_new, second.counts.events_stored) == (0, 0)
+    assert second.counts.articles_duplicate == 6
+    assert _rows(db_path, "SELECT count(*) = count(DISTINCT event_id) FROM events") == [(True,)]
+    assert _rows(db_path, "SELECT count(*) FROM articles") == [(6,)]
+    assert _rows(db_path, "SELECT status, articles_new FROM runs ORDER BY started_at") == [
+        ("completed", 6), ("completed", 0),
+    ]
+
+
+def test_bad_input_is_recorded_and_the_rest_stored(db_path: Path, tmp_path: Path) -> None:
+    expected = json.loads((FIXTURES / "expectations.json").read_text())
+    missing = tmp_path / "not-there.txt"
+    result = ingest_files(
+        [str(FIXTURES / "articles"), str(FIXTURES / "bad"), str(missing)], db=str(db_path),
+        batch_size=3,
+    )
+    reasons = sorted(v for k, v in expected.items() if not k.startswith("_") and v != "article")
+    assert sorted(r.reason for r in result.rejections) == sorted([*reasons, "missing"])
+    stored = _rows(db_path, "SELECT reason, source FROM rejections ORDER BY ALL")
+    assert sorted(r[0] for r in stored) == sorted([*reasons, "missing"])
+    assert ("missing", str(missing)) in stored
+    assert _rows(db_path, "SELECT count(*) FROM articles") == [(5,)]
+    assert _rows(db_path, "SELECT status, articles_rejected, articles_new FROM runs") == [
+        ("completed", len(reasons) + 1, 5),
+    ]
+
+
+def test_a_failing_batch_fails_the_run_and_leaves_earlier_batches(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = tasks.coding.extract_events
+
+    def breaks_on_protests(text: str, published: object = None, title: object = None) -> list:
+        events = real(text, published, title)  # type: ignore[arg-type]
+        if "protesters" in text:  # an event the warehouse refuses (no type)
+            events.append(Event(event_type=None, sentence="x", char_start=0))  # type: ignore[arg-type]
+        return events
+
+    monkeypatch.setattr(tasks.coding, "extract_events", breaks_on_protests)
+    files = [str(FIXTURES / "articles" / n) for n in ("sahel_attack.html", "kenya_protest.txt")]
+    state = ingest_files(files, db=str(db_path), batch_size=1, return_state=True)
+    assert state.is_failed()
+    with pytest.raises(WarehouseError):
+        state.result()
+    (run,) = _rows(db_path, "SELECT status, error LIKE '%WarehouseError%', articles_new FROM runs")
+    assert run == ("failed", True, 1)
+    assert _rows(db_path, "SELECT source LIKE '%sahel_attack.html' FROM articles") == [(True,)]
+
+
+def test_each_run_publishes_a_table_artifact(db_path: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    result = ingest_files([str(FIXTURES / "articles")], db=str(db_path))
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-files-summary"]))
+        )
+    mine = [a for a in artifacts if str(a.flow_run_id) == result.run_id]
+    assert len(mine) == 1 and mine[0].type == "table"
+    rows = json.loads(mine[0].data) if isinstance(mine[0].data, str) else mine[0].data
+    assert rows[-1]["source"] == "TOTAL" and rows[-1]["articles_new"] == 5

@@ -1,0 +1,144 @@
+"""The warehouse: numbered migrations applied once, the schema analysts rely on, batch writes."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tasks.errors import QueryRefused, WarehouseError
+from tasks.models import Article, Event, Rejection
+from tasks.store import ExtractedArticle, finish_run, start_run, store_batch
+from warehouse.db import connect, migrate, migrations, resolve_db_path
+from warehouse.query import run_query
+
+# Every event field of ../shared/eval/SCHEMA.md, named exactly as there.
+SCHEMA_FIELDS = {
+    "event_type", "acled_event_type", "acled_sub_event_type", "actor1", "actor1_country",
+    "actor1_type", "actor2", "actor2_country", "actor2_type", "country", "admin1", "location",
+    "latitude", "longitude", "event_date", "fatalities",
+}
+PROVENANCE = {
+    "event_id", "article_id", "run_id", "event_mode", "cameo_code", "date_text",
+    "date_precision", "geo_precision", "sentence", "char_start", "char_end", "confidence",
+    "extractor_version", "loaded_at",
+}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
+        [table],
+    ).fetchall()
+    return dict(rows)
+
+
+def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
+    with connect(db_path) as con:
+        recorded = con.execute("SELECT version, name FROM schema_migrations ORDER BY 1").fetchall()
+        assert [v for v, _ in recorded] == [m.version for m in migrations()]
+        assert migrate(con) == []
+    with connect(db_path) as con:
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (
+            len(migrations()),
+        )
+
+
+def test_events_table_has_every_schema_field_and_provenance(db_path: Path) -> None:
+    with connect(db_path) as con:
+        cols = _columns(con, "events")
+        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+    assert SCHEMA_FIELDS | PROVENANCE <= set(cols)
+    assert cols["event_date"] == "DATE"
+    assert cols["fatalities"] == "INTEGER"
+    assert {"articles", "events", "runs", "rejections", "events_view", "daily_event_counts"} <= tables
+
+
+def test_db_path_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("EVENTPIPE_DB", raising=False)
+    assert resolve_db_path().name == "events.duckdb"
+    assert resolve_db_path().parent.name == "warehouse"
+    monkeypatch.setenv("EVENTPIPE_DB", str(tmp_path / "env.duckdb"))
+    assert resolve_db_path() == tmp_path / "env.duckdb"
+    assert resolve_db_path(tmp_path / "arg.duckdb") == tmp_path / "arg.duckdb"
+
+
+def _article(text: str) -> Article:
+    return Article("file", f"/data/{text[:8]}.txt", text, published_at=None)
+
+
+def _event(**fields: object) -> Event:
+    base: dict[str, object] = dict(
+        event_type="ASSAULT", acled_event_type="Battles", acled_sub_event_type="Armed clash",
+        actor1="army", actor1_country="MLI", country="MLI", event_date=date(2024, 3, 3),
+        fatalities=4, sentence="The army clashed with militants.", char_start=0, char_end=32,
+    )
+    base.update(fields)
+    return Event(**base)  # type: ignore[arg-type]
+
+
+def test_store_batch_is_idempotent_and_counts(db_path: Path) -> None:
+    start_run(db_path, "run-1", "test", {})
+    a = ExtractedArticle(_article("The army clashed with militants in Mopti."), [_event()], "v1")
+    b = ExtractedArticle(_article("Protesters marched in Bamako on Friday."), [], "v1")
+    first = store_batch(db_path, "run-1", [a, b, a], [Rejection("x.pdf", "unknown_extension")])
+    assert (first.articles_new, first.articles_duplicate, first.events_stored) == (2, 1, 1)
+    assert first.articles_rejected == 1
+    second = store_batch(db_path, "run-1", [a, b], [])
+    assert (second.articles_new, second.articles_duplicate, second.events_stored) == (0, 2, 0)
+    finish_run(db_path, "run-1", "completed", first + second)
+    with connect(db_path) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone() == (
+            1, 1,
+        )
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (2,)
+        run = con.execute(
+            "SELECT status, articles_seen, articles_new, articles_duplicate, events_stored"
+            " FROM runs"
+        ).fetchone()
+        assert run == ("completed", 6, 2, 3, 1)
+        view = con.execute("SELECT article_source, event_type FROM events_view").fetchall()
+        assert view == [(a.article.source, "ASSAULT")]
+
+
+def test_a_failing_batch_leaves_the_warehouse_as_it_was(db_path: Path) -> None:
+    start_run(db_path, "run-1", "test", {})
+    good = ExtractedArticle(_article("The army clashed with militants in Mopti."), [_event()], "v1")
+    store_batch(db_path, "run-1", [good], [])
+    with connect(db_path) as con:
+        before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                  for t in ("articles", "events", "rejections")}
+    # An event with no type breaks the NOT NULL constraint after the article row went in.
+    broken = ExtractedArticle(
+        _article("Gunmen attacked a village near Gao on Sunday."),
+        [_event(), _event(event_type=None, char_start=5)], "v1",
+    )
+    with pytest.raises(WarehouseError, match="warehouse unchanged"):
+        store_batch(db_path, "run-1", [broken], [Rejection("y.txt", "empty")])
+    with connect(db_path) as con:
+        after = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                 for t in ("articles", "events", "rejections")}
+    assert after == before
+
+
+def test_event_ids_are_deterministic() -> None:
+    assert _event().event_id("a1") == _event().event_id("a1")
+    assert _event().event_id("a1") != _event().event_id("a2")
+    assert _event().event_id("a1") != _event(fatalities=5).event_id("a1")
+
+
+def test_query_refuses_writes_and_changes_nothing(db_path: Path) -> None:
+    start_run(db_path, "run-1", "test", {})
+    for sql in ("DELETE FROM runs", "DROP TABLE runs", "SELECT 1; DELETE FROM runs",
+                "COPY runs TO 'x.csv'", "ATTACH 'other.duckdb'", "INSERT INTO runs SELECT * FROM runs"):
+        with pytest.raises(QueryRefused, match="only reads"):
+            run_query(sql, db_path)
+    assert run_query("SELECT count(*) AS n FROM runs", db_path).records() == [{"n": 1}]
+
+
+def test_query_on_a_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(WarehouseError, match="no warehouse at"):
+        run_query("SELECT 1", tmp_path / "none.duckdb")
+    assert not (tmp_path / "none.duckdb").exists()
