@@ -60,6 +60,7 @@ def ingest(
         f"{c.articles_duplicate} duplicate, {c.articles_rejected} rejected, "
         f"{c.events_stored} new events",
         highlight=False,
+        soft_wrap=True,
     )
     _print_run_events(result.db, result.run_id, c.events_stored)
     out.print(f"warehouse: {result.db}", highlight=False, soft_wrap=True)
@@ -135,21 +136,12 @@ def extract(
 
 
 def main() -> None:
-    """Console entry point: whole-run failures are one clear line and exit code 1."""
+    """Console entry point: a whole-run failure is one clear line and exit code 1."""
     try:
-        app(standalone_mode=False)
+        app()
     except EventpipeError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
-    except typer.Abort:
-        raise SystemExit(130) from None
-    except Exception as exc:  # click's own usage errors carry their exit codes
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        raise
 
 
 if __name__ == "__main__":

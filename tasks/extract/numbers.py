@@ -5,11 +5,36 @@ from __future__ import annotations
 import re
 
 _UNITS = {
-    "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-    "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "dozen": 12,
+    "one": 1,
+    "a": 1,
+    "an": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "dozen": 12,
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _WORD = "|".join(sorted(list(_UNITS) + list(_SCALES), key=len, reverse=True))
@@ -18,16 +43,30 @@ NUMBER = (
     rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\s+(?:hundred|thousand|million))?"
     rf"|(?:(?:{_WORD})(?:[\s-]+(?:and\s+)?(?:{_WORD}))*)"
 )
-_QUAL = r"(?:(?:at\s+least|more\s+than|over|nearly|almost|about|around|some|up\s+to|as\s+many\s+as)\s+)?"
+_QUAL = (
+    r"(?:(?:at\s+least|more\s+than|over|nearly|almost|about|around|some|up\s+to|"
+    r"as\s+many\s+as)\s+)?"
+)
 _RANGE = rf"(?:\s*(?:-|to|or)\s*(?:{NUMBER}))?"
 _NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
 # Words allowed between a number and "killed" ("13 foreign soldiers serving with UN forces").
 _LONG_NOUNS = r"(?:[A-Za-z\-()]+\s+){0,9}?"
-_KILLED = r"(?:were|was|have\s+been|had\s+been|are|been)?\s*(?:killed|dead|died|slain|shot\s+dead|massacred|executed|confirmed\s+dead)"
+_KILLED = (
+    r"(?:were|was|have\s+been|had\s+been|are|been)?\s*"
+    r"(?:killed|dead|died|slain|shot\s+dead|massacred|executed|confirmed\s+dead)"
+)
 _PATTERNS = [
     # "twelve people were killed", "at least 32 civilians were killed", "killing 12"
     re.compile(rf"\b{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_LONG_NOUNS}{_KILLED}\b", re.I),
     re.compile(rf"\b(?:leaving|left)\s+{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_NOUNS}dead\b", re.I),
+    # "shot dead a 17-year-old driver", "killing a soldier": one death.
+    re.compile(
+        r"\b(?:killed|killing|shot\s+dead|gunned\s+down|stabbed\s+to\s+death)\s+(?P<n>a|an|one)\s+"
+        r"(?:[\w\-]+\s+){0,3}?(?:man|woman|boy|girl|child|soldier|policeman|officer|driver|"
+        r"student|teenager|civilian|journalist|worker|farmer|person|protester|resident|"
+        r"villager|guard|passenger|teacher|doctor|nurse|priest|imam|pilgrim|tourist)\b",
+        re.I,
+    ),
     re.compile(rf"\bbeating\s+(?P<n>{NUMBER})\s+{_NOUNS}to\s+death\b", re.I),
     re.compile(
         rf"\b(?:killing|killed|kills|kill|shot\s+dead|claimed\s+the\s+lives\s+of)\s+"
@@ -38,8 +77,16 @@ _PATTERNS = [
         rf"gunmen|attackers|insurgents|jihadists|workers|tourists|of\s+the\s+\w+)|\b)",
         re.I,
     ),
+    re.compile(rf"\b(?:massacre|killing|killings|deaths)\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
     re.compile(rf"\bdeath\s+toll\s+(?:\w+\s+){{0,3}}?(?:to|of|at)\s+{_QUAL}(?P<n>{NUMBER})", re.I),
 ]
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december|"
+    "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
+)
+_CUMULATIVE = re.compile(
+    r"^[^.;]{0,40}?\b(?:since|so far|in total|to date|this year|over the past)\b", re.I
+)
 _VAGUE = re.compile(r"^(?:dozens|several|scores|hundreds|thousands|many|some)$", re.I)
 
 
@@ -73,7 +120,20 @@ def parse_number(text: str) -> int | None:
 
 
 def find_fatalities(sentence: str) -> tuple[int, str] | None:
-    """The first death toll the sentence gives, with the words it came from.
+    """The first death toll the sentence gives, with the words it came from."""
+    found = find_fatalities_at(sentence)
+    return (found[0], found[1]) if found else None
+
+
+_NONE_KILLED = re.compile(
+    r"\bno\s+(?:one|body|casualties|deaths|injuries|fatalities)\s+(?:was|were)?\s*"
+    r"(?:killed|hurt|injured|reported)|\bno\s+(?:casualties|deaths|injuries|fatalities)\b",
+    re.I,
+)
+
+
+def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
+    """Like :func:`find_fatalities`, plus the offset where the toll's words start.
 
     Wounded/injured figures are ignored; ranges give the lower bound; vague words
     ("dozens", "several") give nothing.
@@ -82,14 +142,26 @@ def find_fatalities(sentence: str) -> tuple[int, str] | None:
     for pat in _PATTERNS:
         for m in pat.finditer(sentence):
             words = m.group("n")
-            if words.lower() in {"a", "an"} or _VAGUE.match(words):
+            if _VAGUE.match(words):
                 continue
-            value = parse_number(words)
+            value = 1 if words.lower() in {"a", "an"} else parse_number(words)
+            if words.lower() in {"a", "an"} and "(?P<n>a|an|one)" not in pat.pattern:
+                continue
             if value is None:
                 continue
+            if re.search(rf"\b(?:{_MONTHS})\.?\s+$", sentence[: m.start("n")], re.I):
+                continue  # "December 30 killed ..." is a date, not a toll
             between = sentence[m.start("n") : m.end()].lower()
+            if re.search(r"\bamong\b", between):
+                continue  # "ten women were among the dead": part of a larger toll
+            if _CUMULATIVE.match(sentence[m.end() :]):
+                continue  # "3,700 killed since the war began": not one event's toll
             if re.search(r"\b(?:wounded|injured|hurt)\b", between):
                 continue
             if best is None or m.start() < best[0]:
                 best = (m.start(), value, m.group(0).strip())
-    return (best[1], best[2]) if best else None
+    if best is None:
+        none = _NONE_KILLED.search(sentence)
+        if none:
+            return 0, none.group(0), none.start()  # "no injuries were reported": nobody died
+    return (best[1], best[2], best[0]) if best else None

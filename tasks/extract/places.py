@@ -6,7 +6,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from tasks.extract.lexicon import (
     DATA,
@@ -19,8 +19,34 @@ from tasks.extract.lexicon import (
 from tasks.extract.text import fold
 
 # Tokens that can sit inside a multi-word place name ("Norte de Santander", "Deir ez-Zor").
-_CONNECTORS = {"de", "del", "la", "al", "el", "ez", "es", "ad", "ar", "as", "an", "du", "des",
-               "ul", "of", "e", "i", "da", "do", "dos", "das", "bin", "ibn", "am", "sur", "en"}
+_CONNECTORS = {
+    "de",
+    "del",
+    "la",
+    "al",
+    "el",
+    "ez",
+    "es",
+    "ad",
+    "ar",
+    "as",
+    "an",
+    "du",
+    "des",
+    "ul",
+    "of",
+    "e",
+    "i",
+    "da",
+    "do",
+    "dos",
+    "das",
+    "bin",
+    "ibn",
+    "am",
+    "sur",
+    "en",
+}
 _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f0-9][\w\u00c0-\u024f'\u2019\-]*")
 _LOCATIVE = re.compile(
     r"\b(?:in|at|near|outside|around|across|into|inside|from|to|towards|toward|through|"
@@ -39,6 +65,51 @@ _ADMIN_WORD = re.compile(
 # A place that is neither in the article's countries nor after a locative word must be
 # at least this populous: small towns share names with common capitalised words.
 MIN_POP_WITHOUT_CONTEXT = 200_000
+# A place in a country the article never mentions must be this big when the article does
+# mention other countries (a lone "Lido" or "Pendleton" is someone else's namesake).
+MIN_POP_OUT_OF_CONTEXT = 100_000
+# Namesakes: every DISTANCE_SCALE_KM from the article's first place costs as much as a 10x
+# population difference, up to DISTANCE_CAP.
+DISTANCE_SCALE_KM = 300.0
+DISTANCE_CAP = 3.0
+_NOT_SETTLEMENT = re.compile(
+    r"^\s+(?:river|River|sea|Sea|lake|Lake|mountains|valley|basin|delta)\b"
+)
+# Capitalised words after a place name that keep it a place ("Islamabad High Court").
+_INSTITUTION = {
+    "City",
+    "Town",
+    "Province",
+    "State",
+    "Region",
+    "District",
+    "Oblast",
+    "County",
+    "High",
+    "Court",
+    "University",
+    "Airport",
+    "International",
+    "Hospital",
+    "Stadium",
+    "Station",
+    "Square",
+    "Road",
+    "Street",
+    "Highway",
+    "Port",
+    "Prison",
+    "Bridge",
+    "Market",
+    "Mosque",
+    "Cathedral",
+    "Church",
+    "Palace",
+    "Parliament",
+    "Central",
+    "Railway",
+    "Camp",
+}
 # Log-population tie-breaker weight against a country the article talks about (a mention
 # of the country outweighs roughly a 20x population difference).
 CONTEXT_WEIGHT = 3.0
@@ -57,6 +128,7 @@ class PlaceMention:
     lon: float | None
     precision: str  # "point" (city), "admin1" or "country"
     locative: bool  # after "in", "near", ... (a place, not a metonym for a government)
+    admin_hint: bool = False  # followed by "province", "state", ...
 
 
 @cache
@@ -69,7 +141,8 @@ def stopwords() -> frozenset[str]:
     return frozenset(words)
 
 
-def _spans(sentence: str) -> list[tuple[int, int, str]]:
+@lru_cache(maxsize=4096)
+def _spans(sentence: str) -> tuple[tuple[int, int, str], ...]:
     """Candidate spans: up to 5 tokens, starting and ending with a capitalised token."""
     toks = [(m.start(), m.end(), m.group(0)) for m in _TOKEN.finditer(sentence)]
     out = []
@@ -87,24 +160,78 @@ def _spans(sentence: str) -> list[tuple[int, int, str]]:
             if tj[0].isupper():
                 out.append((s, toks[j][1], sentence[s : toks[j][1]]))
     out.sort(key=lambda x: (-(x[1] - x[0]), x[0]))
-    return out
+    return tuple(out)
 
 
-def _choose(rows: tuple[Place, ...], context: Counter[str], admin_hint: bool) -> Place | None:
+def _choose(
+    rows: tuple[Place, ...],
+    context: Counter[str],
+    admin_hint: bool,
+    capital_of: str | None,
+    anchor: tuple[float, float] | None,
+) -> Place | None:
     best, best_score = None, -1e9
     for row in rows:
-        score = math.log10(row.population + 10) + CONTEXT_WEIGHT * min(context.get(row.country, 0), 3)
+        far = 0.0
+        if anchor is not None and row.lat is not None and row.lon is not None:
+            far = min(DISTANCE_CAP, _km(anchor[0], anchor[1], row.lat, row.lon) / DISTANCE_SCALE_KM)
+        score = math.log10(row.population + 10) + CONTEXT_WEIGHT * min(
+            context.get(row.country, 0), 3
+        )
+        if row.country == capital_of:
+            score += 2 * CONTEXT_WEIGHT
         if row.kind == "admin1":
-            score += 4.0 if admin_hint else 1.0
-            if context.get(row.country, 0) == 0:
-                score -= 3.0
+            if admin_hint:
+                score += 6.0
+            else:
+                score += 1.0 - (3.0 if context.get(row.country, 0) == 0 else 0.0)
+        score -= far
         if score > best_score:
             best, best_score = row, score
     return best
 
 
-def find_places(sentence: str, context: Counter[str] | None = None) -> list[PlaceMention]:
-    """Places named in ``sentence``; ``context`` counts the article's countries."""
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, a)))
+
+
+def _inside_name(sentence: str, s: int, e: int, text: str) -> bool:
+    """A one-word match glued to other capitalised words ("Boko Haram", "Camp Pendleton",
+    "Beach View hotel") is part of another name, not the place."""
+    if " " in text.strip() or "-" in text or text.endswith(("'s", "\u2019s")):
+        return False
+    after = re.match(r"^ ([A-Z][\w\-]*)", sentence[e:])
+    if after and not _ADMIN_WORD.match(" " + after.group(1)) and after.group(1) not in _INSTITUTION:
+        return True
+    before = re.search(r"([A-Z][\w\-]*) $", sentence[:s])
+    return bool(before and before.start() > 0 and fold(before.group(1)) not in stopwords())
+
+
+def _named_admin1(sentence: str) -> frozenset[str]:
+    """First-level subdivisions named in the sentence next to an admin word or possessive."""
+    names = set()
+    for m in re.finditer(
+        r"([A-Z][\w\-]+(?: [A-Z][\w\-]+)?)(?:'s|\u2019s| (?:province|state|region|district))",
+        sentence,
+    ):
+        for r in lookup_place(fold(m.group(1))):
+            if r.kind == "admin1" and r.admin1:
+                names.add(r.admin1)
+    return frozenset(names)
+
+
+def find_places(
+    sentence: str,
+    context: Counter[str] | None = None,
+    anchor: tuple[float, float] | None = None,
+) -> list[PlaceMention]:
+    """Places named in ``sentence``; ``context`` counts the article's countries and
+    ``anchor`` is the article's first resolved point (nearer namesakes win)."""
     context = context or Counter()
     stop = stopwords()
     countries = country_names()
@@ -118,6 +245,8 @@ def find_places(sentence: str, context: Counter[str] | None = None) -> list[Plac
         if key.endswith("'s"):
             key = key[:-2]
         if key in stop or len(key) < 3:
+            if " " in key:
+                taken.append((s, e))  # "Durand Line": none of its words is a place either
             continue
         locative = bool(_LOCATIVE.search(sentence[max(0, s - 60) : s]))
         admin_hint = bool(_ADMIN_WORD.match(sentence[e : e + 15]))
@@ -126,17 +255,39 @@ def find_places(sentence: str, context: Counter[str] | None = None) -> list[Plac
             out.append(PlaceMention(s, e, text, iso3, None, None, None, "country", locative))
             taken.append((s, e))
             continue
-        if not has_place(key):
+        if not has_place(key) or _inside_name(sentence, s, e, text):
             continue
-        row = _choose(lookup_place(key), context, admin_hint)
+        if _NOT_SETTLEMENT.match(sentence[e : e + 12]):
+            continue
+        rows = lookup_place(key)
+        named = _named_admin1(sentence)
+        if named:
+            # A city in a subdivision the sentence names wins ("Chhattisgarh's Bijapur
+            # district" is not Karnataka's Bijapur).
+            boosted = [r for r in rows if r.kind == "city" and r.admin1 in named]
+            rows = tuple(boosted) or rows
+        row = _choose(rows, context, admin_hint, countries.get(key), anchor)
         if row is None:
             continue
         in_context = context.get(row.country, 0) > 0
         if not (in_context or locative or admin_hint or row.population >= MIN_POP_WITHOUT_CONTEXT):
             continue
+        if context and not in_context and row.population < MIN_POP_OUT_OF_CONTEXT:
+            continue
         precision = "admin1" if row.kind == "admin1" else "point"
         out.append(
-            PlaceMention(s, e, text, row.country, row.admin1, row.lat, row.lon, precision, locative)
+            PlaceMention(
+                s,
+                e,
+                text,
+                row.country,
+                row.admin1,
+                row.lat,
+                row.lon,
+                precision,
+                locative,
+                admin_hint,
+            )
         )
         taken.append((s, e))
     out.sort(key=lambda p: p.start)

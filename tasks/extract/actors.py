@@ -1,0 +1,278 @@
+"""Actor mentions: named groups, people, demonym/country + role noun, country metonyms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from tasks.extract.lexicon import actor_data, country_names, country_only_names, demonyms
+from tasks.extract.text import fold
+
+_LOCATIVE_BEFORE = re.compile(
+    r"\b(?:in|at|near|outside|around|across|into|inside|from|towards|toward|through|"
+    r"throughout|of|over|within|on|to|between)\s+(?:the\s+)?$",
+    re.I,
+)
+_NAME = r"(?:[A-Z][\w\u00c0-\u024f'\u2019\-]+|al-[A-Z][\w\-]+|bin|de|al)(?![\w\-])"
+_WEAPON = re.compile(
+    r"^(?:[\w\-]+\s+){0,2}?(?:air ?strikes?|airstrikes?|strikes?|jets?|warplanes?|bombs?|"
+    r"artillery|shelling|drones?|missiles?|rockets?|troops|tanks|incursions?|offensive|"
+    r"raids?|attacks?|aircraft)\b",
+    re.I,
+)
+
+
+@dataclass(slots=True)
+class ActorMention:
+    """An actor named in a sentence."""
+
+    start: int
+    end: int
+    text: str
+    country: str | None
+    type: str | None
+    kind: str  # group, person, demonym, country, role
+    has_role: bool = True
+
+
+@dataclass(slots=True)
+class ActorMemory:
+    """People met earlier in the article (name or surname -> country, type)."""
+
+    people: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+@cache
+def _group_regex() -> tuple[re.Pattern[str], dict[str, tuple[str, str | None, str | None]]]:
+    table: dict[str, tuple[str, str | None, str | None]] = {}
+    for section in ("groups", "people"):
+        for g in actor_data()[section]:
+            for alias in g["aliases"]:
+                table[alias] = (g["name"], g["country"], g["type"])
+    alts = sorted(table, key=len, reverse=True)
+    pat = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w\-])")
+    return pat, table
+
+
+@cache
+def _role_regex() -> list[tuple[re.Pattern[str], str | None]]:
+    return [
+        (re.compile(rf"^(?:(?:[\w\-]+\s+){{0,3}}?)(?:{r['pattern']})\b", re.I), r["type"])
+        for r in actor_data()["roles"]
+    ]
+
+
+@cache
+def _bare_role_regex() -> re.Pattern[str]:
+    alts = "|".join(f"(?:{r['pattern']})" for r in actor_data()["roles"])
+    return re.compile(rf"(?<![\w\-])(?:{alts})\b", re.I)
+
+
+def role_type(text: str) -> tuple[bool, str | None]:
+    """(found, actor type) for the role noun at the start of ``text`` (3 words max)."""
+    for pat, typ in _role_regex():
+        if pat.match(text):
+            return True, typ
+    return False, None
+
+
+@cache
+def _demonym_regex() -> re.Pattern[str]:
+    alts = sorted(demonyms(), key=len, reverse=True)
+    return re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w\-])")
+
+
+@cache
+def _title_regex() -> re.Pattern[str]:
+    titles = sorted(actor_data()["titles"] + actor_data()["external_titles"], key=len, reverse=True)
+    alt = "|".join(re.escape(t) for t in titles)
+    return re.compile(rf"\b(?P<title>{alt})\s*,?\s+(?P<name>{_NAME}(?:\s+{_NAME}){{0,3}})")
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(span[0] < e and s < span[1] for s, e in taken)
+
+
+def find_actors(sentence: str, memory: ActorMemory) -> list[ActorMention]:
+    """Actor mentions in ``sentence`` in textual order (no overlaps)."""
+    out: list[ActorMention] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(m: ActorMention) -> None:
+        out.append(m)
+        taken.append((m.start, m.end))
+
+    typ: str | None
+    country: str | None
+    external = set(actor_data()["external_titles"])
+    # Titled people: "Afghan Foreign Minister Amir Khan Muttaqi", "President William Ruto".
+    for m in _title_regex().finditer(sentence):
+        if _overlaps((m.start(), m.end()), taken):
+            continue
+        before = sentence[max(0, m.start() - 40) : m.start()]
+        country = _country_before(before)
+        typ = "external_other" if m.group("title") in external else "government"
+        if typ == "external_other" or re.search(r"\b(?:UN|U\.N\.|United Nations)\s*$", before):
+            typ, country = "external_other", None
+        name = m.group("name")
+        name = re.sub(r"\s+(?:On|In|At|Said|Of)$", "", name)
+        name = name.removesuffix("'s").removesuffix("\u2019s")
+        known = _group_regex()[1].get(name)
+        if known is not None and country is None:
+            country = known[1]
+        start = m.start()
+        if country is not None:
+            pm = re.search(r"[A-Z][\w\-]+(?:'s|\u2019s)?\s+$", before)
+            if pm:
+                start = m.start() - (len(before) - pm.start())
+        end = m.start("name") + len(name)
+        add(ActorMention(start, end, sentence[start:end], country, typ, "person"))
+        memory.people[name] = (country, typ)
+        memory.people[name.split()[-1]] = (country, typ)
+    # Named groups, organisations and well-known people.
+    pat, table = _group_regex()
+    for m in pat.finditer(sentence):
+        if _overlaps((m.start(), m.end()), taken):
+            continue
+        name, country, typ = table[m.group(0)]
+        found, rtyp = role_type(sentence[m.end() : m.end() + 40].lstrip())
+        if found and rtyp in ("government", "protesters", "rioters") and typ != "external_other":
+            typ = rtyp
+        add(ActorMention(m.start(), m.end(), m.group(0), country, typ, "group"))
+    # People remembered from earlier sentences (surname alone).
+    for name, (country, typ) in memory.people.items():
+        for m in re.finditer(rf"(?<![\w\-]){re.escape(name)}(?![\w\-])", sentence):
+            if not _overlaps((m.start(), m.end()), taken):
+                add(ActorMention(m.start(), m.end(), name, country, typ, "person"))
+    # Demonym (+ role noun): "Pakistani soldiers", "Russian and Syrian warplanes".
+    dem = demonyms()
+    for m in _demonym_regex().finditer(sentence):
+        if _overlaps((m.start(), m.end()), taken):
+            continue
+        rest = sentence[m.end() :]
+        rest2 = (
+            re.sub(r"^\s+and\s+[A-Z][\w\-]+\s+", " ", rest)
+            if re.match(r"^\s+and\s+[A-Z]", rest)
+            else rest
+        )
+        found, typ = role_type(rest2.lstrip())
+        if not found:
+            if _WEAPON.match(rest2.lstrip()):
+                typ, found = "state_forces", True
+            elif re.match(
+                r"^\s*(?:border|capital|city|side|territory|soil|airspace|region|town|village|port|coast)",
+                rest2,
+                re.I,
+            ):
+                continue
+        end = m.end()
+        rm = re.match(
+            r"^\s+(?:[\w\-]+\s+){0,3}?(?:"
+            + "|".join(f"(?:{r['pattern']})" for r in actor_data()["roles"])
+            + r")\b",
+            rest2,
+            re.I,
+        )
+        if found and rm and rest2 is rest:
+            end = m.end() + rm.end()
+        add(
+            ActorMention(
+                m.start(),
+                end,
+                sentence[m.start() : end],
+                dem[m.group(0)],
+                typ or "government",
+                "demonym",
+                found,
+            )
+        )
+    # Countries and capitals used as actors ("Kabul said", "Rwanda denies", "Pakistan's army").
+    names = country_names()
+    only = country_only_names()
+    for m in re.finditer(
+        r"(?<![\w\-])[A-Z][\w\-\u00c0-\u024f]*(?:\s+(?:of\s+)?[A-Z][\w\-\u00c0-\u024f]*){0,4}",
+        sentence,
+    ):
+        for s, e in _subspans(m.start(), m.group(0)):
+            if _overlaps((s, e), taken):
+                continue
+            key = fold(sentence[s:e])
+            if key not in names:
+                continue
+            before = sentence[max(0, s - 30) : s]
+            after = sentence[e : e + 40]
+            poss = re.match(r"^(?:'s|\u2019s)\s+", after)
+            if poss:
+                found, typ = role_type(after[poss.end() :])
+                if not found:
+                    continue
+                rm = re.match(r"^(?:[\w\-]+\s+){0,3}?[\w\-]+", after[poss.end() :])
+                end = e + poss.end() + (rm.end() if rm else 0)
+                add(ActorMention(s, end, sentence[s:end], names[key], typ, "country"))
+                break
+            if _LOCATIVE_BEFORE.search(before) and not re.search(
+                r"\b(?:on|to)\s+(?:the\s+)?$", before
+            ):
+                continue
+            if (
+                key not in only
+                and not re.search(
+                    r"\b(?:with|against|on|to|accused|accusing|blamed|urged|warned|condemned|"
+                    r"criticised|criticized|told|met|called on)\s+$",
+                    before,
+                )
+                and not re.match(
+                    r"^\s*(?:said|says|has|had|have|was|is|cut|accused|denied|denies|announced|agreed|warned|rejected|responded|blamed|would|will)\b",
+                    after,
+                )
+            ):
+                continue
+            add(ActorMention(s, e, sentence[s:e], names[key], "government", "country"))
+            break
+    # Bare role nouns: "police", "gunmen", "protesters".
+    for m in _bare_role_regex().finditer(sentence):
+        if _overlaps((m.start(), m.end()), taken):
+            continue
+        found, typ = role_type(m.group(0))
+        add(ActorMention(m.start(), m.end(), m.group(0), None, typ, "role"))
+    out.sort(key=lambda a: a.start)
+    merged: list[ActorMention] = []
+    for a in out:
+        prev = merged[-1] if merged else None
+        if (
+            prev is not None
+            and a.kind == "role"
+            and prev.kind in ("demonym", "country", "group")
+            and sentence[prev.end : a.start].strip() in ("", ")")
+        ):
+            prev.end, prev.text = a.end, sentence[prev.start : a.end]
+            if a.type and prev.kind != "group":
+                prev.type = a.type
+            continue
+        merged.append(a)
+    return merged
+
+
+def _country_before(before: str) -> str | None:
+    """Country of a demonym or possessive right before a title ("Afghan", "Congo's")."""
+    m = re.search(r"([A-Z][\w\-]+(?:\s+[A-Z][\w\-]+)?)(?:'s|\u2019s)?\s+$", before)
+    if not m:
+        return None
+    word = m.group(1)
+    for cand in (word, word.split()[-1]):
+        if cand in demonyms():
+            return demonyms()[cand]
+        if fold(cand) in country_names():
+            return country_names()[fold(cand)]
+    return None
+
+
+def _subspans(offset: int, text: str) -> list[tuple[int, int]]:
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    out = []
+    for i in range(len(words)):
+        for j in range(len(words) - 1, i - 1, -1):
+            out.append((offset + words[i][0], offset + words[j][1]))
+    out.sort(key=lambda x: (-(x[1] - x[0]), x[0]))
+    return out

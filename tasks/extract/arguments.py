@@ -1,0 +1,190 @@
+"""Arguments of a candidate: who acted on whom, and the ACLED type that follows."""
+
+from __future__ import annotations
+
+import re
+
+from tasks.extract.actors import ActorMention
+from tasks.extract.candidates import ARMED, MODIFIER_GAP, PHYSICAL, Candidate
+from tasks.extract.dates import DateMention, shift
+from tasks.extract.lexicon import cue
+
+_CLAUSE_CUT = re.compile(r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+)")
+
+_VICTIM_AFTER = re.compile(
+    r"^[^.;:]{0,60}?\b(?:were|was|have been|had been|are|being)\s+(?:\w+\s+)?"
+    r"(?:killed|wounded|injured|abducted|kidnapped|shot|detained|arrested|targeted|hit)\b",
+    re.I,
+)
+_VICTIM_BEFORE = re.compile(
+    r"\b(?:killing|killed|wounding|wounded|abducting|abducted|kidnapping|kidnapped|injuring)"
+    r"\s+(?:at least\s+|more than\s+|about\s+)?"
+    r"(?:(?!(?:in|by|during|at|on|from|near|when|as|after|while|before|and)\b)[\w\-,]+\s+){0,3}$",
+    re.I,
+)
+_ARMED_WORDS = re.compile(r"\b(?:gunmen|attackers|assailants|fighters|bombers?)\b", re.I)
+_SPEAKER_AFTER = re.compile(
+    r"^\s*(?:\w+\s+){0,2}?(?:said|says|say|told|reported|added|announced)\b", re.I
+)
+_SPEAKER_BEFORE = re.compile(
+    r"\b(?:according to|said|told|citing)\s+(?:the\s+)?(?:[\w\-]+\s+){0,3}$", re.I
+)
+
+
+def _is_speaker(text: str, a: ActorMention) -> bool:
+    """An attribution ("..., police said", "according to officials") rather than a party.
+    "The army said its aircraft struck" keeps the army: it speaks about its own act."""
+    if re.match(
+        r"^\s*(?:\w+\s+){0,2}?said\s+(?:\w+\s+){0,3}?(?:that\s+)?(?:its|their|it|they)\b",
+        text[a.end :],
+    ):
+        return False
+    return bool(
+        _SPEAKER_AFTER.match(text[a.end :])
+        or _SPEAKER_BEFORE.search(text[max(0, a.start - 40) : a.start])
+    )
+
+
+def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
+    text = c.sent.text
+    # Actors inside the trigger are dropped; one that starts before it is its modifier
+    # ("Israeli fighter jets" over the trigger "fighter jets").
+    actors = [a for a in actors if not (c.tstart <= a.start < c.tend)]
+    if c.event_type in PHYSICAL:
+        actors = [a for a in actors if not _is_speaker(text, a)]
+    victims = [
+        a
+        for a in actors
+        if (
+            _VICTIM_AFTER.match(text[a.end :])
+            or _VICTIM_BEFORE.search(text[max(0, a.start - 40) : a.start])
+        )
+        and a.end <= c.tstart + 200
+    ]
+    by_agent = None
+    for a in actors:
+        if a.start > c.tend and re.search(
+            r"\bby\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}$", text[max(0, a.start - 30) : a.start]
+        ):
+            by_agent = a
+            break
+    a1: ActorMention | None = None
+    before = [a for a in actors if a.end <= c.tstart]
+    if c.event_type not in PHYSICAL and before:
+        # Verbal acts: the clause subject, i.e. the first actor before the verb.
+        cut = max((m.end() for m in _CLAUSE_CUT.finditer(text[: c.tstart])), default=0)
+        clause = [a for a in before if a.start >= cut] or before
+        subj = clause[0] if clause else before[-1]
+        nxt = next((a for a in before if a.start > subj.end), None)
+        a2c = None
+        if nxt is not None and re.fullmatch(r"\s+and\s+(?:the\s+)?", text[subj.end : nxt.start]):
+            a2c = nxt  # "Israel and Hamas agreed": the pair
+        others = [a for a in actors if a.start >= c.tend and a is not subj]
+        c.actor1 = subj
+        c.actor2 = a2c or (others[0] if others else None)
+        return
+    for a in reversed(before):
+        gap = text[a.end : c.tstart]
+        if len(gap) <= MODIFIER_GAP or re.fullmatch(r"\s*(?:[a-z\-]+\s+){0,2}", gap):
+            if a not in victims:
+                a1 = a
+            break
+    if a1 is None and by_agent is not None:
+        a1 = by_agent
+    if a1 is None:
+        for a in reversed(before):
+            if a not in victims and a.type != "civilians":
+                a1 = a
+                break
+    if a1 is None and c.event_type not in ("ASSAULT",):
+        a1 = before[-1] if before else None
+    a2: ActorMention | None = None
+    if c.event_type == "ASSAULT" and victims and victims[0] is not a1:
+        a2 = victims[0]
+    if a2 is None:
+        for a in actors:
+            if (
+                a.start >= c.tend
+                and a is not a1
+                and a is not by_agent
+                and (a1 is None or a.country != a1.country or a.type != a1.type)
+            ):
+                a2 = a
+                break
+    if a1 is None and c.event_type == "ASSAULT":
+        for a in actors:
+            if a is not a2 and a.type in ARMED | {None} and a not in victims:
+                a1 = a
+                break
+    c.actor1, c.actor2 = a1, a2
+
+
+def assault_type(c: Candidate) -> None:
+    t = c.trigger
+    a1, a2 = c.actor1, c.actor2
+    if t.id == "overtake" and a2 is not None and a2.type == "civilians":
+        c.acled, c.sub = "Violence against civilians", "Attack"  # a raid on residents
+        return
+    if t.id == "overtake":
+        c.acled = "Battles"
+        c.sub = (
+            "Government regains territory"
+            if a1 is not None and a1.type == "state_forces"
+            else "Non-state actor overtakes territory"
+        )
+        return
+    if t.acled:
+        c.acled, c.sub = t.acled, t.sub
+        return
+    armed2 = a2 is not None and (a2.type in ARMED or bool(_ARMED_WORDS.search(a2.text)))
+    if armed2:
+        c.acled, c.sub = "Battles", "Armed clash"
+    else:
+        c.acled, c.sub = "Violence against civilians", "Attack"
+
+
+_DAY_AFTER = re.compile(r"\b(?:a|one) day after\b", re.I)
+_DAY_EARLIER = re.compile(r"\b(?:a|one) day (?:earlier|before)\b|\bthe previous day\b", re.I)
+CROWD_TYPES = {"protesters", "rioters"}
+
+
+def shift_day(c: Candidate) -> None:
+    """ "..., a day after protesters broke in" / "an attack a day earlier": one day back."""
+    if c.date is None or c.date.value is None:
+        return
+    text = c.sent.text
+    after = _DAY_AFTER.search(text)
+    earlier = _DAY_EARLIER.search(text, c.tend)
+    if (after and after.end() <= c.tstart and c.date.start < after.start()) or (
+        earlier and earlier.start() - c.tend < 60
+    ):
+        d = c.date
+        c.date = DateMention(d.start, d.end, d.text, shift(d.value, -1), d.precision)
+
+
+def crowd_event(c: Candidate) -> bool:
+    """Violence between a crowd and police or a militia is coded as a demonstration."""
+    types = {a.type for a in (c.actor1, c.actor2) if a is not None}
+    return bool(types & CROWD_TYPES) and c.trigger.id in ("attack", "clash", "kill")
+
+
+def protest_type(c: Candidate) -> None:
+    text = c.sent.text
+    a1 = c.actor1
+    if c.trigger.event_type == "ASSAULT" and a1 is not None and a1.type == "state_forces":
+        killed = c.fatalities is not None and c.fatalities[0] > 0
+        c.acled = "Protests"
+        c.sub = "Excessive force against protesters" if killed else "Protest with intervention"
+        return
+    if c.trigger.event_type == "ASSAULT":
+        c.acled, c.sub = "Riots", "Violent demonstration"
+        return
+    riot = c.trigger.id == "riot" or bool(cue("riot_cues").search(text))
+    if riot:
+        c.acled, c.sub = "Riots", "Violent demonstration"
+    elif cue("intervention_cues").search(text):
+        killed = c.fatalities is not None and c.fatalities[0] > 0
+        c.acled = "Protests"
+        c.sub = "Excessive force against protesters" if killed else "Protest with intervention"
+    else:
+        c.acled, c.sub = "Protests", "Peaceful protest"

@@ -1,0 +1,326 @@
+"""Turn candidates into events: attach references, merge repeats, fill from context."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from tasks.extract.actors import ActorMention
+from tasks.extract.candidates import PHYSICAL, Candidate
+from tasks.extract.dates import DateMention
+from tasks.extract.places import PlaceMention
+from tasks.models import Event
+
+# Confidence: a base for any coded trigger plus a bonus per grounded field; weak
+# triggers ("killed" alone) and inherited places/dates lower it.
+BASE_CONFIDENCE = 0.4
+FIELD_BONUS = 0.1
+INHERITED_PENALTY = 0.05
+# Actor types whose country, when the text gives none, is the country the event is in.
+LOCAL_TYPES = {"state_forces", "government", "civilians", "protesters", "rioters", None}
+
+
+def _attach(cands: list[Candidate]) -> list[Candidate]:
+    """References ("the strikes") and weak ("were killed") mentions update earlier events."""
+    kept: list[Candidate] = []
+    for c in cands:
+        if c.kind == "explicit":
+            kept.append(c)
+            continue
+        target = None
+        for k in reversed(kept):
+            if k.event_type == c.event_type and (
+                c.date is None or k.date is None or k.date.value == c.date.value
+            ):
+                target = k
+                break
+        if (
+            c.kind == "weak"
+            and target is not None
+            and c.place is not None
+            and target.place is not None
+            and _place_key(c) != _place_key(target)
+        ):
+            target = None  # a toll at another place is another event
+        if target is None:
+            if c.kind == "weak":
+                kept.append(replace(c, kind="explicit"))
+            continue
+        if c.place is not None and (
+            target.place is None
+            or (
+                target.place.precision == "country"
+                and c.place.precision != "country"
+                and c.place.country == target.place.country
+            )
+        ):
+            # The reference names where the earlier event happened: one event per place.
+            kept.remove(target)
+            for g in c.places or [[c.place]]:
+                part = replace(target)
+                part.place = min(
+                    g, key=lambda p: {"point": 0, "admin1": 1, "country": 2}[p.precision]
+                )
+                part.admin_place = next((p for p in g if p.precision == "admin1"), None)
+                kept.append(part)
+            target = kept[-1]
+        if target.fatalities is None and c.fatalities is not None and len(c.places) <= 1:
+            target.fatalities = c.fatalities
+        if target.actor1 is None and c.actor1 is not None:
+            target.actor1 = c.actor1
+    return kept
+
+
+# How many sentences after a country-level attack a more precise one may refine it.
+REFINE_WINDOW = 2
+
+
+def _refine(cands: list[Candidate]) -> list[Candidate]:
+    """ "India fired missiles at sites in Pakistan" then "strikes on ... Bahawalpur and ...
+    Muzaffarabad": the precise mentions replace the country-level event, inheriting its
+    attacker and weapon."""
+    dropped: set[int] = set()
+    for i, c in enumerate(cands):
+        if c.event_type != "ASSAULT" or c.place is None or c.place.precision == "country":
+            continue
+        for k in reversed(cands[:i]):
+            if (
+                k.event_type == "ASSAULT"
+                and k.place is not None
+                and k.place.precision == "country"
+                and k.place.country == c.place.country
+                and 0 < c.sent_index - k.sent_index <= REFINE_WINDOW
+                and (k.date is None or c.date is None or k.date.value == c.date.value)
+                and (c.actor1 is None or _same_actor(c.actor1, k.actor1))
+            ):
+                c.actor1 = c.actor1 or k.actor1
+                if c.trigger.generic and k.acled:
+                    c.trigger, c.acled, c.sub = k.trigger, k.acled, k.sub
+                c.date = c.date or k.date
+                dropped.add(id(k))
+                break
+    return [c for c in cands if id(c) not in dropped]
+
+
+def _place_key(c: Candidate) -> tuple[str, str] | None:
+    if c.place is None:
+        return None
+    name = c.place.text.removesuffix("'s").removesuffix("\u2019s")
+    return (c.place.country, c.place.admin1 or name)
+
+
+def _same_actor(a: ActorMention | None, b: ActorMention | None) -> bool:
+    return a is None or b is None or (a.country == b.country or None in (a.country, b.country))
+
+
+def _better_actor(a: ActorMention | None, b: ActorMention | None) -> ActorMention | None:
+    """The more specific of two mentions of one actor (a named group beats a role noun)."""
+    if a is None or b is None:
+        return a or b
+    order = {"group": 0, "person": 0, "country": 1, "demonym": 1, "role": 2}
+    return b if order.get(b.kind, 5) < order.get(a.kind, 5) else a
+
+
+# A repeated mention without a place of its own merges with one this many sentences away.
+NEARBY_SENTENCES = 2
+# Protest sub-types from calm to violent: merged mentions keep the most violent.
+_VIOLENCE = {
+    "Peaceful protest": 0,
+    "Protest with intervention": 1,
+    "Excessive force against protesters": 2,
+    "Violent demonstration": 3,
+}
+
+
+def _merge(cands: list[Candidate]) -> list[Candidate]:
+    """One event per action, actor pair, place and day (SCHEMA rules 1-2)."""
+    out: list[Candidate] = []
+    for c in cands:
+        for k in out:
+            same_place = _place_key(k) is not None and _place_key(k) == _place_key(c)
+            nearby = (
+                c.event_type in PHYSICAL
+                and (k.place is None or c.place is None)
+                and abs(c.sent_index - k.sent_index) <= NEARBY_SENTENCES
+            )
+            if (
+                k.event_type == c.event_type
+                and (k.sub == c.sub or k.event_type == "PROTEST")
+                and (same_place or nearby)
+                and (k.date is None or c.date is None or k.date.value == c.date.value)
+                and _same_actor(k.actor1, c.actor1)
+            ):
+                if k.event_type == "PROTEST" and _VIOLENCE.get(c.sub, 0) > _VIOLENCE.get(k.sub, 0):
+                    k.acled, k.sub = c.acled, c.sub
+                if k.place is None and c.place is not None:
+                    k.place, k.admin_place, k.places = c.place, c.admin_place, c.places
+                k.fatalities = k.fatalities or c.fatalities
+                if k.date is None and c.date is not None:
+                    # The mention that dates the event describes it best.
+                    k.actor1 = _better_actor(c.actor1, k.actor1)
+                    k.actor2 = _better_actor(c.actor2, k.actor2)
+                else:
+                    k.actor1 = _better_actor(k.actor1, c.actor1)
+                    k.actor2 = _better_actor(k.actor2, c.actor2)
+                k.date = k.date or c.date
+                break
+        else:
+            out.append(c)
+    # Verbal acts: same type, same actor countries, same day -> one event.
+    final: list[Candidate] = []
+    for c in out:
+        same = next(
+            (
+                k
+                for k in final
+                if c.event_type not in PHYSICAL
+                and k.event_type == c.event_type
+                and k.actor1 is not None
+                and c.actor1 is not None
+                and k.actor1.country == c.actor1.country
+                and k.actor1.type == c.actor1.type
+                and (k.actor2.country if k.actor2 else None)
+                == (c.actor2.country if c.actor2 else None)
+            ),
+            None,
+        )
+        if same is None:
+            final.append(c)
+        elif c.place is not None and (
+            same.place is None
+            or (same.place.precision == "country" and c.place.precision != "country")
+        ):
+            same.place, same.admin_place = c.place, c.admin_place
+    return final
+
+
+def to_events(cands: list[Candidate], lead_date: DateMention | None) -> list[Event]:
+    """Final Event records, with places and dates filled from the article where missing."""
+    cands = _merge(_refine(_attach(cands)))
+    countries = Counter(c.place.country for c in cands if c.place is not None)
+    main_country = countries.most_common(1)[0][0] if countries else None
+    events: list[Event] = []
+    last_place_by_para: dict[int, Candidate] = {}
+    last_place: Candidate | None = None
+    last_attacker: ActorMention | None = None
+    last_actor: tuple[ActorMention, str | None] | None = None
+    for c in cands:
+        inherited = False
+        place, admin = c.place, c.admin_place
+        if place is None and c.event_type in PHYSICAL:
+            prev = last_place_by_para.get(c.sent.paragraph, last_place)
+            if prev is not None:
+                place, admin, inherited = prev.place, prev.admin_place, True
+        if place is not None and c.event_type in PHYSICAL and not inherited:
+            last_place_by_para[c.sent.paragraph] = last_place = c
+        dm = c.date
+        if dm is None and lead_date is not None:
+            # No date words in the sentence: the article's lead date (a weekday with no
+            # publication date stays unresolved, it is not replaced).
+            dm, inherited = lead_date, True
+        country = place.country if place else None
+        if country is None and c.event_type in PHYSICAL:
+            country = main_country
+        if country is None and last_actor is not None and _same_person(last_actor[0], c.actor1):
+            country = last_actor[1]  # the same actor, still where we left them
+        if c.event_type == "ACCUSE" and c.actor2 is None:
+            c.actor2 = last_attacker
+        if c.event_type == "ASSAULT" and c.actor1 is not None:
+            last_attacker = c.actor1
+        events.append(_event(c, place, admin, dm, country, inherited, main_country))
+        last_actor = (c.actor1, country) if c.actor1 is not None else None
+    return events
+
+
+def _same_person(a: ActorMention | None, b: ActorMention | None) -> bool:
+    """Whether two mentions name the same person ("Amir Khan Muttaqi" ... "Muttaqi")."""
+    if a is None or b is None or a.kind != "person" or b.kind != "person":
+        return False
+    return a.text.endswith(b.text) or b.text.endswith(a.text)
+
+
+def _actor_fields(
+    a: ActorMention | None, country: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """Name, country and type; an actor without a country belongs where the event is (or,
+    for events without a place, to the country the article is mostly about)."""
+    if a is None:
+        return None, None, None
+    iso = a.country
+    if iso is None and a.type != "external_other":
+        iso = country
+    return a.text, iso, a.type
+
+
+def _event(
+    c: Candidate,
+    place: PlaceMention | None,
+    admin: PlaceMention | None,
+    dm: DateMention | None,
+    country: str | None,
+    inherited: bool,
+    main_country: str | None,
+) -> Event:
+    a1, a1c, a1t = _actor_fields(c.actor1, country or main_country)
+    a2, a2c, a2t = _actor_fields(c.actor2, country or main_country)
+    acled, sub = c.acled, c.sub
+    if c.event_type == "RETREAT" and place is not None and place.precision != "country":
+        # Giving up a named place without a fight.
+        acled, sub = "Strategic developments", "Non-violent transfer of territory"
+    if c.event_type == "PROTEST" and a1t != "state_forces":
+        a1t = "rioters" if c.acled == "Riots" else "protesters"
+        if c.actor1 is None:
+            a1, a1c = "protesters", country
+    if c.event_type == "ASSAULT" and c.acled == "Violence against civilians" and c.actor2 is None:
+        a2, a2c, a2t = "civilians", country, "civilians"
+    elif c.actor2 is None:
+        # Unnamed target: by default someone of the country where it happened (or the
+        # article is about); the name and type stay unknown.
+        a2c = country or main_country
+    precision = {"point": "point", "admin1": "admin1", "country": "country"}
+    fields = sum(x is not None for x in (c.actor1, c.place, c.date))
+    confidence = BASE_CONFIDENCE + FIELD_BONUS * fields + (0.1 if c.kind == "explicit" else 0.0)
+    if inherited:
+        confidence -= INHERITED_PENALTY
+    evidence = {"event_type": c.sent.text[c.tstart : c.tend]}
+    if c.actor1 is not None:
+        evidence["actor1"] = c.actor1.text
+    if c.actor2 is not None:
+        evidence["actor2"] = c.actor2.text
+    if place is not None:
+        evidence["location"] = place.text
+    if dm is not None:
+        evidence["event_date"] = dm.text
+    if c.fatalities is not None:
+        evidence["fatalities"] = c.fatalities[1]
+    admin1 = (admin.admin1 if admin is not None else None) or (place.admin1 if place else None)
+    return Event(
+        event_type=c.event_type,
+        acled_event_type=acled,
+        acled_sub_event_type=sub,
+        actor1=a1,
+        actor1_country=a1c,
+        actor1_type=a1t,
+        actor2=a2,
+        actor2_country=a2c,
+        actor2_type=a2t,
+        country=country,
+        admin1=admin1,
+        location=place.text.removesuffix("'s").removesuffix("\u2019s") if place else None,
+        latitude=place.lat if place else None,
+        longitude=place.lon if place else None,
+        event_date=dm.value if dm else None,
+        fatalities=c.fatalities[0] if c.fatalities else None,
+        event_mode=c.trigger.mode,
+        cameo_code=c.trigger.cameo,
+        date_text=dm.text if dm else None,
+        date_precision=(dm.precision if dm else "unknown"),
+        geo_precision=precision[place.precision]
+        if place
+        else ("country" if country else "unknown"),
+        sentence=c.sent.text,
+        char_start=c.sent.start,
+        char_end=c.sent.end,
+        confidence=round(min(1.0, confidence), 3),
+        evidence=evidence,
+    )

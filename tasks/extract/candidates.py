@@ -1,0 +1,205 @@
+"""Trigger matching: which words in a sentence report an act, and which do not.
+
+A trigger becomes a :class:`Candidate` (explicit), a weak one (needs a toll), or a
+reference to an earlier event ("the attack"); modal, negated, habitual, reported and
+background mentions are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tasks.extract.actors import ActorMention
+from tasks.extract.dates import DateMention
+from tasks.extract.lexicon import Trigger, cue, trigger_data, triggers
+from tasks.extract.numbers import find_fatalities
+from tasks.extract.places import PlaceMention
+from tasks.extract.sentences import Sentence
+
+# How many characters before a trigger are searched for a modal/negation word: about
+# three words, so "would soon regret the attack" is caught but an earlier clause is not.
+MODAL_WINDOW = 22
+# Gap (characters) between an actor and a trigger noun for the actor to count as its
+# modifier ("Taliban offensive", "Pakistani airstrikes", "Russian guided aerial bombs").
+MODIFIER_GAP = 3
+PHYSICAL = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
+SPEECH = {"ACCUSE", "THREATEN", "REQUEST", "REJECT", "CONSULT"}
+ARMED = {"state_forces", "rebel_group", "political_militia", "identity_militia"}
+
+
+@dataclass(slots=True)
+class Candidate:
+    """An event in the making, tied to one trigger in one sentence."""
+
+    trigger: Trigger
+    kind: str  # "explicit", "weak" or "ref"
+    sent: Sentence
+    sent_index: int
+    tstart: int
+    tend: int
+    actor1: ActorMention | None = None
+    actor2: ActorMention | None = None
+    place: PlaceMention | None = None
+    admin_place: PlaceMention | None = None
+    places: list[list[PlaceMention]] = field(default_factory=list)
+    date: DateMention | None = None
+    fatalities: tuple[int, str] | None = None
+    acled: str | None = None
+    sub: str | None = None
+    event_type: str = ""
+
+
+def _match_triggers(text: str) -> list[tuple[Trigger, int, int]]:
+    found: list[tuple[Trigger, int, int]] = []
+    for trig in triggers():
+        for m in trig.pattern.finditer(text):
+            if m.start() > 0 and m.group(0)[0].isupper():
+                continue  # "March 3", "Strike Force": a name, not the verb
+            found.append((trig, m.start(), m.end()))
+    found.sort(key=lambda t: (-(t[2] - t[1]), -t[0].rank, t[1]))
+    kept: list[tuple[Trigger, int, int]] = []
+    for t in found:
+        if not any(t[1] < k[2] and k[1] < t[2] for k in kept):
+            kept.append(t)
+    kept.sort(key=lambda t: t[1])
+    return kept
+
+
+def _is_anaphoric(text: str, start: int, actor_ends: set[int]) -> bool:
+    """ "the attack", "this major border clash": a noun pointing back at a reported event.
+    Not when an actor sits right before the trigger ("the gunmen attacked") or the
+    words carry a date ("the April 22 massacre")."""
+    dets = "|".join(trigger_data()["anaphor_determiners"])
+    before = text[max(0, start - 40) : start]
+    m = re.search(rf"\b(?:{dets})\s+((?:[\w\-]+\s+){{0,2}})$", before, re.I)
+    if not m:
+        return False
+    if any(start - 3 <= e <= start for e in actor_ends):
+        return False
+    return not re.search(
+        r"\d|\b(?:January|February|March|April|May|June|July|August|"
+        r"September|October|November|December)\b",
+        m.group(1),
+    )
+
+
+def _is_modal(text: str, start: int) -> bool:
+    return bool(cue("modal_words").search(text[max(0, start - MODAL_WINDOW) : start]))
+
+
+_TERRITORY = re.compile(
+    r"^\s*(?:control|over|back)?\s*(?:of\s+)?(?:the\s+|a\s+|several\s+|[\w\-]+\s+){0,3}?"
+    r"(?:[A-Z]|town|city|village|base|outposts?|positions?|airport|district|area|territory|"
+    r"region|province|camp|hill|bridge|refinery|complex|headquarters|checkpoint|border)",
+)
+_SUBORDINATE = re.compile(r"\b(?:after|because|since|before|until)\s+(?:she|he|they|it|we)\s+$")
+_NEGATED_CLAUSE = re.compile(r"\bno\s+[^,.;]{0,50}?\b(?:had|has|have|was|were)\s+(?:been\s+)?$")
+_PLUPERFECT = re.compile(r"\b(?:had|who had|which had)\s+(?:\w+\s+)?$")
+
+
+def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, dated: bool) -> bool:
+    """Triggers that do not report an act that happened: modal, negated, reported as
+    speech content, ongoing campaigns, disasters, undated background."""
+    et = trig.event_type
+    if et in PHYSICAL | {"AGREE", "SANCTION"}:
+        if _is_modal(text, s) or (first_speech is not None and first_speech < s):
+            return True
+        if _NEGATED_CLAUSE.search(text[max(0, s - 70) : s]):
+            return True
+    if et == "ASSAULT":
+        if cue("ongoing_cues").search(text[e : e + 25]) and not dated:
+            return True
+        if trig.weak and cue("disaster_cues").search(text):
+            return True
+        if cue("habitual_cues").search(text[max(0, s - 45) : s]):
+            return True  # "has repeatedly used women as suicide bombers": a pattern, not an act
+    if et not in PHYSICAL:
+        if _SUBORDINATE.search(text[max(0, s - 30) : s]):
+            return True  # "arrested ... after she criticised the president": background
+        if (
+            et == "ACCUSE"
+            and re.match(r"accused of", text[s:])
+            and not re.search(r"\b(?:was|were|is|are|been|being)\s+$", text[max(0, s - 12) : s])
+        ):
+            return True  # "companies accused of helping": a participle, not an act
+        if et == "REQUEST" and cue("weather_cues").search(text):
+            return True  # safety advice about the weather is not a political request
+    return et not in PHYSICAL and not dated and bool(_PLUPERFECT.search(text[max(0, s - 14) : s]))
+
+
+def sentence_candidates(
+    sent: Sentence, idx: int, dated: bool, actor_ends: set[int]
+) -> list[Candidate]:
+    text = sent.text
+    matches = _match_triggers(text)
+    crowd = bool(cue("crowd_words").search(text))
+    first_speech = min((s for t, s, _ in matches if t.event_type in SPEECH), default=None)
+    best: dict[str, Candidate] = {}
+    verbal: list[Candidate] = []
+    extra: list[Candidate] = []  # all attack triggers: kept apart when dated differently
+    refs: list[Candidate] = []
+    toll = find_fatalities(text) is not None
+    for trig, s, e in matches:
+        et = trig.event_type
+        if trig.needs_crowd and not crowd:
+            continue
+        if _skip(trig, text, s, e, first_speech, dated):
+            continue
+        if trig.id == "overtake" and not _TERRITORY.search(text[e : e + 50]):
+            continue  # "captured a fourth gunman alive" is not taking ground
+        kind = "weak" if trig.weak else "explicit"
+        if (et in ("ASSAULT", "PROTEST", "AGREE") and _is_anaphoric(text, s, actor_ends)) or (
+            trig.weak and not toll
+        ):
+            kind = "ref"
+        cand = Candidate(trig, kind, sent, idx, s, e, event_type=et)
+        if kind == "ref":
+            if et in ("ASSAULT", "PROTEST"):
+                refs.append(cand)
+            continue
+        if et not in PHYSICAL:
+            verbal.append(cand)
+            continue
+        if et == "ASSAULT" and kind == "explicit":
+            extra.append(cand)
+        cur = best.get(et)
+        if cur is None or better(cand, cur):
+            best[et] = cand
+    for cand in verbal:
+        cur = best.get(cand.event_type)
+        if cur is None or better(cand, cur):
+            best[cand.event_type] = cand
+    if "PROTEST" in best and "ASSAULT" in best and crowd:
+        del best["ASSAULT"]
+    if (
+        "PROTEST" in best
+        and "REQUEST" in best
+        and re.search(
+            r"\bto\s+$", text[max(0, best["REQUEST"].tstart - 4) : best["REQUEST"].tstart]
+        )
+    ):
+        del best["REQUEST"]  # "marched ... to demand": the protest's aim, not a new act
+    if "COERCE" in best and best.get("ASSAULT") and best["ASSAULT"].kind == "weak":
+        del best["ASSAULT"]
+    out = list(best.values())
+    # A second act of the same verbal type in its own clause ("A condemned ..., and B
+    # accused ..."): kept; duplicates are removed once actors are known.
+    out += [
+        c
+        for c in verbal
+        if c is not best[c.event_type]
+        and re.search(r"(?:,|;)\s+(?:and\s+|while\s+)?", text[: c.tstart])
+    ]
+    if "ASSAULT" in best:
+        out += [c for c in extra if c is not best["ASSAULT"]]
+    if not any(c.event_type == "ASSAULT" for c in out) and refs:
+        out.append(refs[0])
+    out.sort(key=lambda c: c.tstart)
+    return out
+
+
+def better(a: Candidate, b: Candidate) -> bool:
+    if (a.kind == "weak") != (b.kind == "weak"):
+        return b.kind == "weak"
+    return a.trigger.rank > b.trigger.rank

@@ -1,0 +1,242 @@
+"""The event coder: triggers + actors + places + dates + tolls -> Event records."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import replace
+from datetime import date
+
+from tasks.extract.actors import ActorMemory, ActorMention, find_actors
+from tasks.extract.arguments import (
+    assault_type,
+    crowd_event,
+    pick_actors,
+    protest_type,
+    shift_day,
+)
+from tasks.extract.candidates import ARMED, PHYSICAL, Candidate, better, sentence_candidates
+from tasks.extract.dates import DateMention, find_dates
+from tasks.extract.lexicon import country_names
+from tasks.extract.numbers import find_fatalities_at
+from tasks.extract.places import PlaceMention, find_places
+from tasks.extract.sentences import split_sentences
+from tasks.extract.text import fold
+
+_CLAIM = re.compile(
+    r"\b(?:claimed responsibility|claimed by|said it had carried out|"
+    r"said (?:it|they) (?:had )?targeted|was behind|were behind|suspicion fell on)\b",
+    re.I,
+)
+
+
+def _dedupe_verbal(cands: list[Candidate], actors: list[ActorMention]) -> list[Candidate]:
+    """Pick actors; keep a repeated verbal type only when its subject differs."""
+    out: list[Candidate] = []
+    for c in cands:
+        pick_actors(c, actors)
+        if c.event_type not in PHYSICAL and any(
+            k.event_type == c.event_type and k.actor1 is c.actor1 for k in out
+        ):
+            continue
+        out.append(c)
+    return out
+
+
+def _place_groups(
+    places: list[PlaceMention], actors: list[ActorMention]
+) -> list[list[PlaceMention]]:
+    """Places grouped by admin1 (or city); country-only mentions join a same-country group."""
+    usable = []
+    for p in places:
+        inside = [a for a in actors if a.start <= p.start < a.end]
+        if any(a.kind in ("group", "person") for a in inside):
+            continue  # "Islamic State West Africa Province", "Vladimir Putin"
+        if any(a.kind == "country" for a in inside) and not p.locative:
+            continue
+        if p.precision == "country" and not p.locative:
+            continue
+        if not p.locative and fold(p.text) in country_names():
+            continue  # a capital used for its government ("helping Moscow evade controls")
+        usable.append(p)
+    groups: list[list[PlaceMention]] = []
+    for p in usable:
+        key = (p.country, fold(p.admin1 or p.text)) if p.precision != "country" else None
+        for g in groups:
+            gk = [(q.country, fold(q.admin1 or q.text)) for q in g if q.precision != "country"]
+            if (
+                key is None
+                and any(q.country == p.country for q in g)
+                or key in gk
+                or (p.precision != "country" and not gk and g[0].country == p.country)
+            ):
+                g.append(p)
+                break
+        else:
+            groups.append([p])
+    return groups
+
+
+def _best_place(group: list[PlaceMention]) -> tuple[PlaceMention, PlaceMention | None]:
+    rank = {"point": 0, "admin1": 1, "country": 2}
+    best = min(group, key=lambda p: (rank[p.precision], p.start))
+    admin = next((p for p in group if p.precision == "admin1"), None)
+    return best, admin
+
+
+def _nearest_date(dates: list[DateMention], pos: int) -> DateMention | None:
+    if not dates:
+        return None
+    return min(dates, key=lambda d: (d.value is None, abs(d.start - pos)))
+
+
+def build_candidates(
+    text: str, published: date | None, title: str | None
+) -> tuple[list[Candidate], DateMention | None]:
+    """Candidates for every sentence (actors, places, dates, tolls attached) and the
+    article's lead date: the first day-precise date it gives."""
+    sents = split_sentences(text)
+    memory = ActorMemory()
+    actors_per = [find_actors(s.text, memory) for s in sents]
+    context: Counter[str] = Counter()
+    for acts in actors_per:
+        context.update(a.country for a in acts if a.country)
+    texts = ([title] if title else []) + [s.text for s in sents]
+    for t in texts:
+        context.update(
+            p.country for p in find_places(t, Counter()) if p.precision == "country" or p.admin_hint
+        )
+    anchor: tuple[float, float] | None = None
+    for t in texts:
+        for p in find_places(t, context):
+            if p.precision == "point" and p.lat is not None and p.lon is not None:
+                anchor = (p.lat, p.lon)
+                break
+        if anchor is not None:
+            break
+    out: list[Candidate] = []
+    lead: DateMention | None = None
+    lead_done = False
+    last_person: ActorMention | None = None
+    for i, sent in enumerate(sents):
+        dates = find_dates(sent.text, published)
+        if lead is None and not lead_done:
+            # The article's first date expression dates its lead; if it cannot be
+            # resolved (a weekday with no publication date), there is no lead date.
+            first = next((d for d in dates if d.precision in ("day", "unknown", "relative")), None)
+            if first is not None:
+                lead, lead_done = (first if first.value is not None else None), True
+        cands = sentence_candidates(
+            sent, i, any(d.value is not None for d in dates), {a.end for a in actors_per[i]}
+        )
+        persons = [a for a in actors_per[i] if a.kind == "person"]
+        if not cands:
+            last_person = persons[-1] if persons else last_person
+            continue
+        places = find_places(sent.text, context, anchor)
+        groups = _place_groups(places, actors_per[i])
+        cands = _dedupe_verbal(cands, actors_per[i])
+        for c in cands:
+            if c.actor1 is None and last_person is not None and _PRONOUN.match(sent.text):
+                c.actor1 = last_person
+            c.date = _nearest_date(dates, c.tstart)
+        cands = _one_assault_per_day(cands)
+        attacks = [c for c in cands if c.event_type == "ASSAULT" and c.kind != "ref"]
+        for later in attacks[1:]:
+            if later.actor1 is attacks[0].actor1:
+                later.actor1 = None  # the sentence's subject belongs to its first attack
+        out.extend(_finish(cands, groups, find_fatalities_at(sent.text)))
+        if _CLAIM.search(sent.text):
+            _apply_claim(out, actors_per[i])
+        last_person = persons[-1] if persons else last_person
+    return out, lead
+
+
+_PRONOUN = re.compile(r"^(?:His|Her|He|She)\b")
+
+
+def _one_assault_per_day(cands: list[Candidate]) -> list[Candidate]:
+    """Several attack triggers in a sentence are one event unless they carry different
+    dates ("fired missiles on Wednesday in retaliation for the April 22 massacre")."""
+    out: list[Candidate] = []
+    for c in cands:
+        if c.event_type == "ASSAULT" and c.kind != "ref":
+            day = c.date.value if c.date else None
+            same = next(
+                (
+                    k
+                    for k in out
+                    if k.event_type == "ASSAULT"
+                    and k.kind != "ref"
+                    and (k.date.value if k.date else None) == day
+                ),
+                None,
+            )
+            if same is not None:
+                if better(c, same):
+                    out[out.index(same)] = c
+                continue
+        out.append(c)
+    return out
+
+
+def _finish(
+    cands: list[Candidate],
+    groups: list[list[PlaceMention]],
+    toll: tuple[int, str, int] | None,
+) -> list[Candidate]:
+    """Attach places, toll and ACLED types; split an attack over places in one country."""
+    physical = [c for c in cands if c.event_type in ("ASSAULT", "PROTEST") and c.kind != "ref"]
+    out: list[Candidate] = []
+    for c in cands:
+        mine = groups
+        if len(physical) > 1 and c in physical:
+            # Several attacks in one sentence: each place goes to the nearest trigger.
+            mine = [
+                g for g in groups if min(physical, key=lambda k: abs(k.tstart - g[0].start)) is c
+            ]
+        if c.event_type in ("ASSAULT", "PROTEST") and len(mine) > 1:
+            # One event per place, within one country: a place abroad in the same
+            # sentence belongs to another (background) event.
+            mine = [g for g in mine if g[0].country == mine[0][0].country]
+        c.places = mine
+        split = c.event_type in ("ASSAULT", "PROTEST") and len(mine) > 1 and c.kind != "ref"
+        if (
+            toll is not None
+            and c.event_type in ("ASSAULT", "PROTEST")
+            and not split
+            and (len(physical) < 2 or min(physical, key=lambda k: abs(k.tstart - toll[2])) is c)
+        ):
+            c.fatalities = (toll[0], toll[1])
+        shift_day(c)
+        if c.event_type == "ASSAULT" and crowd_event(c):
+            c.event_type = "PROTEST"
+        if c.event_type == "ASSAULT":
+            assault_type(c)
+        elif c.event_type == "PROTEST":
+            protest_type(c)
+        else:
+            c.acled, c.sub = c.trigger.acled, c.trigger.sub
+        if split:
+            for g in mine:
+                part = replace(c)
+                part.place, part.admin_place = _best_place(g)
+                part.places = [g]
+                out.append(part)
+            continue
+        if mine:
+            c.place, c.admin_place = _best_place(mine[0])
+        out.append(c)
+    return out
+
+
+def _apply_claim(cands: list[Candidate], actors: list[ActorMention]) -> None:
+    """'X claimed responsibility': X becomes actor1 of the latest attack without a named one."""
+    claimant = next((a for a in actors if a.type in ARMED and a.kind == "group"), None)
+    if claimant is None:
+        return
+    for c in reversed(cands):
+        if c.event_type == "ASSAULT" and c.kind != "ref":
+            if c.actor1 is None or c.actor1.kind == "role":
+                c.actor1 = claimant
+            break

@@ -1,0 +1,216 @@
+"""Tests of the rule-based event extractor (tasks.extract)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tasks.extract import EXTRACTOR_VERSION, extract_events, predict_cases
+from tasks.extract.dates import find_dates
+from tasks.extract.numbers import find_fatalities, parse_number
+from tasks.extract.sentences import split_sentences
+from tasks.models import Event
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "extract"
+SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+SEED = ROOT / "seeds" / "000_8681d12e972c8123.txt"
+
+
+def _cases() -> list[dict[str, Any]]:
+    out = []
+    for path in sorted(FIXTURES.glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        out += [json.loads(line) for line in lines if line.strip()]
+    return out
+
+
+def _published(case: dict[str, Any]) -> date | None:
+    return date.fromisoformat(case["published"]) if case["published"] else None
+
+
+def _agrees(event: Event, expected: dict[str, Any]) -> bool:
+    got = event.schema_dict()
+    return all(got.get(k) == v for k, v in expected.items())
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c["id"])
+def test_fixture_case(case: dict[str, Any]) -> None:
+    events = extract_events(case["text"], _published(case), case.get("title"))
+    for expected in case["expect"]:
+        assert any(_agrees(e, expected) for e in events), (
+            f"no event matches {expected}; got {[e.schema_dict() for e in events]}"
+        )
+    if "max_events" in case:
+        assert len(events) <= case["max_events"], [e.schema_dict() for e in events]
+    for forbidden in case.get("forbid_types", []):
+        assert all(e.event_type != forbidden for e in events)
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda c: c["id"])
+def test_provenance_fields(case: dict[str, Any]) -> None:
+    text = case["text"]
+    for e in extract_events(text, _published(case), case.get("title")):
+        assert e.sentence is not None and e.char_start is not None and e.char_end is not None
+        assert text[e.char_start : e.char_end] == e.sentence
+        assert e.confidence is not None and 0.0 <= e.confidence <= 1.0
+        assert e.cameo_code and e.cameo_code.isdigit()
+        assert e.event_mode
+        assert e.date_precision in {"day", "month", "year", "relative", "unknown"}
+        assert e.geo_precision in {"point", "admin1", "country", "unknown"}
+        assert e.evidence.get("event_type"), "the trigger words must be kept as evidence"
+
+
+def _seed_events() -> list[Event]:
+    return extract_events(SEED.read_text(encoding="utf-8"), date(2025, 10, 12))
+
+
+def test_seed_durand_line_clash() -> None:
+    clash = [
+        e
+        for e in _seed_events()
+        if e.event_type == "ASSAULT"
+        and e.acled_sub_event_type == "Armed clash"
+        and e.fatalities == 12
+    ]
+    assert clash, "the 12-dead Durand Line clash is missing"
+    e = clash[0]
+    assert (e.actor1_country, e.actor2_country) == ("AFG", "PAK")
+    assert e.event_date == date(2025, 10, 11)
+    assert e.acled_event_type == "Battles"
+
+
+def test_seed_airstrikes_9_october() -> None:
+    strikes = [e for e in _seed_events() if e.acled_sub_event_type == "Air/drone strike"]
+    assert len(strikes) == 1
+    e = strikes[0]
+    assert (
+        e.actor1_country == "PAK" and e.actor2_country == "PAK" and e.actor2_type == "rebel_group"
+    )
+    assert e.country == "AFG" and e.event_date == date(2025, 10, 9)
+    assert e.acled_event_type == "Explosions/Remote violence"
+
+
+def test_seed_kunar_and_helmand_are_two_events() -> None:
+    admin1 = {e.admin1 for e in _seed_events() if e.event_type == "ASSAULT"}
+    assert {"Kunar", "Helmand"} <= admin1
+
+
+def test_seed_warning_and_visit() -> None:
+    events = _seed_events()
+    threats = [e for e in events if e.event_type == "THREATEN"]
+    assert threats and threats[0].actor1_country == "AFG"
+    visits = [e for e in events if e.event_type == "CONSULT" and e.admin1 == "Uttar Pradesh"]
+    assert visits, "the Deoband visit is missing"
+    v = visits[0]
+    assert v.country == "IND" and v.actor1_country == "AFG"
+    assert v.latitude is not None and v.longitude is not None
+    assert abs(v.latitude - 29.695) < 0.1 and abs(v.longitude - 77.68) < 0.1
+
+
+def test_deterministic_and_pure() -> None:
+    text = SEED.read_text(encoding="utf-8")
+    first = [e.as_dict() for e in extract_events(text, date(2025, 10, 12))]
+    second = [e.as_dict() for e in extract_events(text, date(2025, 10, 12))]
+    assert first == second and first
+
+
+def test_empty_text_gives_no_events() -> None:
+    assert extract_events("") == []
+    assert extract_events("   \n ") == []
+
+
+def test_predict_cases_shape() -> None:
+    cases = [
+        {
+            "id": "a",
+            "published": "2025-10-12",
+            "title": None,
+            "text": SEED.read_text(encoding="utf-8"),
+        },
+        {"id": "b", "published": None, "title": "Weather", "text": "Rain is expected on Friday."},
+    ]
+    out = list(predict_cases(cases))
+    assert [o["id"] for o in out] == ["a", "b"]
+    assert out[1]["events"] == []
+    assert out[0]["events"] and all(
+        isinstance(e["event_date"], str | None) for e in out[0]["events"]
+    )
+    assert EXTRACTOR_VERSION.startswith("rules-")
+
+
+def test_dates_relative_to_published() -> None:
+    pub = date(2025, 10, 12)  # a Sunday
+    assert find_dates("on Saturday", pub)[0].value == date(2025, 10, 11)
+    assert find_dates("on Sunday", pub)[0].value == date(2025, 10, 12)
+    assert find_dates("on October 9th", pub)[0].value == date(2025, 10, 9)
+    assert find_dates("on December 30", date(2025, 1, 3))[0].value == date(2024, 12, 30)
+    assert find_dates("on Saturday", None)[0].value is None
+    last_week = find_dates("last week", pub)[0]
+    assert last_week.value is None and last_week.text == "last week"
+    assert last_week.precision == "relative"
+
+
+def test_numbers_and_tolls() -> None:
+    assert parse_number("twenty-five") == 25
+    assert parse_number("1,200") == 1200
+    assert parse_number("a dozen") == 12
+    assert find_fatalities("Twelve people were killed and more than 40 wounded") == (
+        12,
+        "Twelve people were killed",
+    )
+    assert find_fatalities("at least 5 soldiers were killed")[0] == 5  # type: ignore[index]
+    assert find_fatalities("10 to 15 people died")[0] == 10  # type: ignore[index]
+    assert find_fatalities("dozens of people were killed") is None
+    assert find_fatalities("several soldiers were killed") is None
+    assert find_fatalities("three people were wounded") is None
+
+
+def test_sentence_offsets() -> None:
+    text = "Gen. Smith arrived at 3 p.m. on Monday. He met U.S. officials!\nNew paragraph here."
+    sents = split_sentences(text)
+    assert [s.text for s in sents] == [
+        "Gen. Smith arrived at 3 p.m. on Monday.",
+        "He met U.S. officials!",
+        "New paragraph here.",
+    ]
+    assert all(text[s.start : s.end] == s.text for s in sents)
+    assert [s.paragraph for s in sents] == [0, 0, 1]
+
+
+def _load_scorer() -> Any:
+    path = SHARED_EVAL / "score.py"
+    if not path.exists():
+        pytest.skip("../shared/eval is not available")
+    spec = importlib.util.spec_from_file_location("eventpipe_eval_score", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
+
+
+def test_scores_on_seed_and_dev() -> None:
+    scorer = _load_scorer()
+    seed = _read_jsonl(SHARED_EVAL / "seed_case.jsonl")
+    seed_metrics = scorer.score(seed, list(predict_cases(seed)))
+    assert seed_metrics["event_f1"] >= 0.85, seed_metrics
+    dev = _read_jsonl(SHARED_EVAL / "dev_cases.jsonl")
+    started = time.perf_counter()
+    preds = list(predict_cases(dev))
+    elapsed = time.perf_counter() - started
+    dev_metrics = scorer.score(dev, preds)
+    assert dev_metrics["missing_predictions"] == 0
+    assert dev_metrics["event_f1"] >= 0.5, dev_metrics
+    assert elapsed < 10.0
