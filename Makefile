@@ -6,9 +6,9 @@ ARGS ?= seeds
 
 .PHONY: run test lint install install-test bench clean
 
+# The venv's bundled pip installs trafilatura's lxml extra wrongly: upgrade it first.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	# The venv's bundled pip installs trafilatura's lxml extra wrongly: upgrade it first.
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml

@@ -21,7 +21,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="eventpipe: news articles to structured political event data in DuckDB.",
 )
-out = Console()
+# Tables are wide; when output is not a terminal, do not fold them to 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 DbOption = Annotated[
@@ -72,16 +73,28 @@ def _print_run_events(db: str, run_id: str, n_events: int) -> None:
     from warehouse.query import run_query
 
     res = run_query(
-        "SELECT event_type, acled_sub_event_type AS sub_type,"
-        " concat_ws(' (', actor1, actor1_country || ')') AS actor1,"
-        " concat_ws(' (', actor2, actor2_country || ')') AS actor2,"
-        " concat_ws(', ', location, admin1, country) AS place, event_date, fatalities"
-        f" FROM events WHERE run_id = '{run_id}'"
-        f" ORDER BY article_id, char_start, event_type LIMIT {MAX_EVENTS_SHOWN}",
+        "SELECT event_type, acled_sub_event_type, actor1, actor1_country, actor2, actor2_country,"
+        " location, admin1, country, event_date, fatalities FROM events"
+        f" WHERE run_id = '{run_id}' ORDER BY article_id, char_start, event_type"
+        f" LIMIT {MAX_EVENTS_SHOWN}",
         db,
     )
+    rows = []
+    for etype, sub, a1, c1, a2, c2, location, admin1, country, day, dead in res.rows:
+        place = ", ".join(dict.fromkeys(p for p in (location, admin1, country) if p))
+        rows.append((
+            f"{etype} / {sub}" if sub else etype, _actor(a1, c1), _actor(a2, c2), place,
+            day, dead,
+        ))
     title = f"events stored by this run ({min(n_events, MAX_EVENTS_SHOWN)} of {n_events})"
-    out.print(_table(res.columns, res.rows, title))
+    columns = ["type", "actor 1", "actor 2", "place", "date", "killed"]
+    out.print(_table(columns, rows, title))
+
+
+def _actor(name: str | None, country: str | None) -> str:
+    if name and country:
+        return f"{name} ({country})"
+    return name or country or ""
 
 
 def _table(columns: list[str], rows: list[tuple[Any, ...]], title: str | None = None) -> Table:

@@ -35,7 +35,8 @@ def _is_speaker(text: str, a: ActorMention) -> bool:
     """An attribution ("..., police said", "according to officials") rather than a party.
     "The army said its aircraft struck" keeps the army: it speaks about its own act."""
     if re.match(
-        r"^\s*(?:\w+\s+){0,2}?said\s+(?:\w+\s+){0,3}?(?:that\s+)?(?:its|their|it|they)\b",
+        r"^\s*(?:\w+\s+){0,2}?(?:said|says|announced)\s+(?:\w+\s+){0,3}?(?:that\s+)?"
+        r"(?:its|their|it|they)\b",
         text[a.end :],
     ):
         return False
@@ -50,7 +51,9 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
     # Actors inside the trigger are dropped; one that starts before it is its modifier
     # ("Israeli fighter jets" over the trigger "fighter jets").
     actors = [a for a in actors if not (c.tstart <= a.start < c.tend)]
-    if c.event_type in PHYSICAL:
+    if c.event_type in ("ASSAULT", "PROTEST"):
+        # Attributions are not parties to violence; for deployments, aid and arrests the
+        # one who announces it is usually the one who does it.
         actors = [a for a in actors if not _is_speaker(text, a)]
     victims = [
         a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import replace
 
@@ -145,13 +146,21 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
             )
             if (
                 k.event_type == c.event_type
-                and (k.sub == c.sub or k.event_type == "PROTEST")
+                and (
+                    k.sub == c.sub
+                    or k.event_type == "PROTEST"
+                    or (nearby and (k.trigger.generic or c.trigger.generic))
+                )
                 and (same_place or nearby)
                 and (k.date is None or c.date is None or k.date.value == c.date.value)
                 and _same_actor(k.actor1, c.actor1)
             ):
-                if k.event_type == "PROTEST" and _VIOLENCE.get(c.sub, 0) > _VIOLENCE.get(k.sub, 0):
+                if k.event_type == "PROTEST" and _VIOLENCE.get(c.sub or "", 0) > _VIOLENCE.get(
+                    k.sub or "", 0
+                ):
                     k.acled, k.sub = c.acled, c.sub
+                if k.trigger.generic and not c.trigger.generic:
+                    k.trigger, k.acled, k.sub = c.trigger, c.acled, c.sub
                 if k.place is None and c.place is not None:
                     k.place, k.admin_place, k.places = c.place, c.admin_place, c.places
                 k.fatalities = k.fatalities or c.fatalities
@@ -194,9 +203,42 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
     return final
 
 
+_ARMED = re.compile(
+    r"\b(?:gunmen|attackers|assailants|bandits|militants|fighters|bombers?|kidnappers|raiders)\b",
+    re.I,
+)
+POLITICAL_TYPES = {
+    "state_forces",
+    "government",
+    "rebel_group",
+    "political_militia",
+    "identity_militia",
+    "external_other",
+}
+# Specific weapons make an attack political violence even with unnamed parties.
+WEAPON_TRIGGERS = {"suicide_bomb", "ied", "air_strike", "shelling"}
+
+
+def _political(c: Candidate) -> bool:
+    """Whether a candidate is a political event at all: sports "rallied to win", business
+    "meetings" and "asked" in interviews have no state, armed or organised actor."""
+    actors = [a for a in (c.actor1, c.actor2) if a is not None]
+    organised = any(
+        a.type in POLITICAL_TYPES or a.kind in ("group", "country") or _ARMED.search(a.text)
+        for a in actors
+    )
+    if c.event_type == "ASSAULT":
+        return organised or c.fatalities is not None or c.trigger.id in WEAPON_TRIGGERS
+    if c.event_type == "PROTEST":
+        return True  # the trigger itself names a demonstration or riot
+    return c.actor1 is not None and (
+        c.actor1.type in POLITICAL_TYPES or c.actor1.kind in ("group", "country")
+    )
+
+
 def to_events(cands: list[Candidate], lead_date: DateMention | None) -> list[Event]:
     """Final Event records, with places and dates filled from the article where missing."""
-    cands = _merge(_refine(_attach(cands)))
+    cands = [c for c in _merge(_refine(_attach(cands))) if _political(c)]
     countries = Counter(c.place.country for c in cands if c.place is not None)
     main_country = countries.most_common(1)[0][0] if countries else None
     events: list[Event] = []

@@ -137,7 +137,11 @@ def build_candidates(
         groups = _place_groups(places, actors_per[i])
         cands = _dedupe_verbal(cands, actors_per[i])
         for c in cands:
-            if c.actor1 is None and last_person is not None and _PRONOUN.match(sent.text):
+            if (
+                c.actor1 is None
+                and last_person is not None
+                and _PRONOUN.search(sent.text[: c.tstart])
+            ):
                 c.actor1 = last_person
             c.date = _nearest_date(dates, c.tstart)
         cands = _one_assault_per_day(cands)
@@ -152,7 +156,7 @@ def build_candidates(
     return out, lead
 
 
-_PRONOUN = re.compile(r"^(?:His|Her|He|She)\b")
+_PRONOUN = re.compile(r"\b(?:His|Her|He|She|his|her|he|she)\b")
 
 
 def _one_assault_per_day(cands: list[Candidate]) -> list[Candidate]:

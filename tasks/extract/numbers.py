@@ -67,6 +67,14 @@ _PATTERNS = [
         r"villager|guard|passenger|teacher|doctor|nurse|priest|imam|pilgrim|tourist)\b",
         re.I,
     ),
+    # "a Palestinian man was shot dead": one death.
+    re.compile(
+        r"\b(?P<n>a|an|one)\s+(?:[\w\-]+\s+){0,3}?(?:man|woman|boy|girl|child|soldier|"
+        r"policeman|officer|driver|student|teenager|civilian|journalist|worker|farmer|person|"
+        r"protester|resident|villager|guard|passenger)\s+(?:was|has\s+been|had\s+been)\s+"
+        r"(?:shot\s+dead|killed|stabbed\s+to\s+death|beaten\s+to\s+death)\b",
+        re.I,
+    ),
     re.compile(rf"\bbeating\s+(?P<n>{NUMBER})\s+{_NOUNS}to\s+death\b", re.I),
     re.compile(
         rf"\b(?:killing|killed|kills|kill|shot\s+dead|claimed\s+the\s+lives\s+of)\s+"
