@@ -4,20 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?= seeds
 
-.PHONY: run test lint install install-test bench clean
+.PHONY: run test lint install install-test clean
 
 # The venv's bundled pip installs trafilatura's lxml extra wrongly: upgrade it first.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Installer chatter goes to a log, shown only if the install fails.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet --editable .
-	touch $@
+	@echo "installing eventpipe into $(VENV) (log: $(VENV)/install.log)"
+	@$(BIN)/python -m pip install --editable . > $(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
+	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(BIN)/python -m pip install --quiet --editable ".[test]"
-	touch $@
+	@echo "installing the test tools into $(VENV) (log: $(VENV)/install-test.log)"
+	@$(BIN)/python -m pip install --editable ".[test]" > $(VENV)/install-test.log 2>&1 \
+		|| { cat $(VENV)/install-test.log; exit 1; }
+	@touch $@
 
 install: $(VENV)/.installed
 
