@@ -23,6 +23,7 @@ _VICTIM_BEFORE = re.compile(
     re.I,
 )
 _ARMED_WORDS = re.compile(r"\b(?:gunmen|attackers|assailants|fighters|bombers?)\b", re.I)
+_BETWEEN = re.compile(r"^\s+between\s+", re.I)
 _SPEAKER_AFTER = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:said|says|say|told|reported|added|announced)\b", re.I
 )
@@ -119,6 +120,13 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
             if a is not a2 and a.type in ARMED | {None} and a not in victims:
                 a1 = a
                 break
+    between = _BETWEEN.match(text[c.tend :])
+    if between and c.event_type in ("ASSAULT", "PROTEST"):
+        # "clashes between the army and the KIA": the two parties, in order.
+        start = c.tend + between.end()
+        pair = [a for a in actors if start <= a.start <= start + 80][:2]
+        if len(pair) == 2 and re.search(r"\band\b", text[pair[0].end : pair[1].start]):
+            a1, a2 = pair
     c.actor1, c.actor2 = a1, a2
 
 

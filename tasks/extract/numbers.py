@@ -86,7 +86,10 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\b(?:massacre|killing|killings|deaths)\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
-    re.compile(rf"\bdeath\s+toll\s+(?:\w+\s+){{0,3}}?(?:to|of|at)\s+{_QUAL}(?P<n>{NUMBER})", re.I),
+    re.compile(
+        rf"\bdeath\s+toll\s+(?:[\w'\u2019\-]+\s+){{0,12}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
+        re.I,
+    ),
 ]
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
