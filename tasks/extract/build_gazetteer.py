@@ -103,19 +103,19 @@ def build() -> None:
     # mtime=0 keeps the file byte-identical across rebuilds of the same data.
     with gzip.GzipFile(DATA / "gazetteer.tsv.gz", "wb", mtime=0) as raw, io.TextIOWrapper(
         raw, encoding="utf-8"
-    ) as out:
-        out.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
+    ) as gz:
+        gz.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
         for key, name, cc, gid in sub_rows:
             anchor_city = city_by_id.get(gid)
             lat = f"{anchor_city['latitude']:.4f}" if anchor_city else ""
             lon = f"{anchor_city['longitude']:.4f}" if anchor_city else ""
-            out.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{lat}\t{lon}\t0\tadmin1\n")
+            gz.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{lat}\t{lon}\t0\tadmin1\n")
         for city in cities:
             cc = city["countrycode"]
             adm = admin1.get((cc, city["admin1code"]), "")
             aliases = {a for a, t in alias_rows if t is city}
             for key in sorted(keys_of[city["geonameid"]] | aliases):
-                out.write(
+                gz.write(
                     f"{key}\t{city['name']}\t{a3.get(cc, cc)}\t{adm}\t{city['latitude']:.4f}\t"
                     f"{city['longitude']:.4f}\t{city['population']}\tcity\n"
                 )
