@@ -26,5 +26,12 @@ def code_articles(articles: Iterable[Article]) -> tuple[list[ExtractedArticle], 
                 f"{article.source}: the event coder failed ({type(exc).__name__}: {exc})",
             ))
             continue
+        invalid = [p for e in events for p in e.problems()]
+        if invalid:  # the warehouse holds closed vocabularies only
+            failed.append(Rejection(
+                article.source, "extract_failed",
+                f"{article.source}: the event coder produced an invalid event ({invalid[0]})",
+            ))
+            continue
         coded.append(ExtractedArticle(article, events, EXTRACTOR_VERSION))
     return coded, failed

@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 SourceKind = Literal["file", "feed", "url"]
 
@@ -25,6 +25,33 @@ ActorType = Literal[
 ]
 DatePrecision = Literal["day", "month", "year", "relative", "unknown"]
 GeoPrecision = Literal["point", "admin1", "country", "unknown"]
+RejectReason = Literal[
+    "missing", "unknown_extension", "too_large", "unreadable", "empty", "binary", "not_utf8",
+    "bad_metadata", "bad_json", "bad_html", "no_text", "extract_failed",
+]
+
+# ACLED's six event types and their 25 sub-event types (ACLED codebook).
+ACLED_SUB_EVENT_TYPES: dict[str, frozenset[str]] = {
+    "Battles": frozenset({
+        "Armed clash", "Government regains territory", "Non-state actor overtakes territory",
+    }),
+    "Explosions/Remote violence": frozenset({
+        "Chemical weapon", "Air/drone strike", "Suicide bomb",
+        "Shelling/artillery/missile attack", "Remote explosive/landmine/IED", "Grenade",
+    }),
+    "Violence against civilians": frozenset({
+        "Sexual violence", "Attack", "Abduction/forced disappearance",
+    }),
+    "Protests": frozenset({
+        "Peaceful protest", "Protest with intervention", "Excessive force against protesters",
+    }),
+    "Riots": frozenset({"Violent demonstration", "Mob violence"}),
+    "Strategic developments": frozenset({
+        "Agreement", "Arrests", "Change to group/activity", "Disrupted weapons use",
+        "Headquarters or base established", "Looting/property destruction",
+        "Non-violent transfer of territory", "Other",
+    }),
+}
 
 
 def sha256_hex(text: str) -> str:
@@ -63,7 +90,7 @@ class Rejection:
     """An input that could not become an article, and why (bad input is data)."""
 
     source: str
-    reason: str  # short machine-readable code, e.g. "empty", "binary", "not_utf8"
+    reason: RejectReason
     detail: str = ""
 
 
@@ -116,6 +143,24 @@ class Event:
         out = dataclasses.asdict(self)
         out.pop("evidence")
         return out
+
+    def problems(self) -> list[str]:
+        """Values outside the closed vocabularies (an empty list for a valid event)."""
+        found = []
+        if self.event_type not in get_args(PloverType):
+            found.append(f"event_type {self.event_type!r} is not a PLOVER type")
+        for name in ("actor1_type", "actor2_type"):
+            value = getattr(self, name)
+            if value is not None and value not in get_args(ActorType):
+                found.append(f"{name} {value!r} is not an actor type")
+        acled, sub = self.acled_event_type, self.acled_sub_event_type
+        if acled is not None and acled not in ACLED_SUB_EVENT_TYPES:
+            found.append(f"acled_event_type {acled!r} is not an ACLED event type")
+        elif sub is not None and (acled is None or sub not in ACLED_SUB_EVENT_TYPES[acled]):
+            found.append(f"acled_sub_event_type {sub!r} does not belong to {acled!r}")
+        if self.fatalities is not None and self.fatalities < 0:
+            found.append(f"fatalities {self.fatalities} is negative")
+        return found
 
     def event_id(self, article_id: str) -> str:
         """Deterministic id from the article and the event's content."""

@@ -193,3 +193,21 @@ def test_query_on_a_missing_warehouse_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(WarehouseError, match="no warehouse at"):
         run_query("SELECT 1", tmp_path / "none.duckdb")
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_closed_vocabularies_are_enforced_by_the_warehouse(db_path: Path) -> None:
+    with connect(db_path) as con, pytest.raises(duckdb.ConstraintException):
+        con.execute(
+            "INSERT INTO events (event_id, article_id, run_id, event_type, extractor_version,"
+            " loaded_at) VALUES ('e', 'a', 'r', 'KILL', 'v', now())"
+        )
+
+
+def test_events_outside_the_vocabularies_are_named() -> None:
+    assert _event().problems() == []
+    bad = _event(event_type="KILL", actor1_type="army", acled_sub_event_type="Peaceful protest")
+    assert bad.problems() == [
+        "event_type 'KILL' is not a PLOVER type",
+        "actor1_type 'army' is not an actor type",
+        "acled_sub_event_type 'Peaceful protest' does not belong to 'Battles'",
+    ]

@@ -34,10 +34,14 @@ CREATE TABLE events (
     event_id             VARCHAR PRIMARY KEY, -- hash of article_id and the event's content
     article_id           VARCHAR NOT NULL,
     run_id               VARCHAR NOT NULL,
-    event_type           VARCHAR NOT NULL,
+    event_type           VARCHAR NOT NULL CHECK (event_type IN (
+        'AGREE', 'CONSULT', 'SUPPORT', 'CONCEDE', 'COOPERATE', 'AID', 'RETREAT', 'REQUEST',
+        'ACCUSE', 'REJECT', 'THREATEN', 'PROTEST', 'SANCTION', 'MOBILIZE', 'COERCE', 'ASSAULT')),
     event_mode           VARCHAR,
     cameo_code           VARCHAR,
-    acled_event_type     VARCHAR,
+    acled_event_type     VARCHAR CHECK (acled_event_type IN (
+        'Battles', 'Explosions/Remote violence', 'Violence against civilians', 'Protests',
+        'Riots', 'Strategic developments')),
     acled_sub_event_type VARCHAR,
     actor1               VARCHAR,
     actor1_country       VARCHAR,
@@ -54,7 +58,7 @@ CREATE TABLE events (
     event_date           DATE,
     date_text            VARCHAR,
     date_precision       VARCHAR,
-    fatalities           INTEGER,
+    fatalities           INTEGER CHECK (fatalities >= 0),
     sentence             VARCHAR,
     char_start           INTEGER,
     char_end             INTEGER,
