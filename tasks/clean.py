@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from tasks.load import RawDoc
-from tasks.models import Article, Rejection, SourceKind
+from tasks.models import Article, Rejection, RejectReason, SourceKind
 
 # Below this many letters a "text" is a stub, a caption or a failed extraction,
 # and nothing in it could be coded as an event.
@@ -84,7 +84,7 @@ def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Reject
         # title is kept in its own field, so the body starts with the story.
         text = text[len(title) + 1 :].lstrip()
     if sum(ch.isalpha() for ch in text) < MIN_TEXT_LETTERS:
-        reason = "empty" if doc.kind == "text" and not text else "no_text"
+        reason: RejectReason = "empty" if doc.kind == "text" and not text else "no_text"
         return Rejection(doc.source, reason, f"{doc.source}: no article text found")
     try:
         published = parse_published(meta.get("published"))

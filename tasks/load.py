@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tasks.models import Rejection
+from tasks.models import Rejection, RejectReason
 
 TEXT_SUFFIXES = {".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -123,7 +123,7 @@ def read_file(path: Path) -> Iterator[RawDoc | Rejection]:
         yield RawDoc(source, "text", text, meta)
 
 
-def sniff(data: bytes) -> tuple[str, str] | None:
+def sniff(data: bytes) -> tuple[RejectReason, str] | None:
     """Reason code and message for an empty or binary payload, else None."""
     if not data.strip():
         return "empty", "file is empty"
