@@ -32,7 +32,8 @@ run: install
 	$(BIN)/eventpipe ingest $(ARGS)
 
 lint: install-test
-	$(BIN)/ruff check flows tasks warehouse tests
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: install-test lint

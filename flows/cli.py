@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
+import logging
+import math
+import os
 import sys
+import tempfile
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 import flows  # noqa: F401  (sets Prefect's quiet, local environment first)
 from tasks.errors import EventpipeError
@@ -52,9 +60,12 @@ def ingest(
     """Run the file-ingestion flow over PATHS and show the events it stored."""
     from flows.ingest import ingest_files
 
+    _quiet_expected_failures()
     result = ingest_files([str(p) for p in paths], db=db, batch_size=batch_size)
     for rejection in result.rejections:
-        err.print(f"[yellow]rejected[/] {rejection.detail}", highlight=False, soft_wrap=True)
+        err.print(
+            f"[yellow]rejected[/] {escape(rejection.detail)}", highlight=False, soft_wrap=True
+        )
     c = result.counts
     out.print(
         f"run {result.run_id}: {c.articles_seen} seen, {c.articles_new} new, "
@@ -64,7 +75,43 @@ def ingest(
         soft_wrap=True,
     )
     _print_run_events(result.db, result.run_id, c.events_stored)
-    out.print(f"warehouse: {result.db}", highlight=False, soft_wrap=True)
+    out.print(f"warehouse: {escape(result.db)}", highlight=False, soft_wrap=True)
+
+
+class _DropExpectedFailures(logging.Filter):
+    """Drop Prefect's logs of failures that the CLI reports itself, as one line.
+
+    An `EventpipeError` (a locked or broken warehouse...) is shown once, clearly,
+    by `main`; any other exception is a bug and keeps Prefect's full traceback.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        names = {EventpipeError.__name__}
+        names |= {cls.__name__ for cls in _subclasses(EventpipeError)}
+        self.markers = tuple(f"{n}{sep}" for n in names for sep in ("(", ":"))
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, EventpipeError):
+            return False
+        if record.levelno < logging.ERROR:
+            return True
+        message = record.getMessage()
+        return not any(marker in message for marker in self.markers)
+
+
+def _subclasses(cls: type) -> list[type]:
+    found: list[type] = []
+    subs: list[type] = cls.__subclasses__()
+    for sub in subs:
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def _quiet_expected_failures() -> None:
+    for name in ("prefect.task_runs", "prefect.flow_runs"):
+        logging.getLogger(name).addFilter(_DropExpectedFailures())
 
 
 def _print_run_events(db: str, run_id: str, n_events: int) -> None:
@@ -75,17 +122,23 @@ def _print_run_events(db: str, run_id: str, n_events: int) -> None:
     res = run_query(
         "SELECT event_type, acled_sub_event_type, actor1, actor1_country, actor2, actor2_country,"
         " location, admin1, country, event_date, fatalities FROM events"
-        f" WHERE run_id = '{run_id}' ORDER BY article_id, char_start, event_type"
-        f" LIMIT {MAX_EVENTS_SHOWN}",
+        " WHERE run_id = ? ORDER BY article_id, char_start, event_type LIMIT ?",
         db,
+        [run_id, MAX_EVENTS_SHOWN],
     )
     rows = []
     for etype, sub, a1, c1, a2, c2, location, admin1, country, day, dead in res.rows:
         place = ", ".join(dict.fromkeys(p for p in (location, admin1, country) if p))
-        rows.append((
-            f"{etype} / {sub}" if sub else etype, _actor(a1, c1), _actor(a2, c2), place,
-            day, dead,
-        ))
+        rows.append(
+            (
+                f"{etype} / {sub}" if sub else etype,
+                _actor(a1, c1),
+                _actor(a2, c2),
+                place,
+                day,
+                dead,
+            )
+        )
     title = f"events stored by this run ({min(n_events, MAX_EVENTS_SHOWN)} of {n_events})"
     columns = ["type", "actor 1", "actor 2", "place", "date", "killed"]
     out.print(_table(columns, rows, title))
@@ -100,9 +153,9 @@ def _actor(name: str | None, country: str | None) -> str:
 def _table(columns: list[str], rows: list[tuple[Any, ...]], title: str | None = None) -> Table:
     table = Table(title=title, show_lines=False)
     for name in columns:
-        table.add_column(name, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_column(Text(name), overflow="fold")
+    for row in rows:  # Text, not str: "[red]" in data is data, not rich markup
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     return table
 
 
@@ -117,13 +170,33 @@ def query(
 
     res = run_query(sql, db)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps(res.records(), default=str, ensure_ascii=False) + "\n")
+        records = [{k: _json_value(v) for k, v in r.items()} for r in res.records()]
+        sys.stdout.write(json.dumps(records, ensure_ascii=False, allow_nan=False) + "\n")
     elif fmt is Format.csv:
         writer = csv.writer(sys.stdout)
         writer.writerow(res.columns)
         writer.writerows(res.rows)
     else:
         out.print(_table(res.columns, res.rows))
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON-safe value: ISO dates, hex blobs, null for NaN and infinities."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return str(value)
 
 
 @app.command()
@@ -134,18 +207,46 @@ def extract(
     """Run only the event coder on a cases file; write predictions for the scorer."""
     from tasks.extract import predict_cases
 
-    try:
-        lines = cases.read_text(encoding="utf-8").splitlines()
-        rows = [json.loads(line) for line in lines if line.strip()]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EventpipeError(f"cannot read cases file {cases}: {exc}") from exc
+    rows = read_cases(cases)
     output.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
-    with output.open("w", encoding="utf-8") as fh:
-        for prediction in predict_cases(rows):
-            fh.write(json.dumps(prediction, ensure_ascii=False) + "\n")
-            n += 1
-    err.print(f"wrote {n} predictions to {output}", highlight=False)
+    # Write beside the target, then rename: a failure never leaves half a file.
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            for prediction in predict_cases(rows):
+                fh.write(json.dumps(prediction, ensure_ascii=False) + "\n")
+        os.replace(tmp, output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    err.print(f"wrote {len(rows)} predictions to {escape(str(output))}", highlight=False)
+
+
+def read_cases(path: Path) -> list[dict[str, Any]]:
+    """Cases of the eval format, checked line by line so a bad one is named."""
+    try:
+        lines = path.read_text(encoding="utf-8").split("\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EventpipeError(f"cannot read cases file {path}: {exc}") from exc
+    cases = []
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"cannot read cases file {path}, line {lineno}"
+        try:
+            case = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise EventpipeError(f"{where}: not valid JSON ({exc.msg})") from exc
+        if not isinstance(case, dict) or "id" not in case or not isinstance(case.get("text"), str):
+            raise EventpipeError(f"{where}: needs an object with an 'id' and a string 'text'")
+        published = case.get("published")
+        try:
+            if published is not None:
+                dt.date.fromisoformat(published)
+        except (TypeError, ValueError) as exc:
+            raise EventpipeError(f"{where}: 'published' must be YYYY-MM-DD or null") from exc
+        cases.append(case)
+    return cases
 
 
 def main() -> None:
@@ -153,7 +254,7 @@ def main() -> None:
     try:
         app()
     except EventpipeError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
 
 

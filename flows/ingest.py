@@ -69,29 +69,44 @@ def ingest_files(
         raise EventpipeError("batch_size must be at least 1")
     db_path = str(resolve_db_path(db))
     run_id = current_run_id()
-    steps.start_run(db_path, run_id, FLOW_NAME, {"paths": paths, "batch_size": batch_size})
+    parameters = {"paths": [str(Path(p).absolute()) for p in paths], "batch_size": batch_size}
+    steps.start_run(db_path, run_id, FLOW_NAME, parameters)
     total = BatchCounts()
     summaries: list[SourceSummary] = []
     rejected: list[Rejection] = []
     try:
-        for source in paths:
-            summary = SourceSummary(source)
-            files, missing = discover([source])
+        for label, group in group_sources(paths):
+            summary = SourceSummary(label)
+            files, discovered = discover(group)
             batches = list(chunked([str(f) for f in files], batch_size)) or [[]]
             for index, batch in enumerate(batches):
                 counts, batch_rejections = _ingest_batch(
-                    db_path, run_id, batch, missing if index == 0 else []
+                    db_path, run_id, batch, discovered if index == 0 else []
                 )
                 summary.counts += counts
+                total += counts
                 rejected.extend(batch_rejections)
             summaries.append(summary)
-            total += summary.counts
-    except Exception as exc:
+    except BaseException as exc:  # Ctrl-C too: never leave a run marked running
         steps.finish_run(db_path, run_id, "failed", total, f"{type(exc).__name__}: {exc}")
         raise
     steps.finish_run(db_path, run_id, "completed", total)
     _publish_artifact(summaries, total)
     return IngestResult(run_id, db_path, total, summaries, rejected)
+
+
+def group_sources(paths: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """Each folder is a source of its own; all named files together make one.
+
+    So `ingest dir/*.txt` is batched like `ingest dir`, while the run's summary
+    still shows each folder's totals.
+    """
+    files = [p for p in paths if not Path(p).is_dir()]
+    groups = [(p, [p]) for p in paths if Path(p).is_dir()]
+    if files:
+        label = files[0] if len(files) == 1 else f"{len(files)} named files"
+        groups.append((label, files))
+    return groups
 
 
 def _ingest_batch(
@@ -107,10 +122,9 @@ def _ingest_batch(
         fresh, duplicates = steps.skip_stored(db, articles)
         extracted, extract_rejections = steps.extract_events(fresh)
         rejected += load_rejections + clean_rejections + extract_rejections
-    if not extracted and not rejected:
-        return BatchCounts(articles_seen=duplicates, articles_duplicate=duplicates), []
-    counts = steps.store_batch(db, run_id, extracted, rejected)
-    counts += BatchCounts(articles_seen=duplicates, articles_duplicate=duplicates)
+    counts = BatchCounts(articles_seen=duplicates, articles_duplicate=duplicates)
+    if extracted or rejected:
+        counts += steps.store_batch(db, run_id, extracted, rejected)
     return counts, rejected
 
 
@@ -120,8 +134,3 @@ def _publish_artifact(summaries: list[SourceSummary], total: BatchCounts) -> Non
     create_table_artifact(
         rows, key="ingest-files-summary", description="Articles and events per source"
     )
-
-
-def default_seed_paths() -> list[str]:
-    """The embedded default input: the project's `seeds/` folder."""
-    return [str(Path(__file__).resolve().parent.parent / "seeds")]

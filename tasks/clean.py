@@ -7,6 +7,7 @@ runs of blanks) so that the same article read twice hashes the same.
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -19,6 +20,8 @@ from tasks.models import Article, Rejection, RejectReason, SourceKind
 # Below this many letters a "text" is a stub, a caption or a failed extraction,
 # and nothing in it could be coded as an event.
 MIN_TEXT_LETTERS = 20
+
+QUIET_LOGGERS = ("trafilatura", "htmldate", "courlan", "justext")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff]")
 _BLANKS = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
@@ -53,6 +56,11 @@ def html_to_text(html: bytes | str, url: str | None = None) -> tuple[str, dict[s
     """Main text and metadata of a page, via trafilatura; empty text if none found."""
     import trafilatura  # imported here: 0.2 s, and only HTML needs it
 
+    # A page with no article is a rejection we record; trafilatura's own ERROR
+    # lines about it would only be noise on the user's terminal.
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
     doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     if doc is None or isinstance(doc, dict):
         return "", {}
@@ -75,7 +83,8 @@ def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Reject
             return Rejection(doc.source, "bad_html", f"{doc.source}: HTML not parsed ({exc})")
         meta = {**page_meta, **meta}  # the sidecar wins over what the page says
     else:
-        text = doc.payload if isinstance(doc.payload, str) else doc.payload.decode("utf-8")
+        assert isinstance(doc.payload, str), "the loader decodes text documents"
+        text = doc.payload
     text = clean_text(text)
     title = meta.get("title")
     title = clean_text(title) if isinstance(title, str) and title.strip() else None

@@ -21,17 +21,23 @@ def code_articles(articles: Iterable[Article]) -> tuple[list[ExtractedArticle], 
         try:
             events = extract_events(article.text, article.published_date, article.title)
         except Exception as exc:  # a coder bug on odd text is data about that article
-            failed.append(Rejection(
-                article.source, "extract_failed",
-                f"{article.source}: the event coder failed ({type(exc).__name__}: {exc})",
-            ))
+            failed.append(
+                Rejection(
+                    article.source,
+                    "extract_failed",
+                    f"{article.source}: the event coder failed ({type(exc).__name__}: {exc})",
+                )
+            )
             continue
         invalid = [p for e in events for p in e.problems()]
         if invalid:  # the warehouse holds closed vocabularies only
-            failed.append(Rejection(
-                article.source, "extract_failed",
-                f"{article.source}: the event coder produced an invalid event ({invalid[0]})",
-            ))
+            failed.append(
+                Rejection(
+                    article.source,
+                    "extract_failed",
+                    f"{article.source}: the event coder produced an invalid event ({invalid[0]})",
+                )
+            )
             continue
         coded.append(ExtractedArticle(article, events, EXTRACTOR_VERSION))
     return coded, failed

@@ -11,3 +11,7 @@ class WarehouseError(EventpipeError):
 
 class QueryRefused(EventpipeError):
     """A query that `eventpipe query` will not run (it writes, or is not SQL)."""
+
+
+class QueryFailed(EventpipeError):
+    """A read-only query that DuckDB could not run (a typo, a missing table...)."""

@@ -41,13 +41,14 @@ class RawDoc:
     source: str
     kind: PayloadKind
     payload: str | bytes
-    meta: dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Rejection]]:
     """Expand files and folders (recursively, sorted) into candidate article files.
 
-    A missing path, or a named file with an unknown extension, is a rejection.
+    A missing path, a named file with an unknown extension or that is not a
+    regular file, and a folder holding no article file are rejections.
     """
     found: list[Path] = []
     rejections: list[Rejection] = []
@@ -58,7 +59,14 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
             rejections.append(Rejection(str(path), "missing", f"{path}: no such file or folder"))
             continue
         if path.is_dir():
-            candidates = sorted(p for p in path.rglob("*") if p.is_file() and _walkable(p, path))
+            candidates = [p for p in walk(path) if not is_sidecar(p)]
+            if not candidates:
+                rejections.append(
+                    Rejection(str(path), "empty", f"{path}: folder holds no article files")
+                )
+        elif not path.is_file():
+            rejections.append(Rejection(str(path), "unreadable", f"{path}: not a regular file"))
+            continue
         else:
             candidates = [path]
         for cand in candidates:
@@ -66,8 +74,6 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
             if resolved in seen:
                 continue
             seen.add(resolved)
-            if cand.name.endswith(SIDECAR_SUFFIX) and path.is_dir():
-                continue
             if cand.suffix.lower() not in ARTICLE_SUFFIXES:
                 rejections.append(
                     Rejection(
@@ -82,11 +88,32 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
     return found, rejections
 
 
-def _walkable(path: Path, root: Path) -> bool:
-    rel = path.relative_to(root)
-    if any(part.startswith(".") for part in rel.parts):
-        return False
-    return path.suffix.lower() not in FOLDER_IGNORED_SUFFIXES
+def walk(root: Path) -> list[Path]:
+    """Regular files below `root`, sorted, following folder links once each.
+
+    Hidden files and folders, and the config and docs listed in
+    FOLDER_IGNORED_SUFFIXES, are passed over.
+    """
+    out: list[Path] = []
+    visited: set[Path] = set()
+    for folder, dirnames, filenames in os.walk(root, followlinks=True):
+        real = Path(folder).resolve()
+        if real in visited:  # a link back up the tree: do not loop
+            dirnames[:] = []
+            continue
+        visited.add(real)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            file = Path(folder) / name
+            if name.startswith(".") or file.suffix.lower() in FOLDER_IGNORED_SUFFIXES:
+                continue
+            if file.is_file():
+                out.append(file)
+    return sorted(out)
+
+
+def is_sidecar(path: Path) -> bool:
+    return path.name.lower().endswith(SIDECAR_SUFFIX)
 
 
 def read_file(path: Path) -> Iterator[RawDoc | Rejection]:
@@ -140,10 +167,10 @@ def decode_utf8(data: bytes) -> tuple[str | None, str]:
         return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
 
 
-def read_sidecar(path: Path) -> tuple[dict[str, Any], str]:
+def read_sidecar(path: Path) -> tuple[dict[str, str], str]:
     """Metadata from `<stem>.meta.json` beside the file, and a problem message if bad."""
-    sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
-    if not sidecar.exists():
+    sidecar = find_sidecar(path)
+    if sidecar is None:
         return {}, ""
     try:
         meta = json.loads(sidecar.read_text(encoding="utf-8"))
@@ -151,14 +178,45 @@ def read_sidecar(path: Path) -> tuple[dict[str, Any], str]:
         return {}, f"sidecar {sidecar.name} is not valid JSON: {exc}"
     if not isinstance(meta, dict):
         return {}, f"sidecar {sidecar.name} must hold a JSON object"
-    return {k: v for k, v in meta.items() if k in META_KEYS}, ""
+    return pick_meta(meta, f"sidecar {sidecar.name}")
 
 
-def read_jsonl(source: str, text: str, file_meta: dict[str, Any]) -> Iterator[RawDoc | Rejection]:
-    """One document per JSON line; a bad line is rejected alone, as `path:line`."""
-    for lineno, line in enumerate(text.splitlines(), start=1):
+def find_sidecar(path: Path) -> Path | None:
+    """The sidecar of an article file, whatever the case of its name."""
+    exact = path.with_name(path.stem + SIDECAR_SUFFIX)
+    if exact.exists():
+        return exact
+    wanted = (path.stem + SIDECAR_SUFFIX).lower()
+    for sibling in path.parent.iterdir():
+        if sibling.name.lower() == wanted:
+            return sibling
+    return None
+
+
+def pick_meta(obj: dict[str, Any], where: str) -> tuple[dict[str, str], str]:
+    """The known metadata keys of `obj`; each must be a string (or null, meaning absent)."""
+    meta: dict[str, str] = {}
+    for key in sorted(META_KEYS & obj.keys()):
+        value = obj[key]
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return {}, f"{where}: {key!r} must be a string, not {type(value).__name__}"
+        meta[key] = value
+    return meta, ""
+
+
+def read_jsonl(source: str, text: str, file_meta: dict[str, str]) -> Iterator[RawDoc | Rejection]:
+    """One document per JSON line; a bad line is rejected alone, as `path:line`.
+
+    Lines end at "\n" only: U+2028 and friends may stand raw inside JSON strings.
+    """
+    yielded = False
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        line = line.rstrip("\r")
         if not line.strip():
             continue
+        yielded = True
         where = f"{source}:{lineno}"
         try:
             obj = json.loads(line)
@@ -168,9 +226,13 @@ def read_jsonl(source: str, text: str, file_meta: dict[str, Any]) -> Iterator[Ra
         if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
             yield Rejection(where, "bad_json", f"{where}: needs an object with a string 'text'")
             continue
-        meta = dict(file_meta)
-        meta.update({k: v for k, v in obj.items() if k in META_KEYS and v is not None})
-        yield RawDoc(where, "text", obj["text"], meta)
+        line_meta, problem = pick_meta(obj, where)
+        if problem:
+            yield Rejection(where, "bad_metadata", problem)
+            continue
+        yield RawDoc(where, "text", obj["text"], {**file_meta, **line_meta})
+    if not yielded:
+        yield Rejection(source, "empty", f"{source}: no JSON lines")
 
 
 def load_paths(paths: Iterable[Path]) -> tuple[list[RawDoc], list[Rejection]]:

@@ -16,41 +16,97 @@ from typing import Any, Literal, get_args
 SourceKind = Literal["file", "feed", "url"]
 
 PloverType = Literal[
-    "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
-    "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
+    "AGREE",
+    "CONSULT",
+    "SUPPORT",
+    "CONCEDE",
+    "COOPERATE",
+    "AID",
+    "RETREAT",
+    "REQUEST",
+    "ACCUSE",
+    "REJECT",
+    "THREATEN",
+    "PROTEST",
+    "SANCTION",
+    "MOBILIZE",
+    "COERCE",
+    "ASSAULT",
 ]
 ActorType = Literal[
-    "state_forces", "government", "rebel_group", "political_militia", "identity_militia",
-    "rioters", "protesters", "civilians", "external_other",
+    "state_forces",
+    "government",
+    "rebel_group",
+    "political_militia",
+    "identity_militia",
+    "rioters",
+    "protesters",
+    "civilians",
+    "external_other",
 ]
 DatePrecision = Literal["day", "month", "year", "relative", "unknown"]
 GeoPrecision = Literal["point", "admin1", "country", "unknown"]
 RejectReason = Literal[
-    "missing", "unknown_extension", "too_large", "unreadable", "empty", "binary", "not_utf8",
-    "bad_metadata", "bad_json", "bad_html", "no_text", "extract_failed",
+    "missing",
+    "unknown_extension",
+    "too_large",
+    "unreadable",
+    "empty",
+    "binary",
+    "not_utf8",
+    "bad_metadata",
+    "bad_json",
+    "bad_html",
+    "no_text",
+    "extract_failed",
 ]
 
 # ACLED's six event types and their 25 sub-event types (ACLED codebook).
 ACLED_SUB_EVENT_TYPES: dict[str, frozenset[str]] = {
-    "Battles": frozenset({
-        "Armed clash", "Government regains territory", "Non-state actor overtakes territory",
-    }),
-    "Explosions/Remote violence": frozenset({
-        "Chemical weapon", "Air/drone strike", "Suicide bomb",
-        "Shelling/artillery/missile attack", "Remote explosive/landmine/IED", "Grenade",
-    }),
-    "Violence against civilians": frozenset({
-        "Sexual violence", "Attack", "Abduction/forced disappearance",
-    }),
-    "Protests": frozenset({
-        "Peaceful protest", "Protest with intervention", "Excessive force against protesters",
-    }),
+    "Battles": frozenset(
+        {
+            "Armed clash",
+            "Government regains territory",
+            "Non-state actor overtakes territory",
+        }
+    ),
+    "Explosions/Remote violence": frozenset(
+        {
+            "Chemical weapon",
+            "Air/drone strike",
+            "Suicide bomb",
+            "Shelling/artillery/missile attack",
+            "Remote explosive/landmine/IED",
+            "Grenade",
+        }
+    ),
+    "Violence against civilians": frozenset(
+        {
+            "Sexual violence",
+            "Attack",
+            "Abduction/forced disappearance",
+        }
+    ),
+    "Protests": frozenset(
+        {
+            "Peaceful protest",
+            "Protest with intervention",
+            "Excessive force against protesters",
+        }
+    ),
     "Riots": frozenset({"Violent demonstration", "Mob violence"}),
-    "Strategic developments": frozenset({
-        "Agreement", "Arrests", "Change to group/activity", "Disrupted weapons use",
-        "Headquarters or base established", "Looting/property destruction",
-        "Non-violent transfer of territory", "Other",
-    }),
+    "Strategic developments": frozenset(
+        {
+            "Agreement",
+            "Arrests",
+            "Change to group/activity",
+            "Disrupted weapons use",
+            "Headquarters or base established",
+            "Looting/property destruction",
+            "Non-violent transfer of territory",
+            "Other",
+        }
+    ),
 }
 
 
@@ -127,9 +183,22 @@ class Event:
     evidence: dict[str, str] = field(default_factory=dict)
 
     SCORED = (
-        "event_type", "acled_event_type", "acled_sub_event_type",
-        "actor1", "actor1_country", "actor1_type", "actor2", "actor2_country", "actor2_type",
-        "country", "admin1", "location", "latitude", "longitude", "event_date", "fatalities",
+        "event_type",
+        "acled_event_type",
+        "acled_sub_event_type",
+        "actor1",
+        "actor1_country",
+        "actor1_type",
+        "actor2",
+        "actor2_country",
+        "actor2_type",
+        "country",
+        "admin1",
+        "location",
+        "latitude",
+        "longitude",
+        "event_date",
+        "fatalities",
     )
 
     def schema_dict(self) -> dict[str, Any]:

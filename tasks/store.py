@@ -7,6 +7,7 @@ adds neither them nor their events again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -23,31 +24,66 @@ from warehouse.db import connect
 
 RunStatus = Literal["running", "completed", "failed"]
 
-ARTICLE_SCHEMA = pa.schema([
-    ("article_id", pa.string()), ("source_kind", pa.string()), ("source", pa.string()),
-    ("url", pa.string()), ("title", pa.string()), ("published_at", pa.timestamp("us", "UTC")),
-    ("text", pa.string()), ("content_sha256", pa.string()), ("language", pa.string()),
-    ("run_id", pa.string()), ("loaded_at", pa.timestamp("us", "UTC")),
-])
+ARTICLE_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("source_kind", pa.string()),
+        ("source", pa.string()),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("published_at", pa.timestamp("us", "UTC")),
+        ("text", pa.string()),
+        ("content_sha256", pa.string()),
+        ("language", pa.string()),
+        ("run_id", pa.string()),
+        ("loaded_at", pa.timestamp("us", "UTC")),
+    ]
+)
 
-EVENT_SCHEMA = pa.schema([
-    ("event_id", pa.string()), ("article_id", pa.string()), ("run_id", pa.string()),
-    ("event_type", pa.string()), ("event_mode", pa.string()), ("cameo_code", pa.string()),
-    ("acled_event_type", pa.string()), ("acled_sub_event_type", pa.string()),
-    ("actor1", pa.string()), ("actor1_country", pa.string()), ("actor1_type", pa.string()),
-    ("actor2", pa.string()), ("actor2_country", pa.string()), ("actor2_type", pa.string()),
-    ("country", pa.string()), ("admin1", pa.string()), ("location", pa.string()),
-    ("latitude", pa.float64()), ("longitude", pa.float64()), ("geo_precision", pa.string()),
-    ("event_date", pa.date32()), ("date_text", pa.string()), ("date_precision", pa.string()),
-    ("fatalities", pa.int32()), ("sentence", pa.string()), ("char_start", pa.int32()),
-    ("char_end", pa.int32()), ("confidence", pa.float64()), ("extractor_version", pa.string()),
-    ("loaded_at", pa.timestamp("us", "UTC")),
-])
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("article_id", pa.string()),
+        ("run_id", pa.string()),
+        ("event_type", pa.string()),
+        ("event_mode", pa.string()),
+        ("cameo_code", pa.string()),
+        ("acled_event_type", pa.string()),
+        ("acled_sub_event_type", pa.string()),
+        ("actor1", pa.string()),
+        ("actor1_country", pa.string()),
+        ("actor1_type", pa.string()),
+        ("actor2", pa.string()),
+        ("actor2_country", pa.string()),
+        ("actor2_type", pa.string()),
+        ("country", pa.string()),
+        ("admin1", pa.string()),
+        ("location", pa.string()),
+        ("latitude", pa.float64()),
+        ("longitude", pa.float64()),
+        ("geo_precision", pa.string()),
+        ("event_date", pa.date32()),
+        ("date_text", pa.string()),
+        ("date_precision", pa.string()),
+        ("fatalities", pa.int32()),
+        ("sentence", pa.string()),
+        ("char_start", pa.int32()),
+        ("char_end", pa.int32()),
+        ("confidence", pa.float64()),
+        ("extractor_version", pa.string()),
+        ("loaded_at", pa.timestamp("us", "UTC")),
+    ]
+)
 
-REJECTION_SCHEMA = pa.schema([
-    ("run_id", pa.string()), ("source", pa.string()), ("reason", pa.string()),
-    ("detail", pa.string()), ("rejected_at", pa.timestamp("us", "UTC")),
-])
+REJECTION_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("source", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+        ("rejected_at", pa.timestamp("us", "UTC")),
+    ]
+)
 
 
 @dataclass(slots=True)
@@ -119,7 +155,7 @@ def stored_article_ids(db: str | Path, article_ids: Sequence[str]) -> set[str]:
     """Which of these articles the warehouse holds already (to skip their work)."""
     if not article_ids:
         return set()
-    with connect(db) as con:
+    with connect(db, read_only=True) as con:
         return _existing(con, article_ids)
 
 
@@ -155,15 +191,28 @@ def store_batch(
             }
             _insert(con, "articles", pa.Table.from_pylist(article_rows, ARTICLE_SCHEMA))
             _insert(con, "events", pa.Table.from_pylist(list(event_rows.values()), EVENT_SCHEMA))
-            _insert(con, "rejections", pa.Table.from_pylist(
-                [{"run_id": run_id, "source": r.source, "reason": r.reason, "detail": r.detail,
-                  "rejected_at": loaded_at} for r in rejected],
-                REJECTION_SCHEMA,
-            ), keyed=False)
+            _insert(
+                con,
+                "rejections",
+                pa.Table.from_pylist(
+                    [
+                        {
+                            "run_id": run_id,
+                            "source": r.source,
+                            "reason": r.reason,
+                            "detail": r.detail,
+                            "rejected_at": loaded_at,
+                        }
+                        for r in rejected
+                    ],
+                    REJECTION_SCHEMA,
+                ),
+                keyed=False,
+            )
             con.execute("COMMIT")
-        except Exception as exc:
-            con.execute("ROLLBACK")
-            if isinstance(exc, duckdb.Error):
+        except BaseException as exc:
+            _rollback(con)
+            if isinstance(exc, Exception):  # Arrow type errors as much as DuckDB's
                 raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
             raise
     return BatchCounts(
@@ -175,13 +224,25 @@ def store_batch(
     )
 
 
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the open transaction; a failed COMMIT may have closed it already."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
+
+
 def _article_row(article: Article, run_id: str, loaded_at: datetime) -> dict[str, Any]:
     return {
-        "article_id": article.article_id, "source_kind": article.source_kind,
-        "source": article.source, "url": article.url, "title": article.title,
-        "published_at": article.published_at, "text": article.text,
-        "content_sha256": article.content_sha256, "language": article.language,
-        "run_id": run_id, "loaded_at": loaded_at,
+        "article_id": article.article_id,
+        "source_kind": article.source_kind,
+        "source": article.source,
+        "url": article.url,
+        "title": article.title,
+        "published_at": article.published_at,
+        "text": article.text,
+        "content_sha256": article.content_sha256,
+        "language": article.language,
+        "run_id": run_id,
+        "loaded_at": loaded_at,
     }
 
 

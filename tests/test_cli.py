@@ -57,7 +57,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
-    assert "6 new" in proc.stdout and "3 rejected" in proc.stdout
+    assert "8 new" in proc.stdout and "4 rejected" in proc.stdout
     assert "events stored by this run" in proc.stdout
     assert str(db) in proc.stdout.replace("\n", "")
     assert "empty.txt: file is empty" in proc.stderr
@@ -79,9 +79,26 @@ def test_query_formats(ingested: Path) -> None:
     rows = list(csv.reader(io.StringIO(as_csv.stdout)))
     assert rows[0] == ["event_type", "event_date", "fatalities"] and len(rows) == len(records) + 1
     as_table = run_cli(
-        "query", "SELECT count(*) AS n_articles FROM articles", "--db", str(ingested)
+        "query",
+        "SELECT count(*) AS n_articles, '[red]x[/red]' AS markup FROM articles",
+        "--db",
+        str(ingested),
     )
-    assert "n_articles" in as_table.stdout and "6" in as_table.stdout
+    assert as_table.returncode == 0, as_table.stderr
+    header, values = [line for line in as_table.stdout.splitlines() if "│" in line or "┃" in line]
+    assert [c.strip() for c in header.split("┃")[1:3]] == ["n_articles", "markup"]
+    assert [c.strip() for c in values.split("│")[1:3]] == ["8", "[red]x[/red]"]
+    odd = run_cli(
+        "query",
+        "SELECT 'nan'::DOUBLE AS n, DATE '2025-10-11' AS d, '\\x01'::BLOB AS b",
+        "--db",
+        str(ingested),
+        "-f",
+        "json",
+    )
+    assert json.loads(odd.stdout) == [{"n": None, "d": "2025-10-11", "b": "01"}]
+    dupes = run_cli("query", "SELECT 1 AS a, 2 AS a", "--db", str(ingested), "-f", "json")
+    assert dupes.returncode == 1 and "appear twice" in dupes.stderr
 
 
 @pytest.mark.slow
@@ -128,8 +145,21 @@ def test_extract_writes_one_prediction_per_case(tmp_path: Path) -> None:
     assert {"event_type", "country", "event_date", "fatalities"} <= set(preds[0]["events"][0])
 
 
-def test_extract_on_a_bad_cases_file_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "line 2: not valid JSON"),
+        ("[1]", "line 2: needs an object with an 'id' and a string 'text'"),
+        ('{"id": "x", "text": "t", "published": "garbage"}', "line 2: 'published' must be"),
+    ],
+)
+def test_extract_on_a_bad_cases_file_is_a_clear_error(
+    tmp_path: Path, line: str, message: str
+) -> None:
     bad = tmp_path / "bad.jsonl"
-    bad.write_text("{not json\n")
-    proc = run_cli("extract", str(bad), "-o", str(tmp_path / "p.jsonl"))
-    assert proc.returncode == 1 and "cannot read cases file" in proc.stderr
+    bad.write_text('{"id": "ok", "text": "Police arrested ten protesters."}\n' + line + "\n")
+    out = tmp_path / "p.jsonl"
+    proc = run_cli("extract", str(bad), "-o", str(out))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "cannot read cases file" in proc.stderr and message in proc.stderr
+    assert not out.exists()

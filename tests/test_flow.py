@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 
-import tasks.coding
+import tasks.store
 from flows.ingest import ingest_files
 from tasks.errors import WarehouseError
-from tasks.models import Event
 
 from .conftest import FIXTURES, SEEDS
 
@@ -75,13 +75,13 @@ def test_seed_end_to_end(db_path: Path) -> None:
 def test_reingest_adds_nothing(db_path: Path) -> None:
     first = ingest_files([str(SEEDS), str(FIXTURES / "articles")], db=str(db_path))
     second = ingest_files([str(SEEDS), str(FIXTURES / "articles")], db=str(db_path))
-    assert first.counts.articles_new == 6
+    assert first.counts.articles_new == 8
     assert (second.counts.articles_new, second.counts.events_stored) == (0, 0)
-    assert second.counts.articles_duplicate == 6
+    assert second.counts.articles_duplicate == 8
     assert _rows(db_path, "SELECT count(*) = count(DISTINCT event_id) FROM events") == [(True,)]
-    assert _rows(db_path, "SELECT count(*) FROM articles") == [(6,)]
+    assert _rows(db_path, "SELECT count(*) FROM articles") == [(8,)]
     assert _rows(db_path, "SELECT status, articles_new FROM runs ORDER BY started_at") == [
-        ("completed", 6),
+        ("completed", 8),
         ("completed", 0),
     ]
 
@@ -99,32 +99,36 @@ def test_bad_input_is_recorded_and_the_rest_stored(db_path: Path, tmp_path: Path
     stored = _rows(db_path, "SELECT reason, source FROM rejections ORDER BY ALL")
     assert sorted(r[0] for r in stored) == sorted([*reasons, "missing"])
     assert ("missing", str(missing)) in stored
-    assert _rows(db_path, "SELECT count(*) FROM articles") == [(5,)]
+    assert _rows(db_path, "SELECT count(*) FROM articles") == [(7,)]
     assert _rows(db_path, "SELECT status, articles_rejected, articles_new FROM runs") == [
-        ("completed", len(reasons) + 1, 5),
+        ("completed", len(reasons) + 1, 7),
     ]
 
 
 def test_a_failing_batch_fails_the_run_and_leaves_earlier_batches(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = tasks.coding.extract_events
+    real_insert = tasks.store._insert
 
-    def breaks_on_protests(text: str, published: object = None, title: object = None) -> list:
-        events = real(text, published, title)  # type: ignore[arg-type]
-        if "protesters" in text:  # an event the warehouse refuses (no type)
-            events.append(Event(event_type=None, sentence="x", char_start=0))  # type: ignore[arg-type]
-        return events
+    def disk_full_on_second_batch(con: Any, table: str, rows: Any, keyed: bool = True) -> None:
+        real_insert(con, table, rows, keyed)  # the batch's articles go in first...
+        if table == "articles" and "kenya" in str(rows.column("source").to_pylist()):
+            raise duckdb.IOException("No space left on device")  # ...then the disk fills
 
-    monkeypatch.setattr(tasks.coding, "extract_events", breaks_on_protests)
+    monkeypatch.setattr(tasks.store, "_insert", disk_full_on_second_batch)
     files = [str(FIXTURES / "articles" / n) for n in ("sahel_attack.html", "kenya_protest.txt")]
-    state = ingest_files(files, db=str(db_path), batch_size=1, return_state=True)
+    missing = str(FIXTURES / "nope.txt")
+    state = ingest_files([*files, missing], db=str(db_path), batch_size=1, return_state=True)
     assert state.is_failed()
-    with pytest.raises(WarehouseError):
+    with pytest.raises(WarehouseError, match="warehouse unchanged"):
         state.result()
-    (run,) = _rows(db_path, "SELECT status, error LIKE '%WarehouseError%', articles_new FROM runs")
+    (run,) = _rows(db_path, "SELECT status, error LIKE '%No space left%', articles_new FROM runs")
     assert run == ("failed", True, 1)
     assert _rows(db_path, "SELECT source LIKE '%sahel_attack.html' FROM articles") == [(True,)]
+    # The first batch (with the missing path's rejection) stays; the failed one left nothing.
+    assert _rows(db_path, "SELECT reason FROM rejections") == [("missing",)]
+    assert _rows(db_path, "SELECT count(*) FROM articles") == [(1,)]
+    assert _rows(db_path, "SELECT count(DISTINCT article_id) FROM events") == [(1,)]
 
 
 def test_each_run_publishes_a_table_artifact(db_path: Path) -> None:
@@ -138,5 +142,6 @@ def test_each_run_publishes_a_table_artifact(db_path: Path) -> None:
         )
     mine = [a for a in artifacts if str(a.flow_run_id) == result.run_id]
     assert len(mine) == 1 and mine[0].type == "table"
-    rows = json.loads(mine[0].data) if isinstance(mine[0].data, str) else mine[0].data
-    assert rows[-1]["source"] == "TOTAL" and rows[-1]["articles_new"] == 5
+    data = mine[0].data
+    rows: list[dict[str, Any]] = json.loads(data) if isinstance(data, str) else data  # type: ignore[assignment]
+    assert rows[-1]["source"] == "TOTAL" and rows[-1]["articles_new"] == 7

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,9 +73,11 @@ def test_sidecar_and_html_metadata() -> None:
 
 def test_jsonl_lines_take_their_own_metadata() -> None:
     docs, rejections = load_paths([FIXTURES / "articles" / "wire.jsonl"])
-    assert [d.source.rsplit(":", 1)[1] for d in docs] == ["1", "2", "5"]
+    assert [d.source.rsplit(":", 1)[1] for d in docs] == ["1", "2", "5", "6"]
     assert docs[0].meta["published"] == "2024-01-27"
-    assert {r.reason for r in rejections} == {"bad_json"}
+    assert "\u2028" in str(docs[3].payload)  # a raw line separator inside a JSON string
+    assert sorted(r.reason for r in rejections) == ["bad_json", "bad_json", "bad_metadata"]
+    assert rejections[-1].detail.endswith("wire.jsonl:7: 'url' must be a string, not int")
 
 
 def test_seed_is_read_with_its_publication_date() -> None:
@@ -114,3 +117,37 @@ def test_parse_published_refuses_words() -> None:
 def test_rejection_is_plain_data() -> None:
     r = Rejection("a.txt", "empty", "a.txt: file is empty")
     assert (r.source, r.reason) == ("a.txt", "empty")
+
+
+def test_uppercase_names_and_their_sidecar() -> None:
+    docs, _ = load_paths([FIXTURES / "articles" / "UPPER.TXT"])
+    (article,), _ = clean_docs(docs)
+    assert article.title == "Tear gas in Kinshasa"
+    assert article.published_date is not None
+    assert article.published_date.isoformat() == "2024-09-20"
+
+
+def test_folder_walk_follows_links_once_and_reports_empty_folders(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    (real / ".hidden").mkdir(parents=True)
+    (real / "a.txt").write_text("Soldiers clashed with rebels near the town on Monday.")
+    (real / ".hidden" / "b.txt").write_text("never read")
+    (real / "notes.md").write_text("# not an article")
+    top = tmp_path / "top"
+    top.mkdir()
+    (top / "linked").symlink_to(real, target_is_directory=True)
+    (top / "loop").symlink_to(top, target_is_directory=True)
+    (tmp_path / "empty").mkdir()
+    files, rejections = discover([top, tmp_path / "empty"])
+    assert [f.name for f in files] == ["a.txt"]
+    assert [(r.source, r.reason) for r in rejections] == [(str(tmp_path / "empty"), "empty")]
+
+
+def test_a_named_fifo_is_rejected_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.txt"
+    os.mkfifo(fifo)
+    files, rejections = discover([fifo])
+    assert files == []
+    assert [(r.reason, r.detail) for r in rejections] == [
+        ("unreadable", f"{fifo}: not a regular file")
+    ]

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.errors import QueryRefused, WarehouseError
+from tasks.errors import QueryFailed, QueryRefused, WarehouseError
 from tasks.models import Article, Event, Rejection
 from tasks.store import ExtractedArticle, finish_run, start_run, store_batch
 from warehouse.db import connect, migrate, migrations, resolve_db_path
@@ -183,6 +183,8 @@ def test_query_refuses_writes_and_changes_nothing(db_path: Path) -> None:
         "COPY runs TO 'x.csv'",
         "ATTACH 'other.duckdb'",
         "INSERT INTO runs SELECT * FROM runs",
+        "/* note */ EXPLAIN ANALYZE COPY (SELECT 42) TO 'pwned.csv'",
+        "INSTALL httpfs",
     ):
         with pytest.raises(QueryRefused, match="only reads"):
             run_query(sql, db_path)
@@ -210,4 +212,15 @@ def test_events_outside_the_vocabularies_are_named() -> None:
         "event_type 'KILL' is not a PLOVER type",
         "actor1_type 'army' is not an actor type",
         "acled_sub_event_type 'Peaceful protest' does not belong to 'Battles'",
+    ]
+
+
+def test_query_reads_the_warehouse_and_nothing_else(db_path: Path, tmp_path: Path) -> None:
+    start_run(db_path, "run-1", "test", {})
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not for analysts' SQL")
+    with pytest.raises(QueryFailed, match="disabled by configuration"):
+        run_query(f"SELECT * FROM read_text('{outside}')", db_path)
+    assert run_query("SELECT run_id FROM runs WHERE run_id = ?", db_path, ["run-1"]).rows == [
+        ("run-1",)
     ]

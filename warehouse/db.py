@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -83,16 +84,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def open_db(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def open_db(
+    path: Path, read_only: bool = False, config: dict[str, Any] | None = None
+) -> duckdb.DuckDBPyConnection:
     """Open the file, turning DuckDB's errors into one clear line."""
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path} (run `eventpipe ingest` first)")
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        raise WarehouseError(f"cannot open warehouse {path}: {exc}") from exc
+        return duckdb.connect(str(path), read_only=read_only, config=config or {})
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WarehouseError(f"cannot open warehouse {path}: {first}") from exc
     except OSError as exc:
         raise WarehouseError(f"cannot create warehouse folder for {path}: {exc}") from exc
 

@@ -101,9 +101,10 @@ def build() -> None:
     a3 = {c.alpha_2: c.alpha_3 for c in pycountry.countries}
     city_by_id = {str(c["geonameid"]): c for c in cities}
     # mtime=0 keeps the file byte-identical across rebuilds of the same data.
-    with gzip.GzipFile(DATA / "gazetteer.tsv.gz", "wb", mtime=0) as raw, io.TextIOWrapper(
-        raw, encoding="utf-8"
-    ) as gz:
+    with (
+        gzip.GzipFile(DATA / "gazetteer.tsv.gz", "wb", mtime=0) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8") as gz,
+    ):
         gz.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
         for key, name, cc, gid in sub_rows:
             anchor_city = city_by_id.get(gid)
