@@ -154,15 +154,15 @@ class Rejection:
 class Event:
     """One coded event: the fields of ../shared/eval/SCHEMA.md plus provenance."""
 
-    event_type: str
+    event_type: PloverType
     acled_event_type: str | None = None
     acled_sub_event_type: str | None = None
     actor1: str | None = None
     actor1_country: str | None = None
-    actor1_type: str | None = None
+    actor1_type: ActorType | None = None
     actor2: str | None = None
     actor2_country: str | None = None
-    actor2_type: str | None = None
+    actor2_type: ActorType | None = None
     country: str | None = None
     admin1: str | None = None
     location: str | None = None
@@ -173,13 +173,13 @@ class Event:
     event_mode: str | None = None
     cameo_code: str | None = None
     date_text: str | None = None
-    date_precision: str | None = None
-    geo_precision: str | None = None
+    date_precision: DatePrecision | None = None
+    geo_precision: GeoPrecision | None = None
     sentence: str | None = None
     char_start: int | None = None
     char_end: int | None = None
     confidence: float | None = None
-    # Which words set which field (for `eventpipe explain`); not stored as columns.
+    # Which words set which field, for explaining a coding; not stored as columns.
     evidence: dict[str, str] = field(default_factory=dict)
 
     SCORED = (
@@ -227,6 +227,10 @@ class Event:
             found.append(f"acled_event_type {acled!r} is not an ACLED event type")
         elif sub is not None and (acled is None or sub not in ACLED_SUB_EVENT_TYPES[acled]):
             found.append(f"acled_sub_event_type {sub!r} does not belong to {acled!r}")
+        if self.date_precision is not None and self.date_precision not in get_args(DatePrecision):
+            found.append(f"date_precision {self.date_precision!r} is not a date precision")
+        if self.geo_precision is not None and self.geo_precision not in get_args(GeoPrecision):
+            found.append(f"geo_precision {self.geo_precision!r} is not a geo precision")
         if self.fatalities is not None and self.fatalities < 0:
             found.append(f"fatalities {self.fatalities} is negative")
         return found

@@ -224,3 +224,20 @@ def test_query_reads_the_warehouse_and_nothing_else(db_path: Path, tmp_path: Pat
     assert run_query("SELECT run_id FROM runs WHERE run_id = ?", db_path, ["run-1"]).rows == [
         ("run-1",)
     ]
+
+
+def test_sql_vocabularies_match_the_typed_ones(db_path: Path) -> None:
+    """The CHECK lists in the migrations and the Literal types must not drift apart."""
+    from typing import get_args
+
+    from tasks.models import ACLED_SUB_EVENT_TYPES, ActorType, PloverType, RejectReason
+
+    sql = "".join(m.sql for m in migrations())
+    vocabularies = [
+        *get_args(PloverType),
+        *get_args(ActorType),
+        *get_args(RejectReason),
+        *ACLED_SUB_EVENT_TYPES,
+        *(s for subs in ACLED_SUB_EVENT_TYPES.values() for s in subs),
+    ]
+    assert [v for v in vocabularies if f"'{v}'" not in sql] == []

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import replace
+from typing import cast
 
 from tasks.extract.actors import ActorMention
 from tasks.extract.candidates import PHYSICAL, Candidate
 from tasks.extract.dates import DateMention
 from tasks.extract.places import PlaceMention
-from tasks.models import Event
+from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverType
 
 # Confidence: a base for any coded trigger plus a bonus per grounded field; weak
 # triggers ("killed" alone) and inherited places/dates lower it.
@@ -336,16 +337,18 @@ def _event(
     if c.fatalities is not None:
         evidence["fatalities"] = c.fatalities[1]
     admin1 = (admin.admin1 if admin is not None else None) or (place.admin1 if place else None)
+    # Types, actor types and precisions come from the data files as plain strings;
+    # Event.problems() checks them against the vocabularies before anything is stored.
     return Event(
-        event_type=c.event_type,
+        event_type=cast(PloverType, c.event_type),
         acled_event_type=acled,
         acled_sub_event_type=sub,
         actor1=a1,
         actor1_country=a1c,
-        actor1_type=a1t,
+        actor1_type=cast(ActorType | None, a1t),
         actor2=a2,
         actor2_country=a2c,
-        actor2_type=a2t,
+        actor2_type=cast(ActorType | None, a2t),
         country=country,
         admin1=admin1,
         location=place.text.removesuffix("'s").removesuffix("\u2019s") if place else None,
@@ -356,10 +359,11 @@ def _event(
         event_mode=c.trigger.mode,
         cameo_code=c.trigger.cameo,
         date_text=dm.text if dm else None,
-        date_precision=(dm.precision if dm else "unknown"),
-        geo_precision=precision[place.precision]
-        if place
-        else ("country" if country else "unknown"),
+        date_precision=cast(DatePrecision, dm.precision if dm else "unknown"),
+        geo_precision=cast(
+            GeoPrecision,
+            precision[place.precision] if place else ("country" if country else "unknown"),
+        ),
         sentence=c.sent.text,
         char_start=c.sent.start,
         char_end=c.sent.end,

@@ -42,22 +42,32 @@ CREATE TABLE events (
     acled_event_type     VARCHAR CHECK (acled_event_type IN (
         'Battles', 'Explosions/Remote violence', 'Violence against civilians', 'Protests',
         'Riots', 'Strategic developments')),
-    acled_sub_event_type VARCHAR,
+    acled_sub_event_type VARCHAR CHECK (acled_sub_event_type IN (
+        'Armed clash', 'Government regains territory', 'Non-state actor overtakes territory',
+        'Chemical weapon', 'Air/drone strike', 'Suicide bomb', 'Shelling/artillery/missile attack',
+        'Remote explosive/landmine/IED', 'Grenade', 'Sexual violence', 'Attack',
+        'Abduction/forced disappearance', 'Peaceful protest', 'Protest with intervention',
+        'Excessive force against protesters', 'Violent demonstration', 'Mob violence',
+        'Agreement', 'Arrests', 'Change to group/activity', 'Disrupted weapons use',
+        'Headquarters or base established', 'Looting/property destruction',
+        'Non-violent transfer of territory', 'Other')),
     actor1               VARCHAR,
     actor1_country       VARCHAR,
-    actor1_type          VARCHAR,
+    actor1_type          VARCHAR CHECK (actor1_type IN ('state_forces', 'government', 'rebel_group', 'political_militia', 'identity_militia',
+        'rioters', 'protesters', 'civilians', 'external_other')),
     actor2               VARCHAR,
     actor2_country       VARCHAR,
-    actor2_type          VARCHAR,
+    actor2_type          VARCHAR CHECK (actor2_type IN ('state_forces', 'government', 'rebel_group', 'political_militia', 'identity_militia',
+        'rioters', 'protesters', 'civilians', 'external_other')),
     country              VARCHAR,
     admin1               VARCHAR,
     location             VARCHAR,
     latitude             DOUBLE,
     longitude            DOUBLE,
-    geo_precision        VARCHAR,
+    geo_precision        VARCHAR CHECK (geo_precision IN ('point', 'admin1', 'country', 'unknown')),
     event_date           DATE,
     date_text            VARCHAR,
-    date_precision       VARCHAR,
+    date_precision       VARCHAR CHECK (date_precision IN ('day', 'month', 'year', 'relative', 'unknown')),
     fatalities           INTEGER CHECK (fatalities >= 0),
     sentence             VARCHAR,
     char_start           INTEGER,
@@ -70,7 +80,9 @@ CREATE TABLE events (
 CREATE TABLE rejections (
     run_id      VARCHAR NOT NULL,
     source      VARCHAR NOT NULL,
-    reason      VARCHAR NOT NULL,            -- machine-readable code
+    reason      VARCHAR NOT NULL CHECK (reason IN ('missing', 'unknown_extension', 'too_large',
+        'unreadable', 'empty', 'binary', 'not_utf8', 'bad_metadata', 'bad_json', 'bad_html',
+        'no_text', 'extract_failed')),
     detail      VARCHAR,                     -- the one-line message shown to the user
     rejected_at TIMESTAMPTZ NOT NULL
 );
