@@ -55,11 +55,15 @@ def _tsv_rows(name: str) -> list[list[str]]:
 
 
 @cache
-def trigger_data() -> dict[str, Any]:
-    """The raw triggers.json document (cue word lists)."""
-    with open(DATA / "triggers.json", encoding="utf-8") as fh:
+def _json(name: str) -> dict[str, Any]:
+    with open(DATA / name, encoding="utf-8") as fh:
         data: dict[str, Any] = json.load(fh)
     return data
+
+
+def trigger_data() -> dict[str, Any]:
+    """The raw triggers.json document (cue word lists)."""
+    return _json("triggers.json")
 
 
 @cache
@@ -94,12 +98,9 @@ def cue(name: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.I)
 
 
-@cache
 def actor_data() -> dict[str, Any]:
     """The raw actors.json document."""
-    with open(DATA / "actors.json", encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
+    return _json("actors.json")
 
 
 @cache
