@@ -60,7 +60,7 @@ def current_run_id() -> str:
     return str(flow_run.get_id() or uuid.uuid4())
 
 
-@flow(name=FLOW_NAME, log_prints=True)
+@flow(name=FLOW_NAME)
 def ingest_files(
     paths: list[str], db: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> IngestResult:
