@@ -12,6 +12,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 from tasks.load import RawDoc
@@ -52,16 +54,23 @@ def parse_published(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def html_to_text(html: bytes | str, url: str | None = None) -> tuple[str, dict[str, Any]]:
-    """Main text and metadata of a page, via trafilatura; empty text if none found."""
-    import trafilatura  # imported here: 0.2 s, and only HTML needs it
+@cache
+def _trafilatura() -> ModuleType:
+    """trafilatura, imported on first use (0.2 s, and only HTML needs it), quieted once.
 
-    # A page with no article is a rejection we record; trafilatura's own ERROR
-    # lines about it would only be noise on the user's terminal.
+    A page with no article is a rejection we record; trafilatura's own ERROR
+    lines about it would only be noise on the user's terminal.
+    """
+    import trafilatura
+
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    return trafilatura
 
-    doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
+
+def html_to_text(html: bytes | str, url: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Main text and metadata of a page, via trafilatura; empty text if none found."""
+    doc = _trafilatura().bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     if doc is None or isinstance(doc, dict):
         return "", {}
     meta = {

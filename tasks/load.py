@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -183,14 +184,21 @@ def read_sidecar(path: Path) -> tuple[dict[str, str], str]:
 
 def find_sidecar(path: Path) -> Path | None:
     """The sidecar of an article file, whatever the case of its name."""
-    exact = path.with_name(path.stem + SIDECAR_SUFFIX)
-    if exact.exists():
-        return exact
-    wanted = (path.stem + SIDECAR_SUFFIX).lower()
-    for sibling in path.parent.iterdir():
-        if sibling.name.lower() == wanted:
-            return sibling
-    return None
+    folder = path.parent
+    try:
+        listing = _sidecars_in(folder, folder.stat().st_mtime_ns)
+    except OSError:
+        return None
+    return listing.get((path.stem + SIDECAR_SUFFIX).lower())
+
+
+@lru_cache(maxsize=64)
+def _sidecars_in(folder: Path, mtime_ns: int) -> dict[str, Path]:
+    """Sidecars in a folder by lower-cased name: one listing per folder, not per file.
+
+    Keyed by the folder's mtime too, so a sidecar added later is seen.
+    """
+    return {p.name.lower(): p for p in folder.iterdir() if is_sidecar(p)}
 
 
 def pick_meta(obj: dict[str, Any], where: str) -> tuple[dict[str, str], str]:
