@@ -222,6 +222,21 @@ def extract(
     err.print(f"wrote {len(rows)} predictions to {escape(str(output))}", highlight=False)
 
 
+@app.command()
+def explain(
+    article: Annotated[
+        str, typer.Argument(help="An article file (coded now) or a stored article id or prefix.")
+    ],
+    db: DbOption = None,
+) -> None:
+    """Show each event of one article with the words that set each field."""
+    from flows.explain import explain as explain_article
+    from flows.explain import render
+
+    for part in render(explain_article(article, db)):
+        out.print(part, highlight=False)
+
+
 def read_cases(path: Path) -> list[dict[str, Any]]:
     """Cases of the eval format, checked line by line so a bad one is named."""
     try:

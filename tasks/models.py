@@ -179,7 +179,8 @@ class Event:
     char_start: int | None = None
     char_end: int | None = None
     confidence: float | None = None
-    # Which words set which field, for explaining a coding; not stored as columns.
+    # Which words set which field (field -> text span): stored as JSON in
+    # events.evidence, shown by `eventpipe explain`.
     evidence: dict[str, str] = field(default_factory=dict)
 
     SCORED = (

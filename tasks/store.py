@@ -72,6 +72,7 @@ EVENT_SCHEMA = pa.schema(
         ("confidence", pa.float64()),
         ("extractor_version", pa.string()),
         ("loaded_at", pa.timestamp("us", "UTC")),
+        ("evidence", pa.string()),  # JSON text; DuckDB casts it into the JSON column
     ]
 )
 
@@ -256,5 +257,6 @@ def _event_row(
         run_id=run_id,
         extractor_version=item.extractor_version,
         loaded_at=loaded_at,
+        evidence=json.dumps(event.evidence, ensure_ascii=False) if event.evidence else None,
     )
     return row

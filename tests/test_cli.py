@@ -34,7 +34,7 @@ def run_cli(
     )
 
 
-@pytest.mark.parametrize("command", [[], ["ingest"], ["query"], ["extract"]])
+@pytest.mark.parametrize("command", [[], ["ingest"], ["query"], ["extract"], ["explain"]])
 def test_every_command_has_help(command: list[str]) -> None:
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -111,6 +111,20 @@ def test_query_refuses_delete_and_changes_nothing(ingested: Path) -> None:
     assert len(refused.stderr.strip().splitlines()) <= 2
     after = json.loads(run_cli("query", count, "--db", str(ingested), "-f", "json").stdout)
     assert before == after and before[0]["n"] > 0
+
+
+@pytest.mark.slow
+def test_explain_a_stored_article_by_id_prefix(ingested: Path) -> None:
+    sql = f"SELECT article_id FROM articles WHERE source LIKE '%{SEED_FILE.name}'"
+    found = run_cli("query", sql, "--db", str(ingested), "-f", "json")
+    article_id = json.loads(found.stdout)[0]["article_id"]
+    proc = run_cli("explain", article_id[:10], "--db", str(ingested))
+    assert proc.returncode == 0, proc.stderr
+    assert f"article {article_id} (stored events" in proc.stdout
+    assert "fatalities=12" in proc.stdout and "set by" in proc.stdout
+    assert "“offensive”" in proc.stdout  # the trigger word that set the event type
+    missing = run_cli("explain", "ffffffffff", "--db", str(ingested))
+    assert missing.returncode == 1 and "no file and no stored article" in missing.stderr
 
 
 def test_query_on_missing_database_is_one_clear_line(tmp_path: Path) -> None:
