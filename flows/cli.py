@@ -237,6 +237,29 @@ def explain(
         out.print(part, highlight=False)
 
 
+@app.command()
+def bench(
+    n: Annotated[int, typer.Option("--n", min=1, help="Pages in the corpus.")] = 200,
+    corpus: Annotated[
+        Path | None, typer.Option(help="A folder of .html pages (default: ../shared's).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+    rss_scale: Annotated[
+        int, typer.Option(min=0, help="Also run at this many times N for peak RSS (0: skip).")
+    ] = 10,
+) -> None:
+    """Measure each stage and the whole flow on N pages (a benchmark, minutes long)."""
+    from flows.bench import as_json as bench_json
+    from flows.bench import report_lines, run_bench
+
+    report = run_bench(n, corpus, rss_scale)
+    if as_json:
+        sys.stdout.write(bench_json(report) + "\n")
+    else:
+        for line in report_lines(report):
+            out.print(line, highlight=False, soft_wrap=True)
+
+
 def read_cases(path: Path) -> list[dict[str, Any]]:
     """Cases of the eval format, checked line by line so a bad one is named."""
     try:
