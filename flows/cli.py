@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 import flows  # noqa: F401  (sets Prefect's quiet, local environment first)
-from tasks.errors import EventpipeError
+from tasks.errors import EventpipeError, RunTerminated
 
 app = typer.Typer(
     add_completion=False,
@@ -78,6 +78,79 @@ def ingest(
     out.print(f"warehouse: {escape(result.db)}", highlight=False, soft_wrap=True)
 
 
+# Live sources (feeds and pages): thin commands over flows/feeds.py.
+AllowPrivateOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-private-hosts",
+        help="Let fetches reach loopback and private addresses (a local site, tests).",
+    ),
+]
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="Feeds file (default seeds/feeds.toml).")
+]
+
+
+@app.command("ingest-feeds")
+def ingest_feeds_command(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    allow_private_hosts: AllowPrivateOption = False,
+) -> None:
+    """Poll the feeds of a TOML file, fetch their new pages and store their events."""
+    from flows.feeds import ingest_feeds
+
+    _quiet_expected_failures()
+    result = ingest_feeds(str(config) if config else None, db, allow_private_hosts)
+    _print_live_result(result)
+
+
+@app.command("ingest-urls")
+def ingest_urls_command(
+    urls: Annotated[list[str], typer.Argument(help="Pages to fetch (http or https).")],
+    db: DbOption = None,
+    allow_private_hosts: AllowPrivateOption = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="A feeds file to take the fetch settings from.")
+    ] = None,
+) -> None:
+    """Fetch single pages and store their articles and events."""
+    from flows.feeds import ingest_urls
+
+    _quiet_expected_failures()
+    result = ingest_urls(urls, db, allow_private_hosts, str(config) if config else None)
+    for failure in result.failures:
+        err.print(
+            f"[yellow]{failure.outcome}[/] {escape(failure.url)}: {escape(failure.detail)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _print_live_result(result)
+
+
+def _print_live_result(result: Any) -> None:
+    c = result.counts
+    out.print(
+        f"run {result.run_id}: {c.articles_seen} links, {c.articles_new} new, "
+        f"{c.articles_duplicate} duplicate, {c.articles_rejected} rejected, "
+        f"{c.events_stored} new events",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if result.outcomes:
+        counts = ", ".join(f"{k} {n}" for k, n in sorted(result.outcomes.items()))
+        out.print(f"fetches: {escape(counts)}", highlight=False, soft_wrap=True)
+    if result.failures:
+        err.print(
+            f'{len(result.failures)} URLs failed; see them with: eventpipe query "SELECT outcome,'
+            f" url, detail FROM fetch_log WHERE run_id LIKE '{result.run_id}%'\"",
+            highlight=False,
+            soft_wrap=True,
+        )
+    _print_run_events(result.db, result.run_id, c.events_stored)
+    out.print(f"warehouse: {escape(result.db)}", highlight=False, soft_wrap=True)
+
+
 class _DropExpectedFailures(logging.Filter):
     """Drop Prefect's logs of failures that the CLI reports itself, as one line.
 
@@ -87,13 +160,13 @@ class _DropExpectedFailures(logging.Filter):
 
     def __init__(self) -> None:
         super().__init__()
-        names = {EventpipeError.__name__}
+        names = {EventpipeError.__name__, RunTerminated.__name__}
         names |= {cls.__name__ for cls in _subclasses(EventpipeError)}
         self.markers = tuple(f"{n}{sep}" for n in names for sep in ("(", ":"))
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, EventpipeError):
+        if isinstance(exc, EventpipeError | RunTerminated):
             return False
         if record.levelno < logging.ERROR:
             return True
@@ -110,7 +183,12 @@ def _subclasses(cls: type) -> list[type]:
 
 
 def _quiet_expected_failures() -> None:
-    for name in ("prefect.task_runs", "prefect.flow_runs"):
+    for name in (
+        "prefect.task_runs",
+        "prefect.flow_runs",
+        "prefect.task_engine",
+        "prefect.flow_engine",
+    ):
         logging.getLogger(name).addFilter(_DropExpectedFailures())
 
 
@@ -122,7 +200,8 @@ def _print_run_events(db: str, run_id: str, n_events: int) -> None:
     res = run_query(
         "SELECT event_type, acled_sub_event_type, actor1, actor1_country, actor2, actor2_country,"
         " location, admin1, country, event_date, fatalities FROM events"
-        " WHERE run_id = ? ORDER BY article_id, char_start, event_type LIMIT ?",
+        " WHERE run_id IN (SELECT run_id FROM runs WHERE parent_run_id = ?)"
+        " ORDER BY article_id, char_start, event_type LIMIT ?",
         db,
         [run_id, MAX_EVENTS_SHOWN],
     )
@@ -260,6 +339,45 @@ def bench(
             out.print(line, highlight=False, soft_wrap=True)
 
 
+@app.command()
+def serve(
+    config: Annotated[
+        Path | None, typer.Option(help="Feeds and [serve] settings (default seeds/feeds.toml).")
+    ] = None,
+    db: DbOption = None,
+    allow_private_hosts: Annotated[
+        bool, typer.Option(help="Let feeds and pages on loopback or private addresses in.")
+    ] = False,
+) -> None:
+    """Serve the deployments on their schedules (needs a Prefect server; see README)."""
+    from flows.serve import deployments, describe, plan, serve_plan
+
+    p = plan(config, db, allow_private_hosts)
+    for d in deployments(p):
+        out.print(f"deployment {describe(d)}", highlight=False, soft_wrap=True)
+    _quiet_expected_failures()
+    serve_plan(p)
+
+
+@app.command()
+def maintain(
+    db: DbOption = None,
+    recode: Annotated[bool, typer.Option(help="Re-code articles coded by an older coder.")] = True,
+    export: Annotated[bool, typer.Option(help="Export events_view to Parquet.")] = True,
+) -> None:
+    """Run the maintenance flow once, now (what `serve` runs nightly)."""
+    from flows.maintenance import maintenance
+
+    _quiet_expected_failures()
+    r = maintenance(db=db, recode=recode, export=export)
+    out.print(
+        f"run {r.run_id}: re-coded {r.recoded_articles} articles ({r.recoded_events} events,"
+        f" {r.failed_articles} failed); exported {r.exported_events} events to {r.export_path}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def read_cases(path: Path) -> list[dict[str, Any]]:
     """Cases of the eval format, checked line by line so a bad one is named."""
     try:
@@ -291,7 +409,7 @@ def main() -> None:
     """Console entry point: a whole-run failure is one clear line and exit code 1."""
     try:
         app()
-    except EventpipeError as exc:
+    except (EventpipeError, RunTerminated) as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
 

@@ -6,7 +6,6 @@ article); the store task is the one writer and commits each batch whole.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,12 +13,13 @@ from typing import TypeVar
 
 from prefect import flow
 from prefect.artifacts import create_table_artifact
-from prefect.runtime import flow_run
 
+from flows.runs import current_run_id, recorded_run
 from tasks import steps
 from tasks.errors import EventpipeError
 from tasks.load import discover
 from tasks.models import Rejection
+from tasks.runtime import raise_if_terminating
 from tasks.store import BatchCounts, ExtractedArticle
 from warehouse.db import resolve_db_path
 
@@ -55,11 +55,6 @@ def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
         yield list(items[start : start + size])
 
 
-def current_run_id() -> str:
-    """The Prefect flow run id (a fresh UUID when called outside a flow run)."""
-    return str(flow_run.get_id() or uuid.uuid4())
-
-
 @flow(name=FLOW_NAME)
 def ingest_files(
     paths: list[str], db: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
@@ -70,29 +65,25 @@ def ingest_files(
     db_path = str(resolve_db_path(db))
     run_id = current_run_id()
     parameters = {"paths": [str(Path(p).absolute()) for p in paths], "batch_size": batch_size}
-    steps.start_run(db_path, run_id, FLOW_NAME, parameters)
-    total = BatchCounts()
+    totals = SourceSummary("TOTAL")
     summaries: list[SourceSummary] = []
     rejected: list[Rejection] = []
-    try:
+    with recorded_run(db_path, run_id, FLOW_NAME, parameters, lambda: totals.counts):
         for label, group in group_sources(paths):
             summary = SourceSummary(label)
             files, discovered = discover(group)
             batches = list(chunked([str(f) for f in files], batch_size)) or [[]]
             for index, batch in enumerate(batches):
+                raise_if_terminating()
                 counts, batch_rejections = _ingest_batch(
                     db_path, run_id, batch, discovered if index == 0 else []
                 )
                 summary.counts += counts
-                total += counts
+                totals.counts += counts
                 rejected.extend(batch_rejections)
             summaries.append(summary)
-    except BaseException as exc:  # Ctrl-C too: never leave a run marked running
-        steps.finish_run(db_path, run_id, "failed", total, f"{type(exc).__name__}: {exc}")
-        raise
-    steps.finish_run(db_path, run_id, "completed", total)
-    _publish_artifact(summaries, total)
-    return IngestResult(run_id, db_path, total, summaries, rejected)
+    _publish_artifact(summaries, totals.counts)
+    return IngestResult(run_id, db_path, totals.counts, summaries, rejected)
 
 
 def group_sources(paths: Sequence[str]) -> list[tuple[str, list[str]]]:
@@ -118,8 +109,10 @@ def _ingest_batch(
     duplicates = 0
     if paths:
         docs, load_rejections = steps.load_files(paths)
+        docs, known_inputs = steps.skip_stored_inputs(db, docs)
         articles, clean_rejections = steps.clean_docs(docs)
         fresh, duplicates = steps.skip_stored(db, articles)
+        duplicates += known_inputs
         extracted, extract_rejections = steps.extract_events(fresh)
         rejected += load_rejections + clean_rejections + extract_rejections
     counts = BatchCounts(articles_seen=duplicates, articles_duplicate=duplicates)

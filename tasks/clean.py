@@ -78,6 +78,8 @@ def html_to_text(html: bytes | str, url: str | None = None) -> tuple[str, dict[s
         "url": doc.url,
         "published": doc.date,
         "language": doc.language,
+        "author": doc.author,
+        "site_name": doc.sitename,
     }
     return doc.text or "", {k: v for k, v in meta.items() if v}
 
@@ -116,6 +118,9 @@ def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Reject
         url=meta.get("url") or None,
         published_at=published,
         language=meta.get("language") or None,
+        author=meta.get("author") or None,
+        site_name=meta.get("site_name") or None,
+        raw_sha256=doc.raw_sha256,
     )
 
 

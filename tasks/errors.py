@@ -15,3 +15,12 @@ class QueryRefused(EventpipeError):
 
 class QueryFailed(EventpipeError):
     """A read-only query that DuckDB could not run (a typo, a missing table...)."""
+
+
+class RunTerminated(BaseException):
+    """The process was told to stop (SIGTERM) in the middle of a run.
+
+    A BaseException, like KeyboardInterrupt, and so not an EventpipeError: no
+    library's `except Exception` may swallow it on its way out of the run.
+    The CLI still reports it as one line.
+    """

@@ -8,6 +8,7 @@ message; nothing here raises for a bad file.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -43,6 +44,15 @@ class RawDoc:
     kind: PayloadKind
     payload: str | bytes
     meta: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def raw_sha256(self) -> str:
+        """Hash of the payload and its metadata: the same input read again hashes the same."""
+        digest = hashlib.sha256(self.kind.encode())
+        data = self.payload if isinstance(self.payload, bytes) else self.payload.encode("utf-8")
+        digest.update(data)
+        digest.update(json.dumps(self.meta, sort_keys=True).encode("utf-8"))
+        return digest.hexdigest()
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[Rejection]]:

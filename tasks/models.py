@@ -128,6 +128,13 @@ class Article:
     language: str | None = None
     content_sha256: str = ""
     article_id: str = ""
+    # Live sources: who wrote it, the site's name, the URL as dedup sees it.
+    author: str | None = None
+    site_name: str | None = None
+    canonical_url: str | None = None
+    # SHA-256 of the input as read (bytes and metadata), so a re-run skips a
+    # stored input before parsing it again (parsing HTML is the costly step).
+    raw_sha256: str | None = None
 
     def __post_init__(self) -> None:
         if not self.content_sha256:
@@ -236,8 +243,22 @@ class Event:
             found.append(f"fatalities {self.fatalities} is negative")
         return found
 
-    def event_id(self, article_id: str) -> str:
-        """Deterministic id from the article and the event's content."""
+    def event_id(self, article_id: str, extractor_version: str | None = None) -> str:
+        """Deterministic id from the article, the coder version and the event's content.
+
+        The version is part of the id so that re-coding an article with a new
+        coder appends a whole new coding beside the old one; it defaults to the
+        version of the coder in this installation.
+        """
+        if extractor_version is None:
+            from tasks.extract import EXTRACTOR_VERSION
+
+            extractor_version = EXTRACTOR_VERSION
         key = self.schema_dict()
-        key.update(article_id=article_id, event_mode=self.event_mode, char_start=self.char_start)
+        key.update(
+            article_id=article_id,
+            event_mode=self.event_mode,
+            char_start=self.char_start,
+            extractor_version=extractor_version,
+        )
         return sha256_hex(json.dumps(key, sort_keys=True, default=str))[:32]

@@ -8,8 +8,15 @@ environment wins.
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+
+from tasks.errors import RunTerminated
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -49,3 +56,40 @@ def configure_prefect_env() -> None:
         os.environ["PREFECT_HOME"] = str(prefect_home())
     for key, value in QUIET_OFFLINE_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+_terminating = threading.Event()
+
+
+@contextmanager
+def sigterm_ends_run() -> Iterator[None]:
+    """Turn SIGTERM into `RunTerminated` for the duration of a run.
+
+    By default SIGTERM ends the process on the spot: the open batch is lost
+    (uncommitted, so nothing partial) but the run stays 'running' until a later
+    run finds it dead. Raised instead, it unwinds like a failure: the open
+    batch rolls back and the run is marked 'failed' at once. The signal is
+    also remembered, and `raise_if_terminating` (called between batches)
+    raises again should library code have swallowed the first raise.
+    Only the main thread can take signals; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, _frame: FrameType | None) -> None:
+        _terminating.set()
+        raise RunTerminated(f"stopped by signal {signal.Signals(signum).name} during the run")
+
+    _terminating.clear()
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def raise_if_terminating() -> None:
+    """Raise `RunTerminated` if a SIGTERM came during this run (call between batches)."""
+    if _terminating.is_set():
+        raise RunTerminated("stopped by signal SIGTERM during the run")

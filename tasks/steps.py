@@ -18,7 +18,7 @@ from typing import Any  # noqa: E402
 from prefect import task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
-from tasks import clean, coding, load, store  # noqa: E402
+from tasks import clean, coding, load, parallel, store  # noqa: E402
 from tasks.load import RawDoc  # noqa: E402
 from tasks.models import Article, Rejection  # noqa: E402
 from tasks.store import BatchCounts, ExtractedArticle, RunStatus  # noqa: E402
@@ -36,10 +36,19 @@ def load_files(paths: list[str]) -> tuple[list[RawDoc], list[Rejection]]:
     return load.load_paths(Path(p) for p in paths)
 
 
+@task(name="skip-stored-inputs", cache_policy=NO_CACHE)
+def skip_stored_inputs(db: str, docs: list[RawDoc]) -> tuple[list[RawDoc], int]:
+    """Drop inputs stored before (same bytes and metadata), before parsing them; count them."""
+    hashes = [d.raw_sha256 for d in docs]
+    known = store.stored_raw_hashes(db, hashes)
+    fresh = [d for d, h in zip(docs, hashes, strict=True) if h not in known]
+    return fresh, len(docs) - len(fresh)
+
+
 @task(name="clean", cache_policy=NO_CACHE)
 def clean_docs(docs: list[RawDoc]) -> tuple[list[Article], list[Rejection]]:
-    """Extract and normalise text; reject what holds none."""
-    return clean.clean_docs(docs)
+    """Extract and normalise text; reject what holds none (on every core)."""
+    return parallel.map_split(clean.clean_docs, docs)
 
 
 @task(name="skip-stored", cache_policy=NO_CACHE)
@@ -52,8 +61,8 @@ def skip_stored(db: str, articles: list[Article]) -> tuple[list[Article], int]:
 
 @task(name="extract-events", cache_policy=NO_CACHE)
 def extract_events(articles: list[Article]) -> tuple[list[ExtractedArticle], list[Rejection]]:
-    """Code events from a batch of articles."""
-    return coding.code_articles(articles)
+    """Code events from a batch of articles (on every core)."""
+    return parallel.map_split(coding.code_articles, articles)
 
 
 @task(name="store-batch", cache_policy=NO_CACHE)
@@ -70,3 +79,21 @@ def finish_run(
 ) -> None:
     """Mark the run completed or failed, with its totals."""
     store.finish_run(db, run_id, status, counts, error)
+
+
+@task(name="stale-articles", cache_policy=NO_CACHE)
+def stale_articles(db: str, extractor_version: str, after: str, limit: int) -> list[Article]:
+    """The next page of stored articles coded by another coder version."""
+    return store.stale_articles(db, extractor_version, after, limit)
+
+
+@task(name="store-recoded", cache_policy=NO_CACHE)
+def store_recoded(db: str, run_id: str, recoded: list[ExtractedArticle]) -> BatchCounts:
+    """Append the new coding of a batch of stored articles (one transaction)."""
+    return store.store_recoded(db, run_id, recoded)
+
+
+@task(name="export-parquet", cache_policy=NO_CACHE)
+def export_parquet(db: str, target: str) -> int:
+    """Write the analysts' events view to Parquet (replacing the last export)."""
+    return store.export_parquet(db, Path(target))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterable, Sequence
+import logging
+import os
+import socket
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,8 +24,11 @@ import pyarrow as pa
 from tasks.errors import WarehouseError
 from tasks.models import Article, Event, Rejection
 from warehouse.db import connect
+from warehouse.snapshot import refresh_snapshot, snapshots_enabled
 
-RunStatus = Literal["running", "completed", "failed"]
+log = logging.getLogger("eventpipe.store")
+
+RunStatus = Literal["running", "completed", "failed", "crashed"]
 
 ARTICLE_SCHEMA = pa.schema(
     [
@@ -35,6 +41,10 @@ ARTICLE_SCHEMA = pa.schema(
         ("text", pa.string()),
         ("content_sha256", pa.string()),
         ("language", pa.string()),
+        ("author", pa.string()),
+        ("site_name", pa.string()),
+        ("canonical_url", pa.string()),
+        ("raw_sha256", pa.string()),
         ("run_id", pa.string()),
         ("loaded_at", pa.timestamp("us", "UTC")),
     ]
@@ -73,6 +83,16 @@ EVENT_SCHEMA = pa.schema(
         ("extractor_version", pa.string()),
         ("loaded_at", pa.timestamp("us", "UTC")),
         ("evidence", pa.string()),  # JSON text; DuckDB casts it into the JSON column
+    ]
+)
+
+CODING_SCHEMA = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("extractor_version", pa.string()),
+        ("run_id", pa.string()),
+        ("events", pa.int32()),
+        ("coded_at", pa.timestamp("us", "UTC")),
     ]
 )
 
@@ -130,19 +150,63 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keyed: b
 
 
 def start_run(db: str | Path, run_id: str, flow_name: str, parameters: dict[str, Any]) -> None:
-    """Record a run as 'running' before it writes anything."""
+    """Record a run as 'running' before it writes anything (and close dead runs as crashed)."""
     with connect(db) as con:
+        mark_crashed_runs(con)
         con.execute(
-            "INSERT INTO runs (run_id, flow_name, parameters, started_at, status)"
-            " VALUES (?, ?, ?, ?, 'running')",
-            [run_id, flow_name, json.dumps(parameters, default=str), _now()],
+            "INSERT INTO runs (run_id, flow_name, parameters, started_at, status, pid, host)"
+            " VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            [
+                run_id,
+                flow_name,
+                json.dumps(parameters, default=str),
+                _now(),
+                os.getpid(),
+                socket.gethostname(),
+            ],
         )
+
+
+def mark_crashed_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Flow runs still 'running' whose process on this host is gone become 'crashed'.
+
+    A SIGKILL or a power cut leaves its run 'running'; its committed batches
+    stand (each is a completed run of its own) and its open batch left nothing.
+    Runs of other hosts are left alone: their processes cannot be seen from here.
+    """
+    host = socket.gethostname()
+    running = con.execute(
+        "SELECT run_id, pid FROM runs WHERE status = 'running' AND parent_run_id IS NULL"
+        " AND host = ? AND pid IS NOT NULL",
+        [host],
+    ).fetchall()
+    dead = [run_id for run_id, pid in running if not _alive(pid)]
+    for run_id in dead:
+        con.execute(
+            "UPDATE runs SET status = 'crashed', finished_at = ?,"
+            " error = 'its process ended without closing the run (killed or crashed)'"
+            " WHERE run_id = ?",
+            [_now(), run_id],
+        )
+    return dead
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
 
 
 def finish_run(
     db: str | Path, run_id: str, status: RunStatus, counts: BatchCounts, error: str | None = None
 ) -> None:
-    """Close a run with its status and totals."""
+    """Close a run with its status and totals; after a completed one, refresh the snapshot."""
     with connect(db) as con:
         con.execute(
             "UPDATE runs SET status = ?, finished_at = ?, articles_seen = ?, articles_new = ?,"
@@ -150,6 +214,11 @@ def finish_run(
             " WHERE run_id = ?",
             [status, _now(), *counts.as_tuple(), error, run_id],
         )
+    if status == "completed" and snapshots_enabled():
+        try:
+            refresh_snapshot(db)
+        except (OSError, WarehouseError) as exc:  # the run's rows are stored either way
+            log.warning("snapshot of %s not refreshed: %s", db, exc)
 
 
 def stored_article_ids(db: str | Path, article_ids: Sequence[str]) -> set[str]:
@@ -158,6 +227,16 @@ def stored_article_ids(db: str | Path, article_ids: Sequence[str]) -> set[str]:
         return set()
     with connect(db, read_only=True) as con:
         return _existing(con, article_ids)
+
+
+def stored_raw_hashes(db: str | Path, hashes: Sequence[str]) -> set[str]:
+    """Which of these inputs (by raw hash) are stored already: skip them before parsing."""
+    if not hashes:
+        return set()
+    with connect(db, read_only=True) as con:
+        raw = pa.table({"raw_sha256": pa.array(list(hashes), pa.string())})  # noqa: F841
+        found = con.execute("SELECT raw_sha256 FROM articles JOIN raw USING (raw_sha256)")
+        return {r[0] for r in found.fetchall()}
 
 
 def _existing(con: duckdb.DuckDBPyConnection, article_ids: Sequence[str]) -> set[str]:
@@ -171,34 +250,41 @@ def store_batch(
     run_id: str,
     extracted: Iterable[ExtractedArticle],
     rejections: Iterable[Rejection],
+    also: Callable[[duckdb.DuckDBPyConnection, str], None] | None = None,
 ) -> BatchCounts:
-    """Write one batch in one transaction: all of it, or (on any error) none of it."""
+    """Write one batch in one transaction: all of it, or (on any error) none of it.
+
+    `also(con, batch_id)` writes more rows in the same transaction (live sources:
+    the fetch log and the feeds' conditional-GET cursors, which move with their rows).
+    """
     items = list(extracted)
     rejected = list(rejections)
     loaded_at = _now()
     with connect(db) as con:
         con.execute("BEGIN TRANSACTION")
         try:
+            batch_id = _next_batch_id(con, run_id)
             existing = _existing(con, [x.article.article_id for x in items])
             fresh: dict[str, ExtractedArticle] = {}
             for item in items:
                 if item.article.article_id not in existing:
                     fresh.setdefault(item.article.article_id, item)
-            article_rows = [_article_row(x.article, run_id, loaded_at) for x in fresh.values()]
+            article_rows = [_article_row(x.article, batch_id, loaded_at) for x in fresh.values()]
             event_rows = {
                 row["event_id"]: row
                 for x in fresh.values()
-                for row in (_event_row(e, x, run_id, loaded_at) for e in x.events)
+                for row in (_event_row(e, x, batch_id, loaded_at) for e in x.events)
             }
             _insert(con, "articles", pa.Table.from_pylist(article_rows, ARTICLE_SCHEMA))
             _insert(con, "events", pa.Table.from_pylist(list(event_rows.values()), EVENT_SCHEMA))
+            _insert(con, "codings", _coding_rows(fresh.values(), batch_id, loaded_at))
             _insert(
                 con,
                 "rejections",
                 pa.Table.from_pylist(
                     [
                         {
-                            "run_id": run_id,
+                            "run_id": batch_id,
                             "source": r.source,
                             "reason": r.reason,
                             "detail": r.detail,
@@ -210,18 +296,118 @@ def store_batch(
                 ),
                 keyed=False,
             )
+            if also is not None:
+                also(con, batch_id)
+            counts = BatchCounts(
+                articles_seen=len(items) + len(rejected),
+                articles_new=len(fresh),
+                articles_duplicate=len(items) - len(fresh),
+                articles_rejected=len(rejected),
+                events_stored=len(event_rows),
+            )
+            _record_batch(con, run_id, batch_id, loaded_at, counts)
             con.execute("COMMIT")
         except BaseException as exc:
             _rollback(con)
             if isinstance(exc, Exception):  # Arrow type errors as much as DuckDB's
                 raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
             raise
-    return BatchCounts(
-        articles_seen=len(items) + len(rejected),
-        articles_new=len(fresh),
-        articles_duplicate=len(items) - len(fresh),
-        articles_rejected=len(rejected),
-        events_stored=len(event_rows),
+    return counts
+
+
+def store_recoded(db: str | Path, run_id: str, recoded: Iterable[ExtractedArticle]) -> BatchCounts:
+    """Append a new coding of stored articles (their events and coding rows), one transaction.
+
+    An article whose coding by this coder version is stored already is skipped,
+    so re-running the re-coding adds nothing.
+    """
+    items = list(recoded)
+    loaded_at = _now()
+    with connect(db) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            batch_id = _next_batch_id(con, run_id)
+            keys = pa.table(  # noqa: F841  (read by DuckDB's replacement scan)
+                {
+                    "article_id": [x.article.article_id for x in items],
+                    "extractor_version": [x.extractor_version for x in items],
+                }
+            )
+            done = set(
+                con.execute(
+                    "SELECT article_id, extractor_version FROM codings"
+                    " JOIN keys USING (article_id, extractor_version)"
+                ).fetchall()
+            )
+            todo = {
+                x.article.article_id: x
+                for x in items
+                if (x.article.article_id, x.extractor_version) not in done
+            }
+            event_rows = {
+                row["event_id"]: row
+                for x in todo.values()
+                for row in (_event_row(e, x, batch_id, loaded_at) for e in x.events)
+            }
+            _insert(con, "events", pa.Table.from_pylist(list(event_rows.values()), EVENT_SCHEMA))
+            _insert(con, "codings", _coding_rows(todo.values(), batch_id, loaded_at))
+            counts = BatchCounts(articles_seen=len(items), events_stored=len(event_rows))
+            _record_batch(con, run_id, batch_id, loaded_at, counts)
+            con.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(con)
+            if isinstance(exc, Exception):
+                raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
+            raise
+    return counts
+
+
+def _coding_rows(items: Iterable[ExtractedArticle], batch_id: str, at: datetime) -> pa.Table:
+    return pa.Table.from_pylist(
+        [
+            {
+                "article_id": x.article.article_id,
+                "extractor_version": x.extractor_version,
+                "run_id": batch_id,
+                "events": len(x.events),
+                "coded_at": at,
+            }
+            for x in items
+        ],
+        CODING_SCHEMA,
+    )
+
+
+def _next_batch_id(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """`<run id>/bNNNNN`: the flow run's next batch (writers are serialised by the lock)."""
+    row = con.execute("SELECT count(*) FROM runs WHERE parent_run_id = ?", [run_id]).fetchone()
+    return f"{run_id}/b{(row[0] if row else 0) + 1:05d}"
+
+
+def _record_batch(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    batch_id: str,
+    started_at: datetime,
+    counts: BatchCounts,
+) -> None:
+    """The batch's own run row, 'completed' in the transaction that commits its rows."""
+    con.execute(
+        "INSERT INTO runs (run_id, parent_run_id, flow_name, started_at, finished_at, status,"
+        " articles_seen, articles_new, articles_duplicate, articles_rejected, events_stored,"
+        " pid, host)"
+        " SELECT ?, ?, coalesce((SELECT flow_name FROM runs WHERE run_id = ?), 'batch'),"
+        " ?, ?, 'completed', ?, ?, ?, ?, ?, ?, ?",
+        [
+            batch_id,
+            run_id,
+            run_id,
+            started_at,
+            _now(),
+            *counts.as_tuple(),
+            os.getpid(),
+            socket.gethostname(),
+        ],
     )
 
 
@@ -242,6 +428,10 @@ def _article_row(article: Article, run_id: str, loaded_at: datetime) -> dict[str
         "text": article.text,
         "content_sha256": article.content_sha256,
         "language": article.language,
+        "author": article.author,
+        "site_name": article.site_name,
+        "canonical_url": article.canonical_url,
+        "raw_sha256": article.raw_sha256,
         "run_id": run_id,
         "loaded_at": loaded_at,
     }
@@ -252,7 +442,7 @@ def _event_row(
 ) -> dict[str, Any]:
     row = event.as_dict()
     row.update(
-        event_id=event.event_id(item.article.article_id),
+        event_id=event.event_id(item.article.article_id, item.extractor_version),
         article_id=item.article.article_id,
         run_id=run_id,
         extractor_version=item.extractor_version,
@@ -260,3 +450,34 @@ def _event_row(
         evidence=json.dumps(event.evidence, ensure_ascii=False) if event.evidence else None,
     )
     return row
+
+
+def stale_articles(
+    db: str | Path, extractor_version: str, after: str = "", limit: int = 200
+) -> list[Article]:
+    """Stored articles whose latest coding is by another coder version, in id order."""
+    fields = [f for f in Article.__dataclass_fields__]
+    with connect(db, read_only=True) as con:
+        cur = con.execute(
+            f"SELECT {', '.join('a.' + f for f in fields)}"
+            " FROM articles a JOIN latest_codings c USING (article_id)"
+            " WHERE c.extractor_version <> ? AND a.article_id > ?"
+            " ORDER BY a.article_id LIMIT ?",
+            [extractor_version, after, limit],
+        )
+        return [Article(**dict(zip(fields, row, strict=True))) for row in cur.fetchall()]
+
+
+def export_parquet(db: str | Path, target: Path) -> int:
+    """Write the analysts' view of events to a Parquet file, atomically; return its rows."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        quoted = "'" + str(tmp).replace("'", "''") + "'"
+        with connect(db, read_only=True) as con:
+            con.execute(f"COPY (SELECT * FROM events_view) TO {quoted} (FORMAT parquet)")
+            row = con.execute(f"SELECT count(*) FROM read_parquet({quoted})").fetchone()
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return int(row[0]) if row else 0

@@ -39,3 +39,24 @@ def shared_or_skip(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (../shared is not part of a clone)")
     return path
+
+
+@pytest.fixture
+def only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail loudly if code under test connects anywhere but 127.0.0.0/8 or ::1."""
+    import ipaddress
+    import socket
+    from typing import Any
+
+    real = socket.create_connection
+
+    def guarded(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        try:
+            loopback = ipaddress.ip_address(address[0]).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            raise AssertionError(f"a test tried to connect to {address[0]}")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", guarded)

@@ -18,10 +18,10 @@ from .conftest import FIXTURES, SEEDS
 pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.slow]
 
 
-def _rows(db: Path, sql: str) -> list[tuple]:
+def _rows(db: Path, sql: str, *params: object) -> list[tuple]:
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, list(params) or None).fetchall()
     finally:
         con.close()
 
@@ -55,14 +55,20 @@ def test_seed_end_to_end(db_path: Path) -> None:
 
     (run,) = _rows(
         db_path,
-        "SELECT run_id, status, articles_new, events_stored, finished_at IS NOT NULL FROM runs",
+        "SELECT run_id, status, articles_new, events_stored, finished_at IS NOT NULL, batches"
+        " FROM flow_runs",
     )
-    assert run == (result.run_id, "completed", 1, result.counts.events_stored, True)
-    assert _rows(db_path, "SELECT DISTINCT run_id FROM events") == [(result.run_id,)]
+    assert run == (result.run_id, "completed", 1, result.counts.events_stored, True, 1)
+    # Rows carry their batch's run, a child of the flow run, completed with them.
+    batch = f"{result.run_id}/b00001"
+    assert _rows(db_path, "SELECT DISTINCT run_id FROM events") == [(batch,)]
+    assert _rows(db_path, "SELECT parent_run_id, status FROM runs WHERE run_id = ?", batch) == [
+        (result.run_id, "completed")
+    ]
     (article,) = _rows(
         db_path, "SELECT published_at::DATE::VARCHAR, language, run_id FROM articles"
     )
-    assert article == ("2025-10-12", "en", result.run_id)
+    assert article == ("2025-10-12", "en", batch)
     # Provenance: each event's evidence sentence is at its offsets in the stored text.
     for text, sentence, start, end in _rows(
         db_path,
@@ -80,7 +86,7 @@ def test_reingest_adds_nothing(db_path: Path) -> None:
     assert second.counts.articles_duplicate == 8
     assert _rows(db_path, "SELECT count(*) = count(DISTINCT event_id) FROM events") == [(True,)]
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(8,)]
-    assert _rows(db_path, "SELECT status, articles_new FROM runs ORDER BY started_at") == [
+    assert _rows(db_path, "SELECT status, articles_new FROM flow_runs ORDER BY started_at") == [
         ("completed", 8),
         ("completed", 0),
     ]
@@ -100,7 +106,7 @@ def test_bad_input_is_recorded_and_the_rest_stored(db_path: Path, tmp_path: Path
     assert sorted(r[0] for r in stored) == sorted([*reasons, "missing"])
     assert ("missing", str(missing)) in stored
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(7,)]
-    assert _rows(db_path, "SELECT status, articles_rejected, articles_new FROM runs") == [
+    assert _rows(db_path, "SELECT status, articles_rejected, articles_new FROM flow_runs") == [
         ("completed", len(reasons) + 1, 7),
     ]
 
@@ -122,7 +128,9 @@ def test_a_failing_batch_fails_the_run_and_leaves_earlier_batches(
     assert state.is_failed()
     with pytest.raises(WarehouseError, match="warehouse unchanged"):
         state.result()
-    (run,) = _rows(db_path, "SELECT status, error LIKE '%No space left%', articles_new FROM runs")
+    (run,) = _rows(
+        db_path, "SELECT status, error LIKE '%No space left%', articles_new FROM flow_runs"
+    )
     assert run == ("failed", True, 1)
     assert _rows(db_path, "SELECT source LIKE '%sahel_attack.html' FROM articles") == [(True,)]
     # The first batch (with the missing path's rejection) stays; the failed one left nothing.

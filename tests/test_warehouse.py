@@ -136,9 +136,21 @@ def test_store_batch_is_idempotent_and_counts(db_path: Path) -> None:
         assert con.execute("SELECT count(*) FROM articles").fetchone() == (2,)
         run = con.execute(
             "SELECT status, articles_seen, articles_new, articles_duplicate, events_stored"
-            " FROM runs"
+            " FROM flow_runs"
         ).fetchone()
         assert run == ("completed", 6, 2, 3, 1)
+        # Each batch is a completed child run; every row names one.
+        batches = con.execute(
+            "SELECT run_id, status, articles_new FROM runs WHERE parent_run_id = 'run-1'"
+            " ORDER BY run_id"
+        ).fetchall()
+        assert batches == [("run-1/b00001", "completed", 2), ("run-1/b00002", "completed", 0)]
+        orphans = con.execute(
+            "SELECT count(*) FROM (SELECT run_id FROM articles UNION ALL SELECT run_id FROM events"
+            " UNION ALL SELECT run_id FROM rejections)"
+            " WHERE run_id NOT IN (SELECT run_id FROM runs WHERE status = 'completed')"
+        ).fetchone()
+        assert orphans == (0,)
         view = con.execute("SELECT article_source, event_type FROM events_view").fetchall()
         assert view == [(a.article.source, "ASSAULT")]
 

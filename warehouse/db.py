@@ -7,11 +7,14 @@ recorded in `schema_migrations`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,11 +22,19 @@ from typing import Any
 import duckdb
 
 from tasks.errors import WarehouseError
+from warehouse.lock import (
+    DEFAULT_READ_DEADLINE_S,
+    DEFAULT_WRITE_DEADLINE_S,
+    deadline_from_env,
+    retry_on_conflict,
+    writer_lock,
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # The default database file sits beside the schema, in the project's warehouse/.
 DEFAULT_DB = Path(__file__).parent / "events.duckdb"
 DB_ENV = "EVENTPIPE_DB"
+log = logging.getLogger("eventpipe.warehouse")
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
@@ -87,20 +98,69 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def open_db(
-    path: Path, read_only: bool = False, config: dict[str, Any] | None = None
+    path: Path,
+    read_only: bool = False,
+    config: dict[str, Any] | None = None,
+    deadline_s: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Open the file, turning DuckDB's errors into one clear line."""
+    """Open the file, waiting out other processes' locks; DuckDB's errors as one line."""
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path} (run `eventpipe ingest` first)")
+    if deadline_s is None:
+        default = DEFAULT_READ_DEADLINE_S if read_only else DEFAULT_WRITE_DEADLINE_S
+        deadline_s = deadline_from_env(default)
+    kept = None
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        return duckdb.connect(str(path), read_only=read_only, config=config or {})
+            kept = keep_wal(path)
+        con = retry_on_conflict(
+            lambda: duckdb.connect(str(path), read_only=read_only, config=config or {}),
+            path,
+            deadline_s,
+        )
+    except WarehouseError:
+        raise
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if kept is not None:
+            raise WarehouseError(
+                f"cannot open warehouse {path}: its write-ahead log could not be replayed"
+                f" ({first}). Nothing was discarded: the log is kept at {kept}; restore the"
+                f" snapshot beside the warehouse, or move the log aside to accept its loss."
+            ) from exc
         raise WarehouseError(f"cannot open warehouse {path}: {first}") from exc
     except OSError as exc:
         raise WarehouseError(f"cannot create warehouse folder for {path}: {exc}") from exc
+    if kept is not None:
+        log.warning(
+            "warehouse %s had a write-ahead log left by a process that did not close it"
+            " (killed or crashed); DuckDB replayed its committed transactions. The log as"
+            " found is kept at %s.",
+            path,
+            kept,
+        )
+    return con
+
+
+def keep_wal(path: Path) -> Path | None:
+    """Copy a leftover write-ahead log aside before DuckDB replays (and removes) it.
+
+    Writers CHECKPOINT before closing, so a WAL on open means a process died
+    with the file open. DuckDB replays a WAL cut short up to its last whole
+    commit without a word, and refuses a corrupt one; either way the log as
+    found is kept, so no write is ever silently discarded.
+    """
+    wal = path.with_name(path.name + ".wal")
+    try:
+        if wal.stat().st_size == 0:
+            return None
+    except FileNotFoundError:
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    kept = wal.with_name(f"{wal.name}.{stamp}.kept")
+    shutil.copy2(wal, kept)
+    return kept
 
 
 @contextmanager
@@ -109,14 +169,24 @@ def connect(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection to an up-to-date warehouse, closed on exit.
 
-    Writers migrate on open; readers only open (and fail clearly if the file
-    is missing), so a query never changes the schema.
+    Writers hold the writer lock while connected, migrate on open and
+    CHECKPOINT before closing, so what they committed is in the database file
+    itself, not only in the WAL. Readers only open (and fail clearly if the
+    file is missing), so a query never changes the schema.
     """
     path = resolve_db_path(db)
-    con = open_db(path, read_only=read_only)
-    try:
-        if not read_only:
+    if read_only:
+        con = open_db(path, read_only=True)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    with writer_lock(path):
+        con = open_db(path)
+        try:
             migrate(con)
-        yield con
-    finally:
-        con.close()
+            yield con
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()

@@ -1,0 +1,44 @@
+"""A flow run's record in the warehouse: 'running' at the start, then how it ended.
+
+Every flow opens its run with `recorded_run`: the row is written before any
+work, SIGTERM becomes an exception for the run's duration, and the run ends
+'completed', or 'failed' on any error, Ctrl-C or SIGTERM (with the error), so
+no run is left 'running' by a process that could still say how it ended.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from prefect.runtime import flow_run
+
+from tasks import steps
+from tasks.runtime import sigterm_ends_run
+from tasks.store import BatchCounts
+
+
+def current_run_id() -> str:
+    """The Prefect flow run id (a fresh UUID when called outside a flow run)."""
+    return str(flow_run.get_id() or uuid.uuid4())
+
+
+@contextmanager
+def recorded_run(
+    db: str,
+    run_id: str,
+    flow_name: str,
+    parameters: dict[str, Any],
+    counts: Callable[[], BatchCounts],
+) -> Iterator[None]:
+    """Record the run around the body; `counts()` gives its totals when it ends."""
+    steps.start_run(db, run_id, flow_name, parameters)
+    try:
+        with sigterm_ends_run():
+            yield
+    except BaseException as exc:  # Ctrl-C and SIGTERM too: never leave a run running
+        steps.finish_run(db, run_id, "failed", counts(), f"{type(exc).__name__}: {exc}")
+        raise
+    steps.finish_run(db, run_id, "completed", counts())

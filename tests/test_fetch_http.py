@@ -1,0 +1,388 @@
+"""The guarded HTTP client against real servers on 127.0.0.1 (never any other address)."""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import shutil
+import subprocess
+import time
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+
+from tasks.fetch.guard import AddressRefused, HostPolicy
+from tasks.fetch.http import Fetcher, FetchSettings, Inflater, parse_retry_after
+from tasks.fetch.robots import Politeness, origin, run_per_host
+
+from .livesite import LOOPBACK, Reply, SiteServer
+
+pytestmark = pytest.mark.usefixtures("only_loopback")
+
+# Only the test servers' loopback address is allowed: private addresses stay refused.
+TEST_SETTINGS = FetchSettings(
+    contact_url="https://example.org/eventpipe-tests",
+    allowed_addresses=(LOOPBACK,),
+    per_host_delay_seconds=0,
+    backoff_seconds=0.01,
+    connect_timeout=1,
+    read_timeout=1,
+    total_timeout=5,
+    max_retry_after_seconds=2,
+)
+PAGE = b"<html><body><p>Hello.</p></body></html>"
+
+
+@pytest.fixture
+def fetcher() -> Iterator[Fetcher]:
+    with Fetcher(TEST_SETTINGS) as f:
+        yield f
+
+
+@pytest.fixture
+def site() -> Iterator[SiteServer]:
+    with SiteServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["10.0.0.1", "192.168.1.1", "172.16.0.5", "169.254.169.254", "::1", "fd00:ec2::254", "0.0.0.0"],
+)
+def test_private_and_metadata_addresses_are_refused(address: str) -> None:
+    with pytest.raises(AddressRefused):
+        HostPolicy().check_host(address, 80)
+
+
+def test_private_hosts_allowed_only_when_asked() -> None:
+    assert HostPolicy(allow_private=True).check_host("10.0.0.1", 80)
+    assert HostPolicy(allowed_addresses=("127.0.0.1",)).check_host("127.0.0.1", 80)
+    with pytest.raises(AddressRefused, match="private"):
+        HostPolicy(allowed_addresses=("127.0.0.1",)).check_host("10.0.0.1", 80)
+    # Metadata stays refused even with private hosts allowed; by name, without a look-up.
+    with pytest.raises(AddressRefused, match="metadata"):
+        HostPolicy(allow_private=True).check_host("169.254.169.254", 80)
+    with pytest.raises(AddressRefused, match="metadata"):
+        HostPolicy(allow_private=True).check_host("metadata.google.internal", 80)
+    assert HostPolicy().refusal(ipaddress.ip_address("93.184.216.34")) is None
+
+
+def test_only_http_and_https(fetcher: Fetcher) -> None:
+    for url in ("file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1/", "not a url"):
+        assert fetcher.get(url).outcome == "bad_url", url
+
+
+def test_a_page_is_fetched_with_the_user_agent(
+    httpserver_ipv4: HTTPServer, fetcher: Fetcher
+) -> None:
+    httpserver_ipv4.expect_request("/page").respond_with_data(PAGE, content_type="text/html")
+    res = fetcher.get(httpserver_ipv4.url_for("/page"))
+    assert (res.outcome, res.status, res.body, res.attempts) == ("fetched", 200, PAGE, 1)
+    (request, _response) = httpserver_ipv4.log[0]
+    agent = request.headers["User-Agent"]
+    assert agent.startswith("eventpipe/") and "+https://example.org/eventpipe-tests" in agent
+
+
+def test_conditional_get_and_304(httpserver_ipv4: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver_ipv4.expect_request("/feed", headers={"If-None-Match": '"v1"'}).respond_with_data(
+        "", status=304
+    )
+    httpserver_ipv4.expect_request("/feed").respond_with_data(
+        "<rss/>", headers={"ETag": '"v1"', "Last-Modified": "Wed, 01 Jan 2025 00:00:00 GMT"}
+    )
+    first = fetcher.get(httpserver_ipv4.url_for("/feed"))
+    assert first.ok and first.headers["etag"] == '"v1"'
+    second = fetcher.get(
+        httpserver_ipv4.url_for("/feed"), etag='"v1"', last_modified=first.headers["last-modified"]
+    )
+    assert (second.outcome, second.status, second.body) == ("not_modified", 304, b"")
+    sent = httpserver_ipv4.log[1][0].headers
+    assert sent["If-Modified-Since"] == "Wed, 01 Jan 2025 00:00:00 GMT"
+
+
+def test_429_waits_for_retry_after_then_succeeds(
+    httpserver_ipv4: HTTPServer, fetcher: Fetcher
+) -> None:
+    httpserver_ipv4.expect_ordered_request("/busy").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "1"}
+    )
+    httpserver_ipv4.expect_ordered_request("/busy").respond_with_data(PAGE)
+    started = time.monotonic()
+    res = fetcher.get(httpserver_ipv4.url_for("/busy"))
+    assert (res.outcome, res.attempts) == ("fetched", 2)
+    assert time.monotonic() - started >= 0.95
+
+
+def test_retry_after_is_capped(httpserver_ipv4: HTTPServer) -> None:
+    httpserver_ipv4.expect_request("/busy").respond_with_data(
+        "", status=429, headers={"Retry-After": "3600"}
+    )
+    settings = FetchSettings(
+        allowed_addresses=(LOOPBACK,), max_attempts=2, max_retry_after_seconds=0.2
+    )
+    started = time.monotonic()
+    with Fetcher(settings) as f:
+        res = f.get(httpserver_ipv4.url_for("/busy"))
+    assert (res.outcome, res.status, res.attempts) == ("rate_limited", 429, 2)
+    assert time.monotonic() - started < 2
+    assert parse_retry_after("120") == 120
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0
+    assert parse_retry_after("soon") is None
+
+
+def test_500_then_success(httpserver_ipv4: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver_ipv4.expect_ordered_request("/flaky").respond_with_data("oops", status=500)
+    httpserver_ipv4.expect_ordered_request("/flaky").respond_with_data("oops", status=503)
+    httpserver_ipv4.expect_ordered_request("/flaky").respond_with_data(PAGE)
+    res = fetcher.get(httpserver_ipv4.url_for("/flaky"))
+    assert (res.outcome, res.attempts, res.body) == ("fetched", 3, PAGE)
+
+
+def test_500_for_good_gives_up(httpserver_ipv4: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver_ipv4.expect_request("/down").respond_with_data("oops", status=502)
+    res = fetcher.get(httpserver_ipv4.url_for("/down"))
+    assert (res.outcome, res.status, res.attempts) == ("server_error", 502, 3)
+
+
+def test_no_retry_on_other_4xx(httpserver_ipv4: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver_ipv4.expect_request("/gone").respond_with_data("gone", status=404)
+    res = fetcher.get(httpserver_ipv4.url_for("/gone"))
+    assert (res.outcome, res.status, res.attempts) == ("client_error", 404, 1)
+    assert len(httpserver_ipv4.log) == 1
+
+
+def test_redirects_followed_to_five(httpserver_ipv4: HTTPServer, fetcher: Fetcher) -> None:
+    for hop in range(7):
+        httpserver_ipv4.expect_request(f"/r{hop}").respond_with_data(
+            "", status=302, headers={"Location": f"/r{hop + 1}"}
+        )
+    httpserver_ipv4.expect_request("/r7").respond_with_data(PAGE)
+    res = fetcher.get(httpserver_ipv4.url_for("/r2"))
+    assert res.outcome == "fetched" and res.final_url == httpserver_ipv4.url_for("/r7")
+    assert fetcher.get(httpserver_ipv4.url_for("/r0")).outcome == "too_many_redirects"
+    httpserver_ipv4.expect_request("/loop").respond_with_data(
+        "", status=301, headers={"Location": "/loop"}
+    )
+    assert fetcher.get(httpserver_ipv4.url_for("/loop")).outcome == "too_many_redirects"
+
+
+@pytest.mark.parametrize(
+    ("target", "address"),
+    [
+        ("http://10.0.0.1/admin", "10.0.0.1"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("http://[::1]:9/", "::1"),
+        ("http://127.0.0.2:9/", "127.0.0.2"),
+    ],
+)
+def test_redirect_to_a_private_address_is_refused(
+    httpserver_ipv4: HTTPServer, fetcher: Fetcher, target: str, address: str
+) -> None:
+    httpserver_ipv4.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": target}
+    )
+    res = fetcher.get(httpserver_ipv4.url_for("/go"))
+    assert res.outcome == "blocked_address" and address in res.detail
+    assert res.attempts == 1  # refused, not retried
+
+
+def test_redirect_to_another_scheme_is_refused(
+    httpserver_ipv4: HTTPServer, fetcher: Fetcher
+) -> None:
+    httpserver_ipv4.expect_request("/go").respond_with_data(
+        "", status=302, headers={"Location": "file:///etc/passwd"}
+    )
+    assert fetcher.get(httpserver_ipv4.url_for("/go")).outcome == "bad_url"
+
+
+def test_the_transport_refuses_even_without_the_precheck() -> None:
+    """The connect step checks the very address it connects to (no DNS rebinding)."""
+    with Fetcher(FetchSettings()) as f, pytest.raises(AddressRefused, match="loopback"):
+        f.client.get("http://127.0.0.1:9/")
+
+
+def test_non_html_content_type_is_refused(httpserver_ipv4: HTTPServer, fetcher: Fetcher) -> None:
+    httpserver_ipv4.expect_request("/photo.jpg").respond_with_data(
+        b"\xff\xd8\xff" * 100, content_type="image/jpeg"
+    )
+    res = fetcher.get(httpserver_ipv4.url_for("/photo.jpg"), accept=frozenset({"text/html"}))
+    assert (res.outcome, res.body) == ("bad_content_type", b"")
+
+
+def _hang(handler: BaseHTTPRequestHandler) -> None:
+    time.sleep(4)
+
+
+def _drip(handler: BaseHTTPRequestHandler) -> None:
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Content-Length", "100000")
+    handler.end_headers()
+    for _ in range(40):
+        handler.wfile.write(b"<p>x</p>")
+        handler.wfile.flush()
+        time.sleep(0.2)
+
+
+def test_a_hanging_server_meets_the_read_deadline(site: SiteServer, fetcher: Fetcher) -> None:
+    site.routes["/hang"] = _hang
+    started = time.monotonic()
+    settings = FetchSettings(
+        allowed_addresses=(LOOPBACK,), read_timeout=0.5, max_attempts=2, backoff_seconds=0.01
+    )
+    with Fetcher(settings) as f:
+        res = f.get(site.url("/hang"))
+    assert (res.outcome, res.attempts) == ("timeout", 2)
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_dripping_body_meets_the_total_deadline(site: SiteServer) -> None:
+    site.routes["/drip"] = _drip
+    settings = FetchSettings(
+        allowed_addresses=(LOOPBACK,), read_timeout=1, total_timeout=1, max_attempts=1
+    )
+    started = time.monotonic()
+    with Fetcher(settings) as f:
+        res = f.get(site.url("/drip"))
+    assert res.outcome == "timeout" and "deadline" in res.detail
+    assert time.monotonic() - started < 2
+
+
+def test_a_gzip_bomb_stops_at_the_cap(site: SiteServer) -> None:
+    bomb = gzip.compress(b"\0" * (200 * 1024 * 1024), compresslevel=9)  # 200 MiB in ~200 KB
+    site.routes["/bomb"] = Reply(
+        200, bomb, {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    )
+    settings = FetchSettings(allowed_addresses=(LOOPBACK,), max_body_bytes=1024 * 1024)
+    with Fetcher(settings) as f:
+        res = f.get(site.url("/bomb"))
+    assert (res.outcome, res.body) == ("too_large", b"")
+
+
+def test_gzip_and_deflate_bodies_are_decoded(site: SiteServer, fetcher: Fetcher) -> None:
+    site.routes["/gz"] = Reply(200, gzip.compress(PAGE), {"Content-Encoding": "gzip"})
+    site.routes["/zlib"] = Reply(200, zlib.compress(PAGE), {"Content-Encoding": "deflate"})
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    site.routes["/raw"] = Reply(
+        200, raw.compress(PAGE) + raw.flush(), {"Content-Encoding": "deflate"}
+    )
+    site.routes["/br"] = Reply(200, b"xx", {"Content-Encoding": "br"})
+    for path in ("/gz", "/zlib", "/raw"):
+        assert fetcher.get(site.url(path)).body == PAGE, path
+    assert fetcher.get(site.url("/br")).outcome == "bad_encoding"
+    assert fetcher.get(site.url("/gz")).attempts == 1
+
+
+def test_inflater_never_makes_more_than_room() -> None:
+    inflater = Inflater.for_encoding("gzip")
+    assert inflater is not None
+    out = inflater.feed(gzip.compress(b"a" * 10_000_000), 1000)
+    assert 1000 < len(out) <= 1001
+
+
+def test_a_large_declared_body_is_refused_unread(site: SiteServer) -> None:
+    site.routes["/big"] = Reply(200, b"x" * 5000, {"Content-Type": "text/html"})
+    with Fetcher(FetchSettings(allowed_addresses=(LOOPBACK,), max_body_bytes=1000)) as f:
+        res = f.get(site.url("/big"))
+    assert res.outcome == "too_large" and "declared" in res.detail
+
+
+def test_robots_txt_is_honoured_and_read_once(site: SiteServer, fetcher: Fetcher) -> None:
+    site.routes["/robots.txt"] = Reply(
+        200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"}
+    )
+    site.routes["/private/page"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+    site.routes["/public/page"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+    polite = Politeness(TEST_SETTINGS)
+
+    def permit(url: Any) -> str | None:
+        return polite.refusal(fetcher, url)
+
+    urls = [site.url("/private/page"), site.url("/public/page"), site.url("/public/page?2")]
+    results = run_per_host(urls, lambda u: u, lambda u: fetcher.get(u, permit=permit), polite)
+    assert [r.outcome for r in results] == ["robots_disallowed", "fetched", "fetched"]
+    assert site.hits("/robots.txt") == 1 and site.hits("/private/page") == 0
+
+
+@pytest.mark.parametrize(
+    ("robots", "allowed"),
+    [
+        (Reply(404, b""), True),
+        (Reply(503, b""), False),
+        (Reply(200, b"User-agent: *\nDisallow: /"), False),
+    ],
+)
+def test_robots_txt_errors_follow_rfc_9309(site: SiteServer, robots: Reply, allowed: bool) -> None:
+    site.routes["/robots.txt"] = robots
+    with Fetcher(TEST_SETTINGS) as f:
+        refusal = Politeness(TEST_SETTINGS).refusal(f, httpx.URL(site.url("/a")))
+    assert (refusal is None) == allowed
+
+
+def test_per_host_delay_and_parallel_hosts() -> None:
+    with SiteServer() as one, SiteServer() as two:
+        for server in (one, two):
+            server.routes["/p"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+        settings = FetchSettings(
+            allowed_addresses=(LOOPBACK,), per_host_delay_seconds=0.3, respect_robots=False
+        )
+        polite = Politeness(settings)
+        urls = [one.url("/p"), one.url("/p?2"), two.url("/p"), two.url("/p?2")]
+        started = time.monotonic()
+        with Fetcher(settings) as f:
+            results = run_per_host(urls, lambda u: u, f.get, polite)
+        elapsed = time.monotonic() - started
+    assert [r.outcome for r in results] == ["fetched"] * 4
+    assert 0.3 <= elapsed < 0.55  # two hosts side by side, each waiting once
+
+
+def test_crawl_delay_is_honoured_up_to_the_cap(site: SiteServer, fetcher: Fetcher) -> None:
+    site.routes["/robots.txt"] = Reply(200, b"User-agent: *\nCrawl-delay: 30\n")
+    settings = FetchSettings(
+        allowed_addresses=(LOOPBACK,), per_host_delay_seconds=0, max_crawl_delay_seconds=0.5
+    )
+    polite = Politeness(settings)
+    assert polite.refusal(fetcher, httpx.URL(site.url("/a"))) is None
+    assert polite.delay(origin(site.url("/a"))) == 0.5
+
+
+def test_tls_is_verified_with_no_insecure_fallback(tmp_path: Path) -> None:
+    """A self-signed certificate is refused (and not retried), never fetched unverified."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    with SiteServer(tls=(cert, key)) as server, Fetcher(TEST_SETTINGS) as f:
+        server.routes["/p"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+        res = f.get(server.url("/p"))
+        assert server.url("/p").startswith("https://")
+        assert (res.outcome, res.attempts, res.body) == ("tls_error", 1, b"")
+        assert "CERTIFICATE_VERIFY_FAILED" in res.detail
