@@ -34,6 +34,7 @@ class ActorMention:
     type: str | None
     kind: str  # group, person, demonym, country, role
     has_role: bool = True
+    base: int = 0  # offset of its sentence in the article (start/end are in the sentence)
 
 
 @dataclass(slots=True)
@@ -41,6 +42,7 @@ class ActorMemory:
     """People met earlier in the article (name or surname -> country, type)."""
 
     people: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    countries: list[str] = field(default_factory=list)  # demonyms naming a place
 
 
 @cache
@@ -51,8 +53,16 @@ def _group_regex() -> tuple[re.Pattern[str], dict[str, tuple[str, str | None, st
             for alias in g["aliases"]:
                 table[alias] = (g["name"], g["country"], g["type"])
     alts = sorted(table, key=len, reverse=True)
-    pat = re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w\-])")
+    pat = re.compile(
+        _first_chars(alts) + r"(?<![\w\-])(?:" + "|".join(map(re.escape, alts)) + r")(?![\w\-])"
+    )
     return pat, table
+
+
+def _first_chars(words: list[str]) -> str:
+    """A lookahead on the words' first letters: lets the regex engine skip other
+    positions quickly (about 3x faster than the bare alternation)."""
+    return "(?=[" + re.escape("".join(sorted({w[0] for w in words}))) + "])"
 
 
 @cache
@@ -65,8 +75,23 @@ def _role_regex() -> list[tuple[re.Pattern[str], str | None]]:
 
 @cache
 def _bare_role_regex() -> re.Pattern[str]:
+    """Role nouns, one named group per role (``r3`` is roles[3]); run on lower-cased text
+    without re.I, which is several times faster than a case-insensitive scan."""
+    alts = "|".join(f"(?P<r{i}>{r['pattern']})" for i, r in enumerate(actor_data()["roles"]))
+    return re.compile(rf"(?<![\w\-])(?:{alts})\b")
+
+
+@cache
+def _role_after_regex() -> re.Pattern[str]:
     alts = "|".join(f"(?:{r['pattern']})" for r in actor_data()["roles"])
-    return re.compile(rf"(?<![\w\-])(?:{alts})\b", re.I)
+    return re.compile(rf"^\s+(?:[\w\-]+\s+){{0,3}}?(?:{alts})\b", re.I)
+
+
+@cache
+def _country_first_words() -> frozenset[str]:
+    """Folded first words of country names and capitals: a capitalised run that starts
+    with none of them cannot name a country."""
+    return frozenset(k.split(" ")[0] for k in country_names())
 
 
 def role_type(text: str) -> tuple[bool, str | None]:
@@ -80,22 +105,36 @@ def role_type(text: str) -> tuple[bool, str | None]:
 @cache
 def _demonym_regex() -> re.Pattern[str]:
     alts = sorted(demonyms(), key=len, reverse=True)
-    return re.compile(r"(?<![\w\-])(?:" + "|".join(re.escape(a) for a in alts) + r")(?![\w\-])")
+    return re.compile(
+        _first_chars(alts) + r"(?<![\w\-])(?:" + "|".join(map(re.escape, alts)) + r")(?![\w\-])"
+    )
+
+
+@cache
+def _plural_demonym_regex() -> re.Pattern[str]:
+    """ "two Palestinians", "Afghans": people of a country (context, not an actor)."""
+    alts = sorted(demonyms(), key=len, reverse=True)
+    return re.compile(
+        _first_chars(alts) + r"(?<![\w\-])(?P<d>" + "|".join(map(re.escape, alts)) + r")s(?![\w\-])"
+    )
 
 
 @cache
 def _title_regex() -> re.Pattern[str]:
     titles = sorted(actor_data()["titles"] + actor_data()["external_titles"], key=len, reverse=True)
     alt = "|".join(re.escape(t) for t in titles)
-    return re.compile(rf"\b(?P<title>{alt})\s*,?\s+(?P<name>{_NAME}(?:\s+{_NAME}){{0,3}})")
+    return re.compile(
+        rf"{_first_chars(titles)}\b(?P<title>{alt})\s*,?\s+(?P<name>{_NAME}(?:\s+{_NAME}){{0,3}})"
+    )
 
 
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < e and s < span[1] for s, e in taken)
 
 
-def find_actors(sentence: str, memory: ActorMemory) -> list[ActorMention]:
-    """Actor mentions in ``sentence`` in textual order (no overlaps)."""
+def find_actors(sentence: str, memory: ActorMemory, light: bool = False) -> list[ActorMention]:
+    """Actor mentions in ``sentence`` in textual order (no overlaps). ``light`` skips bare
+    role nouns ("police"): enough for a sentence read only for context and names."""
     out: list[ActorMention] = []
     taken: list[tuple[int, int]] = []
 
@@ -165,15 +204,12 @@ def find_actors(sentence: str, memory: ActorMemory) -> list[ActorMention]:
                 rest2,
                 re.I,
             ):
+                # "the Ukrainian city of Kherson": not an actor, but the article is about
+                # that country (its places must not lose to namesakes elsewhere).
+                memory.countries.append(dem[m.group(0)])
                 continue
         end = m.end()
-        rm = re.match(
-            r"^\s+(?:[\w\-]+\s+){0,3}?(?:"
-            + "|".join(f"(?:{r['pattern']})" for r in actor_data()["roles"])
-            + r")\b",
-            rest2,
-            re.I,
-        )
+        rm = _role_after_regex().match(rest2)
         if found and rm and rest2 is rest:
             end = m.end() + rm.end()
         add(
@@ -187,13 +223,17 @@ def find_actors(sentence: str, memory: ActorMemory) -> list[ActorMention]:
                 found,
             )
         )
+    memory.countries.extend(dem[m.group("d")] for m in _plural_demonym_regex().finditer(sentence))
     # Countries and capitals used as actors ("Kabul said", "Rwanda denies", "Pakistan's army").
     names = country_names()
     only = country_only_names()
+    first_words = _country_first_words()
     for m in re.finditer(
-        r"(?<![\w\-])[A-Z][\w\-\u00c0-\u024f]*(?:\s+(?:of\s+)?[A-Z][\w\-\u00c0-\u024f]*){0,4}",
+        r"(?=[A-Z])(?<![\w\-])[A-Z][\w\-\u00c0-\u024f]*(?:\s+(?:of\s+)?[A-Z][\w\-\u00c0-\u024f]*){0,4}",
         sentence,
     ):
+        if not any(fold(w) in first_words for w in m.group(0).split()):
+            continue
         for s, e in _subspans(m.start(), m.group(0)):
             if _overlaps((s, e), taken):
                 continue
@@ -231,11 +271,21 @@ def find_actors(sentence: str, memory: ActorMemory) -> list[ActorMention]:
             add(ActorMention(s, e, sentence[s:e], names[key], "government", "country"))
             break
     # Bare role nouns: "police", "gunmen", "protesters".
-    for m in _bare_role_regex().finditer(sentence):
-        if _overlaps((m.start(), m.end()), taken):
-            continue
-        found, typ = role_type(m.group(0))
-        add(ActorMention(m.start(), m.end(), m.group(0), None, typ, "role"))
+    low = sentence.lower()
+    roles = actor_data()["roles"]
+    if light:
+        pass
+    elif len(low) == len(sentence):
+        for m in _bare_role_regex().finditer(low):
+            if _overlaps((m.start(), m.end()), taken):
+                continue
+            typ = roles[int((m.lastgroup or "r0")[1:])]["type"]
+            add(ActorMention(m.start(), m.end(), sentence[m.start() : m.end()], None, typ, "role"))
+    else:  # lower-casing changed the length (rare letters): scan case-insensitively
+        for m in re.finditer(_bare_role_regex().pattern, sentence, re.I):
+            if not _overlaps((m.start(), m.end()), taken):
+                found, typ = role_type(m.group(0))
+                add(ActorMention(m.start(), m.end(), m.group(0), None, typ, "role"))
     out.sort(key=lambda a: a.start)
     merged: list[ActorMention] = []
     for a in out:

@@ -28,7 +28,7 @@ _SPEAKER_AFTER = re.compile(
     r"^\s*(?:\w+\s+){0,2}?(?:said|says|say|told|reported|added|announced)\b", re.I
 )
 _SPEAKER_BEFORE = re.compile(
-    r"\b(?:according to|said|told|citing)\s+(?:the\s+)?(?:[\w\-]+\s+){0,3}$", re.I
+    r"\b(?:according to|said|told|citing)\s+(?:the\s+)?(?:(?!that\b)[\w\-]+\s+){0,3}$", re.I
 )
 
 
@@ -73,6 +73,10 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
             by_agent = a
             break
     a1: ActorMention | None = None
+    # "M23 rebels backed by Rwanda captured ...": the backer is not the one acting.
+    actors = [
+        a for a in actors if not _BACKER.search(text[max(0, a.start - 30) : a.start])
+    ] or actors
     before = [a for a in actors if a.end <= c.tstart]
     if c.event_type not in PHYSICAL and before:
         # Verbal acts: the clause subject, i.e. the first actor before the verb.
@@ -120,6 +124,12 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
             if a is not a2 and a.type in ARMED | {None} and a not in victims:
                 a1 = a
                 break
+    first = _first_conjunct(a1, actors, text)
+    if first is not None and a1 is not None:
+        if a2 is None and c.trigger.id == "clash":
+            a1, a2 = first, a1  # "the SDF and Turkish-backed factions clashed": both sides
+        elif re.search(r"\b(?:their|its)\s+$", text[first.end : a1.start]):
+            a1 = first  # "Malian troops and their Russian allies withdrew": the principal
     between = _BETWEEN.match(text[c.tend :])
     if between and c.event_type in ("ASSAULT", "PROTEST"):
         # "clashes between the army and the KIA": the two parties, in order.
@@ -130,11 +140,34 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
     c.actor1, c.actor2 = a1, a2
 
 
+_BACKER = re.compile(
+    r"\b(?:backed|supported|funded|armed|sponsored|aided) by\s+(?:the\s+)?$"
+    r"|\b(?:loyal|allied|affiliated|linked) (?:to|with)\s+(?:the\s+)?$",
+    re.I,
+)
+_AND = re.compile(r"\s+and\s+(?:the\s+|their\s+|its\s+)?", re.I)
+
+
+def _first_conjunct(
+    a: ActorMention | None, actors: list[ActorMention], text: str
+) -> ActorMention | None:
+    """The actor joined to ``a`` by "and" right before it ("X and Y clashed"), if any."""
+    if a is None:
+        return None
+    for p in actors:
+        if p.end <= a.start and _AND.fullmatch(text[p.end : a.start]):
+            return p
+    return None
+
+
 def assault_type(c: Candidate) -> None:
     t = c.trigger
     a1, a2 = c.actor1, c.actor2
     if t.id == "overtake" and a2 is not None and a2.type == "civilians":
         c.acled, c.sub = "Violence against civilians", "Attack"  # a raid on residents
+        return
+    if t.id == "overtake" and _UNOPPOSED.search(c.sent.text):
+        c.acled, c.sub = "Strategic developments", "Non-violent transfer of territory"
         return
     if t.id == "overtake":
         c.acled = "Battles"
@@ -147,6 +180,11 @@ def assault_type(c: Candidate) -> None:
     if t.acled:
         c.acled, c.sub = t.acled, t.sub
         return
+    word = c.sent.text[c.tstart : c.tend].lower()
+    if word in ("strike", "strikes") and a1 is not None and a1.kind in ("country", "demonym"):
+        # "Israel resumed strikes across Gaza": a state's strikes come from the air.
+        c.acled, c.sub = "Explosions/Remote violence", "Air/drone strike"
+        return
     armed2 = a2 is not None and (a2.type in ARMED or bool(_ARMED_WORDS.search(a2.text)))
     if armed2:
         c.acled, c.sub = "Battles", "Armed clash"
@@ -154,9 +192,19 @@ def assault_type(c: Candidate) -> None:
         c.acled, c.sub = "Violence against civilians", "Attack"
 
 
+_UNOPPOSED = re.compile(
+    r"\bwithout (?:a |any )?(?:fight|fighting|resistance|a shot being fired|firing a shot)\b"
+    r"|\b(?:handed over|ceded|vacated|abandoned by)\b",
+    re.I,
+)
 _DAY_AFTER = re.compile(r"\b(?:a|one) day after\b", re.I)
 _DAY_EARLIER = re.compile(r"\b(?:a|one) day (?:earlier|before)\b|\bthe previous day\b", re.I)
 CROWD_TYPES = {"protesters", "rioters"}
+_AT_CROWD = re.compile(
+    r"^\s+(?:on|at|upon|into)\s+(?:the\s+|a\s+)?(?:[\w\-]+\s+)?"
+    r"(?:protesters|demonstrators|crowds?|marchers|rioters)\b",
+    re.I,
+)
 
 
 def shift_day(c: Candidate) -> None:
@@ -170,13 +218,18 @@ def shift_day(c: Candidate) -> None:
         earlier and earlier.start() - c.tend < 60
     ):
         d = c.date
-        c.date = DateMention(d.start, d.end, d.text, shift(d.value, -1), d.precision)
+        c.date = DateMention(d.start, d.end, d.text, shift(d.value, -1), d.precision, d.base)
 
 
 def crowd_event(c: Candidate) -> bool:
     """Violence between a crowd and police or a militia is coded as a demonstration."""
     types = {a.type for a in (c.actor1, c.actor2) if a is not None}
-    return bool(types & CROWD_TYPES) and c.trigger.id in ("attack", "clash", "kill")
+    at_crowd = _AT_CROWD.match(c.sent.text[c.tend :])  # "opened fire on protesters"
+    return (bool(types & CROWD_TYPES) or bool(at_crowd)) and c.trigger.id in (
+        "attack",
+        "clash",
+        "kill",
+    )
 
 
 def protest_type(c: Candidate) -> None:
@@ -191,7 +244,9 @@ def protest_type(c: Candidate) -> None:
         c.acled, c.sub = "Riots", "Violent demonstration"
         return
     riot = c.trigger.id == "riot" or bool(cue("riot_cues").search(text))
-    if riot:
+    if c.trigger.id == "mob":
+        c.acled, c.sub = "Riots", "Mob violence"
+    elif riot:
         c.acled, c.sub = "Riots", "Violent demonstration"
     elif cue("intervention_cues").search(text):
         killed = c.fatalities is not None and c.fatalities[0] > 0

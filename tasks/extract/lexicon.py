@@ -91,6 +91,50 @@ def triggers() -> list[Trigger]:
     return out
 
 
+def _form_keys(form: str) -> list[str]:
+    """Literal word starts that every match of a trigger form begins or contains:
+    "shell(?:ed|ing)" -> ["shell"], "(?:what|which) ..." -> ["what", "which"],
+    "(?:\\d+ percent )?tariffs on" -> ["tariffs"]. Empty when none can be read off."""
+    while True:
+        opt = re.match(r"\((?:[^()]|\([^()]*\))*\)\?\s?", form)
+        if not opt:
+            break
+        form = form[opt.end() :]  # leading optional group: the match may skip it
+    alts = re.match(r"\(\?:([a-z |]+)\)(?![?*{])", form)
+    if alts:  # "(?:set up|established|built)": the first word of each alternative
+        return sorted({a.split(" ")[0] for a in alts.group(1).split("|") if a})
+    lit = re.match(r"[a-z\-' ]+", form)
+    if not lit:
+        return []
+    word = lit.group(0)
+    rest = form[lit.end() :]
+    if rest[:1] in ("?", "*", "{"):
+        word = word[:-1]  # "counter-?attack", "ieds?": the last letter is optional
+    elif " " not in word:
+        ends = re.match(r"\(\?:([a-z|]+)\)(?![?*{])", rest)
+        if ends:  # "den(?:ied|ies|y)" -> "denied", "denies", "deny": fewer false hits
+            return [word + e for e in ends.group(1).split("|")]
+    word = word.strip()  # the whole literal run: "car bomb", "state of emergency"
+    return [word] if len(word) >= 2 else []
+
+
+@cache
+def trigger_keys() -> tuple[dict[str, list[int]], frozenset[int]]:
+    """Cheap pre-scan for triggers: literal key -> indices of the triggers that need it
+    (a match of any of their forms starts with or contains the key), and the triggers
+    with a form no key could be read off, which must always be run."""
+    keys: dict[str, set[int]] = {}
+    always: set[int] = set()
+    for i, t in enumerate(trigger_data()["triggers"]):
+        for form in t["forms"]:
+            found = _form_keys(form)
+            if not found:
+                always.add(i)
+            for k in found:
+                keys.setdefault(k, set()).add(i)
+    return {k: sorted(v) for k, v in keys.items()}, frozenset(always)
+
+
 @cache
 def cue(name: str) -> re.Pattern[str]:
     """A compiled alternation of one of the cue lists in triggers.json."""

@@ -53,9 +53,20 @@ _NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
 _LONG_NOUNS = r"(?:[A-Za-z\-()]+\s+){0,9}?"
 _KILLED = (
     r"(?:were|was|have\s+been|had\s+been|are|been)?\s*"
-    r"(?:killed|dead|died|slain|shot\s+dead|massacred|executed|confirmed\s+dead)"
+    r"(?:killed|dead|died|slain|shot\s+dead|massacred|executed|confirmed\s+dead|perished|"
+    r"lost\s+their\s+lives)"
 )
 _PATTERNS = [
+    # "12 people, including three children, were killed": the clause is part of the 12.
+    re.compile(
+        rf"\b{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_NOUNS}(?:people|civilians|soldiers|persons)"
+        rf"\s*,\s*(?:including|among them)\s[^,;.]{{1,60}},\s*{_KILLED}\b",
+        re.I,
+    ),
+    # "between 30 and 40 civilians were killed": the lower bound.
+    re.compile(
+        rf"\bbetween\s+(?P<n>{NUMBER})\s+and\s+(?:{NUMBER})\s+{_LONG_NOUNS}{_KILLED}\b", re.I
+    ),
     # "twelve people were killed", "at least 32 civilians were killed", "killing 12"
     re.compile(rf"\b{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_LONG_NOUNS}{_KILLED}\b", re.I),
     re.compile(rf"\b(?:leaving|left)\s+{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_NOUNS}dead\b", re.I),
@@ -64,7 +75,9 @@ _PATTERNS = [
         r"\b(?:killed|killing|shot\s+dead|gunned\s+down|stabbed\s+to\s+death)\s+(?P<n>a|an|one)\s+"
         r"(?:[\w\-]+\s+){0,3}?(?:man|woman|boy|girl|child|soldier|policeman|officer|driver|"
         r"student|teenager|civilian|journalist|worker|farmer|person|protester|resident|"
-        r"villager|guard|passenger|teacher|doctor|nurse|priest|imam|pilgrim|tourist)\b",
+        r"villager|guard|passenger|teacher|doctor|nurse|priest|imam|pilgrim|tourist|commander|"
+        r"official|mayor|judge|politician|lawmaker|candidate|activist|leader|chief|agent|"
+        r"member|worshipper|trader|businessman|cleric|councillor|prosecutor|shepherd)\b",
         re.I,
     ),
     # "a Palestinian man was shot dead": one death.
@@ -78,11 +91,12 @@ _PATTERNS = [
     re.compile(rf"\bbeating\s+(?P<n>{NUMBER})\s+{_NOUNS}to\s+death\b", re.I),
     re.compile(
         rf"\b(?:killing|killed|kills|kill|shot\s+dead|claimed\s+the\s+lives\s+of)\s+"
-        rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?\s+(?!(?:hours|days|weeks|km|miles)\b)"
+        rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?(?:\s+(?!(?:hours|days|weeks|km|miles)\b)"
         rf"(?:{_NOUNS}(?:dead|people|civilians|soldiers|members|fighters|troops|"
         rf"policemen|officers|militants|rebels|children|women|men|villagers|students|"
         rf"protesters|persons|others|residents|worshippers|passengers|pupils|guards|"
-        rf"gunmen|attackers|insurgents|jihadists|workers|tourists|of\s+the\s+\w+)|\b)",
+        rf"gunmen|attackers|insurgents|jihadists|workers|tourists|of\s+the\s+\w+)|\b)"
+        rf"|(?=\s*[,.;:)]|\s*$))",
         re.I,
     ),
     re.compile(rf"\b(?:massacre|killing|killings|deaths)\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
@@ -98,6 +112,12 @@ _MONTHS = (
 _CUMULATIVE = re.compile(
     r"^[^.;]{0,40}?\b(?:since|so far|in total|to date|this year|over the past)\b", re.I
 )
+_TWO_GROUPS = re.compile(
+    rf"\b{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}and\s+(?P<m>{NUMBER})\s+{_NOUNS}"
+    rf"(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
+    re.I,
+)
+_NOT_PEOPLE = re.compile(r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.)", re.I)
 _VAGUE = re.compile(r"^(?:dozens|several|scores|hundreds|thousands|many|some)$", re.I)
 
 
@@ -117,7 +137,10 @@ def parse_number(text: str) -> int | None:
     for word in words:
         if word == "and":
             continue
-        if word in _UNITS:
+        if word == "dozen" and current:
+            current *= 12  # "two dozen"
+            seen = True
+        elif word in _UNITS:
             current += _UNITS[word]
             seen = True
         elif word in _SCALES:
@@ -160,6 +183,10 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 continue
             if value is None:
                 continue
+            if _NOT_PEOPLE.match(sentence[m.end("n") :]):
+                continue  # "up to 60 percent of the population", "8 a.m."
+            if re.search(r"\b(?:no|not|nobody|none)\s+$", sentence[: m.start("n")], re.I):
+                continue  # "no one was killed": nobody (handled below as zero)
             if re.search(rf"\b(?:{_MONTHS})\.?\s+$", sentence[: m.start("n")], re.I):
                 continue  # "December 30 killed ..." is a date, not a toll
             between = sentence[m.start("n") : m.end()].lower()
@@ -171,6 +198,12 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 continue
             if best is None or m.start() < best[0]:
                 best = (m.start(), value, m.group(0).strip())
+    both = _TWO_GROUPS.search(sentence)
+    if both and best is not None and both.start() == best[0]:
+        # "Nine soldiers and three civilians were killed": both groups died.
+        first, second = parse_number(both.group("n")), parse_number(both.group("m"))
+        if first is not None and second is not None:
+            best = (best[0], first + second, both.group(0).strip())
     if best is None:
         none = _NONE_KILLED.search(sentence)
         if none:

@@ -51,7 +51,8 @@ _TOKEN = re.compile(r"[A-Za-z\u00c0-\u024f0-9][\w\u00c0-\u024f'\u2019\-]*")
 _LOCATIVE = re.compile(
     r"\b(?:in|at|near|outside|around|across|into|inside|from|to|towards|toward|through|"
     r"throughout|on|of|over|between|reached|hit|struck|bombed|shelled|entered|captured|"
-    r"seized|pounded|targeted|attacked|stormed|besieged|near)\s+(?:the\s+)?"
+    r"seized|pounded|targeted|attacked|stormed|besieged|near|visited|visiting|toured)\s+"
+    r"(?:the\s+)?(?:[\w\-]+(?:\s[\w\-]+)?(?:'s|\u2019s)\s+)?"
     r"(?:(?:town|city|village|villages|port|district|region|province|state|county|capital|"
     r"area|township|outskirts|suburb|camp|border|strategic|coastal|northern|southern|eastern|"
     r"western|central|north-eastern|north-western|south-eastern|south-western|farming|"
@@ -129,6 +130,7 @@ class PlaceMention:
     precision: str  # "point" (city), "admin1" or "country"
     locative: bool  # after "in", "near", ... (a place, not a metonym for a government)
     admin_hint: bool = False  # followed by "province", "state", ...
+    base: int = 0  # offset of its sentence in the article (start/end are in the sentence)
 
 
 @cache
@@ -139,6 +141,11 @@ def stopwords() -> frozenset[str]:
         if line and not line.startswith("#"):
             words.add(line.strip())
     return frozenset(words)
+
+
+def _capitalised(token: str) -> bool:
+    """ "Kabul", and also "ez-Zor", "al-Bab": a particle glued to a capitalised name."""
+    return token[0].isupper() or ("-" in token and token.rsplit("-", 1)[1][:1].isupper())
 
 
 @lru_cache(maxsize=4096)
@@ -155,9 +162,9 @@ def _spans(sentence: str) -> tuple[tuple[int, int, str], ...]:
                 gap = sentence[toks[j - 1][1] : toks[j][0]]
                 if gap not in (" ", "-"):
                     break
-                if not tj[0].isupper() and tj.lower() not in _CONNECTORS:
+                if not _capitalised(tj) and tj.lower() not in _CONNECTORS:
                     break
-            if tj[0].isupper():
+            if _capitalised(tj):
                 out.append((s, toks[j][1], sentence[s : toks[j][1]]))
     out.sort(key=lambda x: (-(x[1] - x[0]), x[0]))
     return tuple(out)
@@ -238,6 +245,7 @@ def find_places(
     country_names_only = country_only_names()
     taken: list[tuple[int, int]] = []
     out: list[PlaceMention] = []
+    named: frozenset[str] | None = None  # computed on the first gazetteer hit
     for s, e, text in _spans(sentence):
         if any(s < te and ts < e for ts, te in taken):
             continue
@@ -248,6 +256,8 @@ def find_places(
             if " " in key:
                 taken.append((s, e))  # "Durand Line": none of its words is a place either
             continue
+        if key not in country_names_only and not has_place(key):
+            continue  # most capitalised spans: skip the context regexes below
         locative = bool(_LOCATIVE.search(sentence[max(0, s - 60) : s]))
         admin_hint = bool(_ADMIN_WORD.match(sentence[e : e + 15]))
         if key in country_names_only:
@@ -260,7 +270,8 @@ def find_places(
         if _NOT_SETTLEMENT.match(sentence[e : e + 12]):
             continue
         rows = lookup_place(key)
-        named = _named_admin1(sentence)
+        if named is None:
+            named = _named_admin1(sentence)
         if named:
             # A city in a subdivision the sentence names wins ("Chhattisgarh's Bijapur
             # district" is not Karnataka's Bijapur).

@@ -1,0 +1,200 @@
+"""Filters that keep non-political and non-factual mentions out of the event list.
+
+Two levels: :func:`skip_trigger` looks at the words around one trigger (figurative
+"attack", a "rocket" launch, "his refusal", "amid protests"); :func:`drop_candidate`
+looks at a candidate with its actors, date and toll, and at the article as a whole
+(an arrest in a drugs story, a kidnapping with no armed actor, a meeting "next month").
+The cue word lists live in ``data/triggers.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from tasks.extract.actors import ActorMention
+from tasks.extract.lexicon import Trigger, cue
+
+if TYPE_CHECKING:
+    from tasks.extract.candidates import Candidate
+
+# Characters after a trigger searched for the object of a figurative attack/protest
+# ("attacked each other's policies"): about five words.
+OBJECT_WINDOW = 40
+# Characters before a trigger searched for "amid", "months of": about four words.
+BACKGROUND_WINDOW = 35
+# Weapon nouns that name an attack only when the sentence says they were used.
+_WEAPON_NOUN = re.compile(
+    r"^(?:rockets?|missiles?|mortars?|artillery|barrage|warplanes?|fighter jets?|"
+    r"glide bombs?|guided (?:aerial )?bombs?|helicopter gunships?)$",
+    re.I,
+)
+_DETERMINED = re.compile(
+    r"\b(?:the|this|that|these|those|his|her|their|its|our|my|your|such)\s+(?:[a-z\-]+\s+)?$",
+    re.I,
+)
+# Verbal-act nouns that, after "the"/"his", point back at an act already reported.
+_ACT_NOUN = re.compile(
+    r"^(?:meeting|visit|talks(?: \w+)?|(?:tele)?phone call|call|demands?|refusal|warning|"
+    r"threats?|ultimatum|appeal for|accusations?|denial|rejection|criticism|request|arrest)$",
+    re.I,
+)
+# Words that may follow "protested"/"attacked" when they report a physical act.
+_PROTEST_NEXT = re.compile(
+    r"^\s*(?:$|[,.;:!?)\u201d\"'\u2019-]|(?:against|outside|in|at|on|near|over|for|across|"
+    r"throughout|through|after|before|as|when|while|to|with|since|during|along|peacefully|"
+    r"again|and|but|by|from|into|inside|until|demanding|calling|chanting|carrying|holding|"
+    r"waving|the\s+(?:killing|death|arrest|detention|decision|election|result|ban|law|bill|"
+    r"verdict|ruling|coup|war|government|visit))\b)",
+    re.I,
+)
+
+
+def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
+    """Trigger words that, from their own sentence, report no political act."""
+    et = trig.event_type
+    word = text[s:e]
+    before = text[max(0, s - BACKGROUND_WINDOW) : s]
+    after = text[e : e + OBJECT_WINDOW]
+    close = text[max(0, s - 14) : s]
+    fig = cue("figurative_before").search(close)
+    if fig and fig.end() >= len(close) - 1:
+        return True  # "heart attack", "box-office bomb", "bowling strike"
+    if trig.id in ("attack", "clash", "consult") and cue("figurative_objects").match(
+        after.lstrip()
+    ):
+        return True  # "attacked each other's policies", "met with laughter"
+    if _WEEKS_AFTER.search(text[max(0, s - 60) : s]):
+        return True  # "weeks after Zambada was detained": background to another event
+    if cue("habitual_cues").search(text[max(0, s - 45) : s]) or _FOR_YEARS.match(after):
+        return True  # "has repeatedly used", "have long refused", "warning about for years"
+    if et == "ASSAULT":
+        if cue("non_violent_context").search(text) and not cue("violence_cues").search(text):
+            return True  # sports, games, markets, photography
+        if _WEAPON_NOUN.match(word) and not cue("weapon_use_cues").search(text):
+            return True  # "produce two rockets a year", "missile defence budget"
+    if et == "PROTEST":
+        if (
+            trig.id == "protest"
+            and re.match(r"protest(?:ed|ing)$", word, re.I)
+            and not _PROTEST_NEXT.match(after)
+            and not cue("crowd_words").search(text)
+        ):
+            return True  # "providers protested longer detention periods": objected
+        if not dated and cue("background_before").search(before):
+            return True  # "amid months of protests": a backdrop, not a reported protest
+    if et == "ACCUSE" and word.lower() == "accused" and _ADJ_BEFORE.search(close):
+        return True  # "checked on accused sex trafficker X": an adjective
+    if et == "AGREE" and re.search(r"\b(?:its|their|his|her|the|previously|already)\s+$", close):
+        return True  # "its agreed cuts": an adjective
+    if et in ("REQUEST", "THREATEN") and cue("weather_cues").search(text):
+        return True  # safety advice about the weather or an epidemic
+    if et not in ("ASSAULT", "PROTEST", "MOBILIZE", "RETREAT", "AID"):
+        # A verbal act named by a noun after "the" or "his" is a reference ("his
+        # refusal", "the phone call", "his arrest"), unless the sentence dates it.
+        if not dated and _ACT_NOUN.match(word) and _DETERMINED.search(text[max(0, s - 30) : s]):
+            return True
+        if cue("not_an_act").match(text[s:]):
+            return True  # "asked not to be identified", "agreed to an interview"
+        if cue("business_cues").search(text) and not cue("state_cues").search(text):
+            return True  # a company deal, a singer's row with her label
+    return False
+
+
+_WEEKS_AFTER = re.compile(
+    r"\b(?:weeks|months|years|decades) (?:after|before)\s+(?:[\w'\u2019\-]+\s+){0,5}$", re.I
+)
+_ADJ_BEFORE = re.compile(r"\b(?:on|the|an|a|of|for|with|to|his|her|their|its)\s+$", re.I)
+_FOR_YEARS = re.compile(r"^\s*(?:[\w\-]+\s+){0,3}?for (?:years|decades|months)\b", re.I)
+
+
+@dataclass(slots=True)
+class ArticleContext:
+    """What the whole article says about itself; scanned only when a candidate asks."""
+
+    text: str
+    published: date | None
+    _conflict: bool | None = None
+
+    @property
+    def conflict(self) -> bool:
+        """Armed-conflict or protest vocabulary anywhere in the article."""
+        if self._conflict is None:
+            self._conflict = bool(cue("conflict_cues").search(self.text))
+        return self._conflict
+
+
+def article_context(text: str, published: date | None) -> ArticleContext:
+    return ArticleContext(text, published)
+
+
+# Weapons that make an attack political violence even in a text without other cues.
+WEAPON_TRIGGERS = {"suicide_bomb", "ied", "air_strike", "shelling", "chemical", "grenade"}
+_IN_YEAR = re.compile(r"\b(?:in|since|during) (?:early |late |mid-)?((?:19|20)\d\d)\b", re.I)
+_FUTURE_DATE = re.compile(r"(?:next|later this|coming)\b", re.I)
+# Actor types that make an arrest, abduction or killing part of a political conflict.
+# People whose arrest is political whatever the article's vocabulary.
+_POLITICAL_TARGETS = {"protesters", "rioters", "rebel_group", "political_militia", "government"}
+_NON_STATE_ARMED = {"rebel_group", "political_militia", "identity_militia"}
+
+
+def _armed_actor(a: ActorMention | None) -> bool:
+    if a is None:
+        return False
+    if a.type in _NON_STATE_ARMED or a.type is None and a.kind == "role":
+        return True  # rebels, militias, "gunmen", "bandits"
+    if a.kind == "country" and a.type in ("government", "state_forces"):
+        return True  # "India launched strikes": a state's own act of war
+    return a.type == "state_forces" and a.kind != "role"  # "Nigerian troops", the IDF
+
+
+def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
+    """Candidates that are not political events once actors, date and toll are known."""
+    text = c.sent.text
+    day = c.date.value if c.date is not None else None
+    if day is not None and ctx.published is not None and day > ctx.published:
+        return True  # "a meeting next month", "will visit on Friday": not yet happened
+    if c.date is not None and _FUTURE_DATE.match(c.date.text):
+        return True  # "next month", "later this week"
+    undated = day is None or c.date is None or c.date.precision != "day"
+    if undated and cue("history_cues").search(text):
+        return True  # "last year", "in the 14th century": history without a day
+    year = _IN_YEAR.search(text)
+    if undated and year and ctx.published and int(year.group(1)) < ctx.published.year:
+        return True  # "In 2003, authorities were accused ...": an earlier year, no day
+    if c.event_type == "COERCE" and c.trigger.id == "arrest":
+        political = (
+            ctx.conflict
+            or _armed_actor(c.actor1)
+            or (c.actor2 is not None and c.actor2.type in _POLITICAL_TARGETS)
+            or bool(cue("political_cues").search(text))
+        )
+        if not political:
+            return True  # a drugs raid or burglary arrest is not a political arrest
+        if cue("crime_cues").search(text) and not cue("conflict_cues").search(text):
+            return True
+    if c.event_type == "ASSAULT":
+        armed = _armed_actor(c.actor1) or _armed_actor(c.actor2)
+        if not (ctx.conflict or armed or c.trigger.id in WEAPON_TRIGGERS):
+            return True  # a murder or a kidnapping in a crime story
+        if c.trigger.id == "abduction" and not (armed or cue("conflict_cues").search(text)):
+            return True  # "a girl was kidnapped in broad daylight"
+        if (
+            c.trigger.generic
+            and not armed
+            and c.fatalities is None
+            and not cue("violence_cues").search(text)
+        ):
+            return True  # "under near-constant attack", "Republican attacks"
+    if (
+        c.event_type == "PROTEST"
+        and c.actor1 is None
+        and c.place is None
+        and c.date is None
+        and not cue("crowd_words").search(text)
+    ):
+        return True  # "the collection was a protest against fast fashion": no one, nowhere
+    # "solar project deployment": a deployment of no troops, police or weapons.
+    return c.event_type == "MOBILIZE" and not cue("security_cues").search(text)
