@@ -32,9 +32,12 @@ DEV_CASES = SHARED / "eval" / "dev_cases.jsonl"
 PAGE_SUFFIXES = (".html", ".htm", ".html.gz", ".htm.gz")
 # The RSS check runs the flow again over this many times the pages.
 RSS_SCALE = 10
-# A page is varied by a sentence put after its first paragraph, inside the story,
-# so its extracted text (and so its content hash) differs from every other copy.
-_VARIANT = "<p>Archive copy {i} of this report, kept for the benchmark.</p>"
+# A page is varied by a mark after every block of text (the story is in some of
+# them, whatever the site's markup), so its extracted text and content hash differ
+# from every other copy's: a single mark after the first paragraph missed the
+# story on 112 of the 181 real pages.
+_VARIANT = "copy {i}"
+_BLOCKS = "//p|//li|//td|//blockquote|//h2|//div[not(*)]"
 
 
 @dataclass(slots=True)
@@ -115,13 +118,31 @@ def write_corpus(n: int, out: Path, pages: list[Path], seed: int = 7) -> list[Pa
     return written
 
 
+def _tag(i: int) -> str:
+    """`i` in letters (a, b, ... z, ba...): no digits for the coder to read as a count."""
+    letters = ""
+    while True:
+        i, rest = divmod(i, 26)
+        letters = "abcdefghijklmnopqrstuvwxyz"[rest] + letters
+        if not i:
+            return letters
+
+
 def _vary(html: str, i: int) -> str:
-    at = html.find("</p>")
-    if at < 0:
-        at = html.lower().rfind("</body>")
-        at = at if at >= 0 else len(html)
-        return html[:at] + _VARIANT.format(i=i) + html[at:]
-    return html[: at + 4] + _VARIANT.format(i=i) + html[at + 4 :]
+    """The page with a copy mark after each block of text, wherever its story is."""
+    import lxml.html
+
+    try:
+        doc = lxml.html.fromstring(html)
+    except (ValueError, lxml.etree.ParserError):
+        return html + f"<p>{_VARIANT.format(i=_tag(i))}</p>"
+    mark = f" [{_VARIANT.format(i=_tag(i))}]"
+    for block in doc.xpath(_BLOCKS):
+        if len(block):
+            block[-1].tail = (block[-1].tail or "") + mark
+        else:
+            block.text = (block.text or "") + mark
+    return str(lxml.html.tostring(doc, encoding="unicode"))
 
 
 def _rate(count: int, seconds: float) -> float:
@@ -198,18 +219,20 @@ def run_flow_child(folder: Path, db: Path, reruns: int) -> dict[str, Any]:
 def _child(folder: str, db: str, reruns: int) -> None:
     """In the child: warm Prefect up, then time the flow over the folder (JSON on stdout)."""
     from flows.ingest import ingest_files
+    from flows.runs import local_run_settings
 
     scratch = Path(db).with_suffix(".warmup.duckdb")
     warm = Path(folder).parent / "warmup.txt"
     warm.write_text("Police arrested ten protesters in Lagos on Monday.", encoding="utf-8")
-    ingest_files([str(warm)], db=str(scratch))  # starts Prefect's temporary API
     seconds = []
     articles = 0
-    for _ in range(1 + reruns):
-        started = time.perf_counter()
-        result = ingest_files([folder], db=db)
-        seconds.append(time.perf_counter() - started)
-        articles = articles or result.counts.articles_new
+    with local_run_settings():  # as `eventpipe ingest` runs
+        ingest_files([str(warm)], db=str(scratch))  # starts Prefect's temporary API
+        for _ in range(1 + reruns):
+            started = time.perf_counter()
+            result = ingest_files([folder], db=db)
+            seconds.append(time.perf_counter() - started)
+            articles = articles or result.counts.articles_new
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"seconds": seconds, "articles": articles, "maxrss_kib": peak}))
 

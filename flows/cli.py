@@ -10,6 +10,8 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
@@ -60,8 +62,8 @@ def ingest(
     """Run the file-ingestion flow over PATHS and show the events it stored."""
     from flows.ingest import ingest_files
 
-    _quiet_expected_failures()
-    result = ingest_files([str(p) for p in paths], db=db, batch_size=batch_size)
+    with _one_run():
+        result = ingest_files([str(p) for p in paths], db=db, batch_size=batch_size)
     for rejection in result.rejections:
         err.print(
             f"[yellow]rejected[/] {escape(rejection.detail)}", highlight=False, soft_wrap=True
@@ -100,8 +102,8 @@ def ingest_feeds_command(
     """Poll the feeds of a TOML file, fetch their new pages and store their events."""
     from flows.feeds import ingest_feeds
 
-    _quiet_expected_failures()
-    result = ingest_feeds(str(config) if config else None, db, allow_private_hosts)
+    with _one_run():
+        result = ingest_feeds(str(config) if config else None, db, allow_private_hosts)
     _print_live_result(result)
 
 
@@ -117,8 +119,8 @@ def ingest_urls_command(
     """Fetch single pages and store their articles and events."""
     from flows.feeds import ingest_urls
 
-    _quiet_expected_failures()
-    result = ingest_urls(urls, db, allow_private_hosts, str(config) if config else None)
+    with _one_run():
+        result = ingest_urls(urls, db, allow_private_hosts, str(config) if config else None)
     for failure in result.failures:
         err.print(
             f"[yellow]{failure.outcome}[/] {escape(failure.url)}: {escape(failure.detail)}",
@@ -180,6 +182,17 @@ def _subclasses(cls: type) -> list[type]:
     for sub in subs:
         found += [sub, *_subclasses(sub)]
     return found
+
+
+@contextmanager
+def _one_run() -> Iterator[None]:
+    """Flow runs started from the command line: expected failures are reported
+    once, by `main`, and runs on the temporary API skip heartbeats."""
+    from flows.runs import local_run_settings
+
+    _quiet_expected_failures()
+    with local_run_settings():
+        yield
 
 
 def _quiet_expected_failures() -> None:
@@ -368,8 +381,8 @@ def maintain(
     """Run the maintenance flow once, now (what `serve` runs nightly)."""
     from flows.maintenance import maintenance
 
-    _quiet_expected_failures()
-    r = maintenance(db=db, recode=recode, export=export)
+    with _one_run():
+        r = maintenance(db=db, recode=recode, export=export)
     out.print(
         f"run {r.run_id}: re-coded {r.recoded_articles} articles ({r.recoded_events} events,"
         f" {r.failed_articles} failed); exported {r.exported_events} events to {r.export_path}",

@@ -15,7 +15,7 @@ from prefect import flow
 from prefect.artifacts import create_table_artifact
 
 from flows.runs import current_run_id, recorded_run
-from tasks import steps
+from tasks import parallel, steps
 from tasks.errors import EventpipeError
 from tasks.load import discover
 from tasks.models import Rejection
@@ -68,6 +68,7 @@ def ingest_files(
     totals = SourceSummary("TOTAL")
     summaries: list[SourceSummary] = []
     rejected: list[Rejection] = []
+    parallel.warm_up()
     with recorded_run(db_path, run_id, FLOW_NAME, parameters, lambda: totals.counts):
         for label, group in group_sources(paths):
             summary = SourceSummary(label)

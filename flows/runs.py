@@ -20,6 +20,27 @@ from tasks.runtime import sigterm_ends_run
 from tasks.store import BatchCounts
 
 
+@contextmanager
+def local_run_settings() -> Iterator[None]:
+    """Prefect settings for runs started here rather than by a server.
+
+    On Prefect's temporary API nothing watches flow-run heartbeats (runs that
+    a server schedules keep theirs, to be found if they crash), and the
+    heartbeat thread costs every run about a second at its end: off there.
+    """
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    if get_current_settings().api.url:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def current_run_id() -> str:
     """The Prefect flow run id (a fresh UUID when called outside a flow run)."""
     return str(flow_run.get_id() or uuid.uuid4())

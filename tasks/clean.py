@@ -130,5 +130,9 @@ def clean_docs(docs: Iterable[RawDoc]) -> tuple[list[Article], list[Rejection]]:
     rejections: list[Rejection] = []
     for doc in docs:
         result = clean_doc(doc)
-        (rejections if isinstance(result, Rejection) else articles).append(result)  # type: ignore[arg-type]
+        if isinstance(result, Rejection):
+            result.raw_sha256 = doc.raw_sha256  # the same bytes would be judged the same
+            rejections.append(result)
+        else:
+            articles.append(result)
     return articles, rejections

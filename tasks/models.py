@@ -155,6 +155,8 @@ class Rejection:
     source: str
     reason: RejectReason
     detail: str = ""
+    # The input's raw hash when its content was read and judged (see Article.raw_sha256).
+    raw_sha256: str | None = None
 
 
 @dataclass(slots=True)

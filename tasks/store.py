@@ -22,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from tasks.errors import WarehouseError
-from tasks.models import Article, Event, Rejection
+from tasks.models import Article, Event, Rejection, RejectReason
 from warehouse.db import connect
 from warehouse.snapshot import refresh_snapshot, snapshots_enabled
 
@@ -102,6 +102,7 @@ REJECTION_SCHEMA = pa.schema(
         ("source", pa.string()),
         ("reason", pa.string()),
         ("detail", pa.string()),
+        ("raw_sha256", pa.string()),
         ("rejected_at", pa.timestamp("us", "UTC")),
     ]
 )
@@ -214,7 +215,9 @@ def finish_run(
             " WHERE run_id = ?",
             [status, _now(), *counts.as_tuple(), error, run_id],
         )
-    if status == "completed" and snapshots_enabled():
+    # A run that stored nothing leaves the snapshot as current as it was.
+    stored = counts.articles_new + counts.events_stored + counts.articles_rejected
+    if status == "completed" and stored and snapshots_enabled():
         try:
             refresh_snapshot(db)
         except (OSError, WarehouseError) as exc:  # the run's rows are stored either way
@@ -229,13 +232,23 @@ def stored_article_ids(db: str | Path, article_ids: Sequence[str]) -> set[str]:
         return _existing(con, article_ids)
 
 
+# Rejections that the input's bytes alone decide (a page with no article text):
+# the same input is not parsed again. Not coder failures, which a new coder may fix.
+SETTLED_REJECTIONS: tuple[RejectReason, ...] = ("no_text", "bad_html", "empty", "bad_metadata")
+
+
 def stored_raw_hashes(db: str | Path, hashes: Sequence[str]) -> set[str]:
-    """Which of these inputs (by raw hash) are stored already: skip them before parsing."""
+    """Inputs (by raw hash) stored, or rejected for their content, already: skip them
+    before parsing."""
     if not hashes:
         return set()
     with connect(db, read_only=True) as con:
         raw = pa.table({"raw_sha256": pa.array(list(hashes), pa.string())})  # noqa: F841
-        found = con.execute("SELECT raw_sha256 FROM articles JOIN raw USING (raw_sha256)")
+        found = con.execute(
+            "SELECT raw_sha256 FROM articles JOIN raw USING (raw_sha256)"
+            " UNION SELECT raw_sha256 FROM rejections JOIN raw USING (raw_sha256)"
+            f" WHERE reason IN ({', '.join(repr(r) for r in SETTLED_REJECTIONS)})"
+        )
         return {r[0] for r in found.fetchall()}
 
 
@@ -288,6 +301,7 @@ def store_batch(
                             "source": r.source,
                             "reason": r.reason,
                             "detail": r.detail,
+                            "raw_sha256": r.raw_sha256,
                             "rejected_at": loaded_at,
                         }
                         for r in rejected
