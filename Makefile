@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 ARGS ?= seeds
+# Where eventpipe keeps Prefect's home unless told otherwise (see tasks/runtime.py).
+PREFECT_HOME ?= $(CURDIR)/.prefect
 
 .PHONY: run test lint install install-test clean
 
@@ -11,11 +13,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Installer chatter goes to a log, shown only if the install fails.
+# Installer chatter goes to a log, shown only if the install fails. Prefect's own
+# database is created here too (7 s), not by the first run.
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	@echo "installing eventpipe into $(VENV) (log: $(VENV)/install.log)"
 	@$(BIN)/python -m pip install --editable . > $(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; exit 1; }
+	@PREFECT_HOME="$(PREFECT_HOME)" $(BIN)/prefect server database upgrade -y \
+		>> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
