@@ -17,6 +17,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -60,6 +61,10 @@ class BenchReport:
     rss_mib_n: float = 0.0
     rss_mib_10n: float | None = None
     rss_10n_vs_n: float | None = None
+    # The same, for the flow's whole process tree: its pool workers and Prefect's server.
+    tree_mib_n: float = 0.0
+    tree_mib_10n: float | None = None
+    tree_10n_vs_n: float | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -216,6 +221,42 @@ def run_flow_child(folder: Path, db: Path, reruns: int) -> dict[str, Any]:
     return result
 
 
+def tree_rss_kib(root: int) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc), in KiB."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid = int(entry.name)
+        parents[pid] = int(fields.get("PPid", "0").strip() or 0)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0])
+    tree, frontier = {root}, [root]
+    while frontier:
+        kids = [p for p, parent in parents.items() if parent in frontier and p not in tree]
+        tree.update(kids)
+        frontier = kids
+    return sum(rss.get(p, 0) for p in tree)
+
+
+class _TreeSampler(threading.Thread):
+    """Samples the process tree's memory (the pool's workers included) until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_kib = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            self.peak_kib = max(self.peak_kib, tree_rss_kib(os.getpid()))
+
+
 def _child(folder: str, db: str, reruns: int) -> None:
     """In the child: warm Prefect up, then time the flow over the folder (JSON on stdout)."""
     from flows.ingest import ingest_files
@@ -226,15 +267,20 @@ def _child(folder: str, db: str, reruns: int) -> None:
     warm.write_text("Police arrested ten protesters in Lagos on Monday.", encoding="utf-8")
     seconds = []
     articles = 0
+    sampler = _TreeSampler()
     with local_run_settings():  # as `eventpipe ingest` runs
         ingest_files([str(warm)], db=str(scratch))  # starts Prefect's temporary API
+        sampler.start()
         for _ in range(1 + reruns):
             started = time.perf_counter()
             result = ingest_files([folder], db=db)
             seconds.append(time.perf_counter() - started)
             articles = articles or result.counts.articles_new
+    sampler.done.set()
+    sampler.join()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": seconds, "articles": articles, "maxrss_kib": peak}))
+    figures = {"seconds": seconds, "articles": articles, "maxrss_kib": peak}
+    print(json.dumps({**figures, "tree_kib": sampler.peak_kib}))
 
 
 def run_bench(n: int, corpus: Path | None = None, rss_scale: int = RSS_SCALE) -> BenchReport:
@@ -261,12 +307,15 @@ def run_bench(n: int, corpus: Path | None = None, rss_scale: int = RSS_SCALE) ->
         report.flow_pages_s = _rate(n, report.first_run_s)
         report.flow_vs_trafilatura = round(report.flow_pages_s / report.trafilatura_pages_s, 2)
         report.rss_mib_n = round(first["maxrss_kib"] / 1024, 1)
+        report.tree_mib_n = round(first["tree_kib"] / 1024, 1)
         if rss_scale > 1:
             big = write_corpus(n * rss_scale, scratch / "pages-big", pages, seed=11)
             del big
             large = run_flow_child(scratch / "pages-big", scratch / "flow-big.duckdb", reruns=0)
             report.rss_mib_10n = round(large["maxrss_kib"] / 1024, 1)
             report.rss_10n_vs_n = round(report.rss_mib_10n / report.rss_mib_n, 2)
+            report.tree_mib_10n = round(large["tree_kib"] / 1024, 1)
+            report.tree_10n_vs_n = round(report.tree_mib_10n / report.tree_mib_n, 2)
     if first["articles"] < n:
         report.notes.append(f"{n - first['articles']} of {n} pages gave no article text")
     return report
@@ -293,6 +342,9 @@ def report_lines(report: BenchReport) -> Iterator[str]:
     big = "" if r.rss_mib_10n is None else f";  at 10 x N {r.rss_mib_10n} MiB"
     ratio = "" if r.rss_10n_vs_n is None else f"  = {r.rss_10n_vs_n} x"
     yield f"memory  peak RSS of the flow at N {r.rss_mib_n} MiB{big}{ratio}"
+    big = "" if r.tree_mib_10n is None else f";  at 10 x N {r.tree_mib_10n} MiB"
+    ratio = "" if r.tree_10n_vs_n is None else f"  = {r.tree_10n_vs_n} x"
+    yield f"memory  the same with its workers and server {r.tree_mib_n} MiB{big}{ratio}"
     for note in r.notes:
         yield f"note    {note}"
 

@@ -22,7 +22,7 @@ from tasks.errors import EventpipeError
 from tasks.fetch import robots
 from tasks.fetch.feeds import DEFAULT_CONFIG, Entry, load_config
 from tasks.fetch.http import FetchSettings
-from tasks.fetch.records import TRANSIENT_OUTCOMES, FeedUpdate, FetchRecord
+from tasks.fetch.records import FeedUpdate, FetchRecord, is_transient
 from tasks.models import SourceKind
 from tasks.runtime import raise_if_terminating
 from tasks.store import BatchCounts
@@ -31,8 +31,10 @@ from warehouse.db import resolve_db_path
 FEEDS_FLOW = "ingest-feeds"
 URLS_FLOW = "ingest-urls"
 # Feeds per batch: one poll task fetches them all; their pages (up to 200
-# each) are fetched, read, coded and stored as one batch.
-DEFAULT_FEED_BATCH = 50
+# each) are fetched, read, coded and stored as one batch. Ten feeds bound a
+# batch to 2,000 pages held in memory and one transaction: a crash or SIGTERM
+# loses at most that much fetching, and the next run redoes it.
+DEFAULT_FEED_BATCH = 10
 # Pages per batch for `ingest-urls`.
 DEFAULT_URL_BATCH = 100
 
@@ -212,7 +214,7 @@ def _live_batch(
 
 def _hold_cursors(updates: list[FeedUpdate], page_records: list[FetchRecord]) -> None:
     """A feed whose pages failed for now keeps its old cursor, to list them again next time."""
-    retry = {r.feed_url for r in page_records if r.outcome in TRANSIENT_OUTCOMES}
+    retry = {r.feed_url for r in page_records if is_transient(r)}
     for update in updates:
         if update.feed_url in retry:
             update.move_cursor = False

@@ -58,7 +58,7 @@ def maintenance(
     run_id = current_run_id()
     result = MaintenanceResult(run_id, db_path)
     parameters = {"recode": recode, "export": export}
-    with recorded_run(db_path, run_id, FLOW_NAME, parameters, lambda: result.counts):
+    with recorded_run(db_path, run_id, FLOW_NAME, parameters, lambda: result.counts, snapshot=True):
         after = ""
         while recode:
             raise_if_terminating()

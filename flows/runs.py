@@ -53,8 +53,12 @@ def recorded_run(
     flow_name: str,
     parameters: dict[str, Any],
     counts: Callable[[], BatchCounts],
+    snapshot: bool = False,
 ) -> Iterator[None]:
-    """Record the run around the body; `counts()` gives its totals when it ends."""
+    """Record the run around the body; `counts()` gives its totals when it ends.
+
+    The snapshot is refreshed after runs that stored rows, or always with `snapshot`.
+    """
     steps.start_run(db, run_id, flow_name, parameters)
     try:
         with sigterm_ends_run():
@@ -62,4 +66,4 @@ def recorded_run(
     except BaseException as exc:  # Ctrl-C and SIGTERM too: never leave a run running
         steps.finish_run(db, run_id, "failed", counts(), f"{type(exc).__name__}: {exc}")
         raise
-    steps.finish_run(db, run_id, "completed", counts())
+    steps.finish_run(db, run_id, "completed", counts(), snapshot=snapshot)

@@ -75,10 +75,15 @@ def store_batch(
 
 @task(name="finish-run", cache_policy=NO_CACHE)
 def finish_run(
-    db: str, run_id: str, status: RunStatus, counts: BatchCounts, error: str | None = None
+    db: str,
+    run_id: str,
+    status: RunStatus,
+    counts: BatchCounts,
+    error: str | None = None,
+    snapshot: bool = False,
 ) -> None:
-    """Mark the run completed or failed, with its totals."""
-    store.finish_run(db, run_id, status, counts, error)
+    """Mark the run completed or failed, with its totals (and refresh the snapshot)."""
+    store.finish_run(db, run_id, status, counts, error, snapshot)
 
 
 @task(name="stale-articles", cache_policy=NO_CACHE)

@@ -24,7 +24,7 @@ import pyarrow as pa
 from tasks.errors import WarehouseError
 from tasks.models import Article, Event, Rejection, RejectReason
 from warehouse.db import connect
-from warehouse.snapshot import refresh_snapshot, snapshots_enabled
+from warehouse.snapshot import refresh_snapshot, snapshot_path, snapshots_enabled
 
 log = logging.getLogger("eventpipe.store")
 
@@ -154,9 +154,14 @@ def start_run(db: str | Path, run_id: str, flow_name: str, parameters: dict[str,
     """Record a run as 'running' before it writes anything (and close dead runs as crashed)."""
     with connect(db) as con:
         mark_crashed_runs(con)
+        # A Prefect retry of a flow run reuses its id: the run starts again, and its
+        # batches number on from those it committed before.
         con.execute(
             "INSERT INTO runs (run_id, flow_name, parameters, started_at, status, pid, host)"
-            " VALUES (?, ?, ?, ?, 'running', ?, ?)",
+            " VALUES (?, ?, ?, ?, 'running', ?, ?)"
+            " ON CONFLICT (run_id) DO UPDATE SET status = 'running',"
+            " started_at = excluded.started_at, finished_at = NULL, error = NULL,"
+            " pid = excluded.pid, host = excluded.host",
             [
                 run_id,
                 flow_name,
@@ -205,7 +210,12 @@ def _alive(pid: int) -> bool:
 
 
 def finish_run(
-    db: str | Path, run_id: str, status: RunStatus, counts: BatchCounts, error: str | None = None
+    db: str | Path,
+    run_id: str,
+    status: RunStatus,
+    counts: BatchCounts,
+    error: str | None = None,
+    snapshot: bool = False,
 ) -> None:
     """Close a run with its status and totals; after a completed one, refresh the snapshot."""
     with connect(db) as con:
@@ -215,9 +225,12 @@ def finish_run(
             " WHERE run_id = ?",
             [status, _now(), *counts.as_tuple(), error, run_id],
         )
-    # A run that stored nothing leaves the snapshot as current as it was.
+    # A run that stored nothing leaves an existing snapshot as current as it was;
+    # a failed run's committed batches are stored rows all the same.
     stored = counts.articles_new + counts.events_stored + counts.articles_rejected
-    if status == "completed" and stored and snapshots_enabled():
+    missing = not snapshot_path(db).exists()
+    wanted = snapshot or stored or missing
+    if status in ("completed", "failed") and wanted and snapshots_enabled():
         try:
             refresh_snapshot(db)
         except (OSError, WarehouseError) as exc:  # the run's rows are stored either way
@@ -233,8 +246,9 @@ def stored_article_ids(db: str | Path, article_ids: Sequence[str]) -> set[str]:
 
 
 # Rejections that the input's bytes alone decide (a page with no article text):
-# the same input is not parsed again. Not coder failures, which a new coder may fix.
-SETTLED_REJECTIONS: tuple[RejectReason, ...] = ("no_text", "bad_html", "empty", "bad_metadata")
+# the same input is not parsed again. Not parser crashes (`bad_html`: a fixed
+# trafilatura may read it) nor coder failures, which a new coder may fix.
+SETTLED_REJECTIONS: tuple[RejectReason, ...] = ("no_text", "empty", "bad_metadata")
 
 
 def stored_raw_hashes(db: str | Path, hashes: Sequence[str]) -> set[str]:

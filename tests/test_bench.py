@@ -56,4 +56,5 @@ def test_a_small_run_reports_every_figure(tmp_path: Path) -> None:
     assert report.rerun_vs_first == round(report.rerun_s / report.first_run_s, 3)
     stages = 4 if DEV_CASES.exists() else 3  # the dev-cases line needs ../shared
     heads = [line.split()[0] for line in report_lines(report)]
-    assert heads == ["corpus:", "limit", "flow", *["stage"] * stages, "re-run", "memory"]
+    assert heads == ["corpus:", "limit", "flow", *["stage"] * stages, "re-run", "memory", "memory"]
+    assert report.tree_mib_n > report.rss_mib_n  # the pool's workers and Prefect's server

@@ -290,3 +290,18 @@ def test_completed_runs_refresh_a_snapshot_that_readers_can_hold(db_path: Path) 
         reader.wait()
     assert rows(db_path, "SELECT count(*) FROM articles") == [(2,)]
     assert rows(snap, "SELECT count(*) FROM articles") == [(2,)]
+
+
+def test_a_retried_flow_run_starts_again_under_its_own_id(db_path: Path) -> None:
+    """Prefect retries reuse the flow run id: the run restarts, its batches number on."""
+    store.start_run(db_path, "r1", "test", {})
+    first = store.store_batch(db_path, "r1", [_item("Gunmen attacked a convoy in Gao.")], [])
+    store.finish_run(db_path, "r1", "failed", first, "boom")
+    store.start_run(db_path, "r1", "test", {})
+    second = store.store_batch(db_path, "r1", [_item("Police arrested 40 in Bamako.")], [])
+    store.finish_run(db_path, "r1", "completed", first + second)
+    assert rows(db_path, "SELECT status, error, batches FROM flow_runs") == [("completed", None, 2)]
+    assert rows(db_path, "SELECT run_id FROM runs WHERE parent_run_id = 'r1' ORDER BY 1") == [
+        ("r1/b00001",),
+        ("r1/b00002",),
+    ]

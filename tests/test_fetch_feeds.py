@@ -226,3 +226,12 @@ def test_a_feed_is_polled_when_its_interval_has_passed() -> None:
     assert is_due(hourly, FeedState(None, None, now - timedelta(minutes=61)), now)
     assert is_due(hourly, None, now)
     assert is_due(FeedConfig(f"{BASE}/b.rss"), polled, now)  # no interval: every run
+
+
+def test_an_unreadable_robots_txt_is_a_failure_for_now_not_for_good() -> None:
+    from tasks.fetch.records import ROBOTS_UNAVAILABLE, FetchRecord, is_transient
+
+    later = FetchRecord("page", "https://a.example/x", "robots_disallowed", ROBOTS_UNAVAILABLE)
+    never = FetchRecord("page", "https://a.example/y", "robots_disallowed", "Disallow: /y")
+    assert is_transient(later) and not is_transient(never)
+    assert is_transient(FetchRecord("page", "https://a.example/z", "timeout", "slow"))

@@ -53,7 +53,17 @@ def site() -> Iterator[SiteServer]:
 
 @pytest.mark.parametrize(
     "address",
-    ["10.0.0.1", "192.168.1.1", "172.16.0.5", "169.254.169.254", "::1", "fd00:ec2::254", "0.0.0.0"],
+    [
+        "10.0.0.1",
+        "192.168.1.1",
+        "172.16.0.5",
+        "169.254.169.254",
+        "::1",
+        "fd00:ec2::254",
+        "0.0.0.0",
+        "2002:7f00:1::1",  # 6to4 carrying 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 carrying 169.254.169.254
+    ],
 )
 def test_private_and_metadata_addresses_are_refused(address: str) -> None:
     with pytest.raises(AddressRefused):
@@ -70,6 +80,8 @@ def test_private_hosts_allowed_only_when_asked() -> None:
         HostPolicy(allow_private=True).check_host("169.254.169.254", 80)
     with pytest.raises(AddressRefused, match="metadata"):
         HostPolicy(allow_private=True).check_host("metadata.google.internal", 80)
+    with pytest.raises(AddressRefused, match="metadata"):  # ECS task credentials
+        HostPolicy(allow_private=True).check_host("169.254.170.2", 80)
     assert HostPolicy().refusal(ipaddress.ip_address("93.184.216.34")) is None
 
 
@@ -251,6 +263,26 @@ def test_a_dripping_body_meets_the_total_deadline(site: SiteServer) -> None:
     with Fetcher(settings) as f:
         res = f.get(site.url("/drip"))
     assert res.outcome == "timeout" and "deadline" in res.detail
+    assert time.monotonic() - started < 2
+
+
+def _drip_headers(handler: BaseHTTPRequestHandler) -> None:
+    handler.wfile.write(b"HTTP/1.1 200 OK\r\n")
+    for _ in range(40):  # a header line every 0.2 s: each read is well within its timeout
+        handler.wfile.write(b"X-Slow: yes\r\n")
+        handler.wfile.flush()
+        time.sleep(0.2)
+
+
+def test_dripping_headers_meet_the_total_deadline(site: SiteServer) -> None:
+    site.routes["/drip-headers"] = _drip_headers
+    settings = FetchSettings(
+        allowed_addresses=(LOOPBACK,), read_timeout=1, total_timeout=1, max_attempts=1
+    )
+    started = time.monotonic()
+    with Fetcher(settings) as f:
+        res = f.get(site.url("/drip-headers"))
+    assert res.outcome == "timeout"
     assert time.monotonic() - started < 2
 
 

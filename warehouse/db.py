@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from warehouse.lock import (
     DEFAULT_READ_DEADLINE_S,
     DEFAULT_WRITE_DEADLINE_S,
     deadline_from_env,
+    is_lock_conflict,
     retry_on_conflict,
     writer_lock,
 )
@@ -109,36 +111,45 @@ def open_db(
     if deadline_s is None:
         default = DEFAULT_READ_DEADLINE_S if read_only else DEFAULT_WRITE_DEADLINE_S
         deadline_s = deadline_from_env(default)
-    kept = None
+    kept: list[Path] = []
+
+    def attempt() -> duckdb.DuckDBPyConnection:
+        wal = keep_wal(path) if not read_only else None
+        try:
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
+        except duckdb.IOException as exc:
+            if wal is not None and is_lock_conflict(exc):
+                wal.unlink()  # another process has the file open: its log is live, not left
+                wal = None
+            raise
+        finally:
+            if wal is not None:
+                kept.append(wal)
+
     try:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-            kept = keep_wal(path)
-        con = retry_on_conflict(
-            lambda: duckdb.connect(str(path), read_only=read_only, config=config or {}),
-            path,
-            deadline_s,
-        )
+        con = retry_on_conflict(attempt, path, deadline_s)
     except WarehouseError:
         raise
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if kept is not None:
+        if kept:
             raise WarehouseError(
                 f"cannot open warehouse {path}: its write-ahead log could not be replayed"
-                f" ({first}). Nothing was discarded: the log is kept at {kept}; restore the"
+                f" ({first}). Nothing was discarded: the log is kept at {kept[-1]}; restore the"
                 f" snapshot beside the warehouse, or move the log aside to accept its loss."
             ) from exc
         raise WarehouseError(f"cannot open warehouse {path}: {first}") from exc
     except OSError as exc:
         raise WarehouseError(f"cannot create warehouse folder for {path}: {exc}") from exc
-    if kept is not None:
+    if kept:
         log.warning(
             "warehouse %s had a write-ahead log left by a process that did not close it"
             " (killed or crashed); DuckDB replayed its committed transactions. The log as"
             " found is kept at %s.",
             path,
-            kept,
+            kept[-1],
         )
     return con
 
@@ -182,8 +193,11 @@ def connect(
         finally:
             con.close()
         return
-    with writer_lock(path):
-        con = open_db(path)
+    started = time.monotonic()
+    deadline = deadline_from_env(DEFAULT_WRITE_DEADLINE_S)
+    with writer_lock(path, deadline):
+        # One deadline for both waits: the file lock, then DuckDB's own.
+        con = open_db(path, deadline_s=max(0.0, deadline - (time.monotonic() - started)))
         try:
             migrate(con)
             yield con

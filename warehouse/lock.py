@@ -5,7 +5,9 @@ process may open the file at all, not even read-only (and a reader blocks a
 writer just the same). So eventpipe:
 
 - takes a file lock, `<db>.lock`, around every write connection, so its own
-  writers (scheduled runs, a manual ingest, threads) queue instead of failing;
+  writers (scheduled runs, a manual ingest) queue instead of failing (within one
+  process, threads queue too, but a reader thread cannot open the file while a
+  writer thread has it: DuckDB refuses two configurations in one process);
 - retries DuckDB's lock conflict (an analyst's session, a running query) with
   exponential backoff and jitter until a deadline;
 - past the deadline fails with `WarehouseBusy`, naming the holder, and writes

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+import ssl
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,9 +30,25 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 # Cloud instance-metadata endpoints (AWS, GCP, Azure, Alibaba, Oracle...): refused even
 # with private hosts allowed (an address only passes when in the explicit allow-list).
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data"})
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+# Link-local as a whole: AWS ECS credentials sit at 169.254.170.2, not only .169.254.
+METADATA_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fd00:ec2::/32", "100.100.100.200/32")
 )
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded_ipv4(addr: IPAddress) -> IPAddress:
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, Teredo, NAT64), else itself."""
+    if isinstance(addr, ipaddress.IPv6Address):
+        if addr.ipv4_mapped:
+            return addr.ipv4_mapped
+        if addr.sixtofour:
+            return addr.sixtofour
+        if addr.teredo:
+            return addr.teredo[1]
+        if addr in NAT64:
+            return ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+    return addr
 
 
 class AddressRefused(Exception):
@@ -54,11 +74,13 @@ class HostPolicy:
 
     def refusal(self, addr: IPAddress) -> str | None:
         """Why this address is refused, or None when it is allowed."""
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-            addr = addr.ipv4_mapped
         if self._explicitly_allowed(addr):
             return None
-        if addr in METADATA_ADDRESSES:
+        inner = embedded_ipv4(addr)
+        if inner != addr:  # judged by the IPv4 address it leads to
+            why = self.refusal(inner)
+            return f"{addr} carries {why}" if why else None
+        if any(addr in net for net in METADATA_NETWORKS):
             return f"{addr} is a cloud metadata address"
         if self.allow_private:
             return None
@@ -116,6 +138,62 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     return list(found)
 
 
+_deadline = threading.local()
+
+
+@contextmanager
+def total_deadline(at: float) -> Iterator[None]:
+    """Bound every socket read and write of this thread by `at` (time.monotonic()).
+
+    httpx's timeouts are per read: a server that sends its headers a byte at a
+    time, each byte within the read timeout, would hold a fetch for hours. The
+    guarded streams check this deadline on every read, headers included.
+    """
+    previous = getattr(_deadline, "at", None)
+    _deadline.at = at
+    try:
+        yield
+    finally:
+        _deadline.at = previous
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose reads and writes end at the thread's total deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def _cap(self, timeout: float | None) -> float | None:
+        at = getattr(_deadline, "at", None)
+        if at is None:
+            return timeout
+        left = at - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the total deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, self._cap(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, self._cap(timeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        secured = self.inner.start_tls(ssl_context, server_hostname, self._cap(timeout))
+        return DeadlineStream(secured)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.NetworkBackend):
     """httpcore's blocking backend, connecting only to addresses the policy allows."""
 
@@ -135,13 +213,14 @@ class GuardedBackend(httpcore.NetworkBackend):
         error: Exception | None = None
         for addr in addresses:  # connect to the checked address, not a fresh lookup
             try:
-                return self.inner.connect_tcp(
+                stream = self.inner.connect_tcp(
                     str(addr),
                     port,
                     timeout=timeout,
                     local_address=local_address,
                     socket_options=socket_options,
                 )
+                return DeadlineStream(stream)
             except httpcore.ConnectError as exc:
                 error = exc
         raise error or httpcore.ConnectError(f"cannot connect to {host}")

@@ -19,7 +19,7 @@ from importlib import metadata
 
 import httpx
 
-from tasks.fetch.guard import AddressRefused, GuardedTransport, HostPolicy
+from tasks.fetch.guard import AddressRefused, GuardedTransport, HostPolicy, total_deadline
 from tasks.fetch.records import TRANSIENT_OUTCOMES, FetchOutcome, one_line
 
 MIB = 1024 * 1024
@@ -192,6 +192,19 @@ class Fetcher:
             current = httpx.URL(url)
         except (httpx.InvalidURL, TypeError) as exc:
             raise _Failure("bad_url", f"{url}: not a URL ({exc})") from exc
+        with total_deadline(deadline):
+            return self._hops(url, current, headers, accept, permit, max_bytes, deadline)
+
+    def _hops(
+        self,
+        url: str,
+        current: httpx.URL,
+        headers: dict[str, str],
+        accept: frozenset[str] | None,
+        permit: Permit | None,
+        max_bytes: int | None,
+        deadline: float,
+    ) -> Response:
         for _hop in range(self.settings.max_redirects + 1):
             self._check_hop(current, permit)
             if time.monotonic() > deadline:
@@ -301,7 +314,8 @@ def read_body(response: httpx.Response, cap: int, deadline: float) -> bytes:
                 raise _Failure("too_large", f"body over the cap of {cap} bytes")
             parts.append(data)
     except httpx.TimeoutException as exc:
-        raise _Failure("timeout", f"{type(exc).__name__} while reading the body") from exc
+        why = "total deadline passed" if time.monotonic() > deadline else type(exc).__name__
+        raise _Failure("timeout", f"{why} while reading the body") from exc
     except httpx.TransportError as exc:
         raise _Failure("connection_error", f"{type(exc).__name__}: {exc}") from exc
     except zlib.error as exc:

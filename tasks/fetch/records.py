@@ -49,6 +49,18 @@ FetchOutcome = Literal[
 TRANSIENT_OUTCOMES: frozenset[FetchOutcome] = frozenset(
     {"timeout", "connection_error", "rate_limited", "server_error"}
 )
+# A robots.txt that could not be read (5xx, unreachable) disallows the host for now,
+# not for good: the page is refused with this in its detail, and tried again later.
+ROBOTS_UNAVAILABLE = "robots.txt unavailable"
+
+
+def is_transient(record: FetchRecord) -> bool:
+    """A failure worth trying again next run (so its feed's cursor must not move past it)."""
+    if record.outcome in TRANSIENT_OUTCOMES:
+        return True
+    return record.outcome == "robots_disallowed" and ROBOTS_UNAVAILABLE in (record.detail or "")
+
+
 # Page outcomes after which the URL is never fetched again.
 SETTLED_OUTCOMES: frozenset[FetchOutcome] = frozenset(
     {"stored", "duplicate_content", "no_text", "bad_html", "bad_content_type", "too_large"}

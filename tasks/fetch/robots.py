@@ -19,6 +19,7 @@ import httpx
 from protego import Protego
 
 from tasks.fetch.http import Fetcher, FetchSettings
+from tasks.fetch.records import ROBOTS_UNAVAILABLE
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -91,7 +92,7 @@ class Politeness:
         if res.outcome == "too_large":  # read what a parser must, and no more
             return _Rules(None, True, "")
         # 5xx, unreachable, blocked: assume complete disallow until a later run.
-        return _Rules(None, False, f"robots.txt unavailable ({res.outcome}: {res.detail})")
+        return _Rules(None, False, f"{ROBOTS_UNAVAILABLE} ({res.outcome}: {res.detail})")
 
     def refusal(self, fetcher: Fetcher, url: httpx.URL) -> str | None:
         """Why robots.txt forbids this URL, or None (always None when robots are off)."""
@@ -154,15 +155,26 @@ def run_per_host(
         groups.setdefault(key, []).append(index)
     results: list[R | None] = [None] * len(items)
 
+    stop = threading.Event()
+
     def one_host(key: str, indices: list[int]) -> None:
         for index in indices:
+            if stop.is_set():
+                return
             if key != _NO_ORIGIN:
                 polite.wait_turn(key)
             results[index] = work(items[index])
 
     workers = max(1, min(polite.settings.max_hosts_in_parallel, len(groups)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch")
+    try:
         futures = [pool.submit(one_host, key, indices) for key, indices in groups.items()]
         for future in futures:
             future.result()
+    except BaseException:
+        # SIGTERM or Ctrl-C: no new request starts; those in flight end by their deadline.
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return typing.cast(list[R], results)
