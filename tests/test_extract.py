@@ -28,6 +28,8 @@ BLIND_MIN_F1 = 0.7
 def _cases() -> list[dict[str, Any]]:
     out = []
     for path in sorted(FIXTURES.glob("*.jsonl")):
+        if path.name.startswith("dev2_"):
+            continue  # labelled like the shared eval cases: scored by test_dev2_* below
         lines = path.read_text(encoding="utf-8").splitlines()
         out += [json.loads(line) for line in lines if line.strip()]
     return out
@@ -296,6 +298,34 @@ def test_scores_on_seed_and_dev() -> None:
     assert dev_metrics["event_f1"] >= 0.5, dev_metrics
 
 
+DEV2 = FIXTURES / "dev2_cases.jsonl"
+# dev2: 40 cases labelled by an annotator who never saw the coder, now development data.
+# rules-0.3.0 measured event F1 0.85, strict 0.77, fatalities 0.92, event_date 0.97
+# (rules-0.2.0: 0.796 / 0.600 / 0.63 / 0.90); the floors sit a little below.
+DEV2_MIN_F1 = 0.82
+DEV2_MIN_STRICT = 0.74
+DEV2_MIN_FATALITIES = 0.88
+DEV2_MIN_DATE = 0.94
+
+
+def test_dev2_score() -> None:
+    scorer = _load_scorer()
+    cases = _read_jsonl(DEV2)
+    metrics = scorer.score(cases, list(predict_cases(cases)))
+    assert metrics["missing_predictions"] == 0
+    assert metrics["event_f1"] >= DEV2_MIN_F1, metrics
+    assert metrics["strict_f1"] >= DEV2_MIN_STRICT, metrics
+    assert metrics["field_accuracy"]["fatalities"] >= DEV2_MIN_FATALITIES, metrics
+    assert metrics["field_accuracy"]["event_date"] >= DEV2_MIN_DATE, metrics
+
+
+@pytest.mark.parametrize("case", _fixture("dev2_non_political.jsonl"), ids=lambda c: c["id"])
+def test_dev2_non_political_yields_nothing(case: dict[str, Any]) -> None:
+    """Sport, business, disasters, games and history: no political event (all 30 pass)."""
+    events = extract_events(case["text"], _published(case), case.get("title"))
+    assert events == [], [(e.event_type, e.evidence) for e in events]
+
+
 def test_blind_cases_score() -> None:
     """Cases labelled by someone who never saw the coder: a check that it generalises.
 
@@ -316,6 +346,7 @@ def test_trigger_prescan_misses_nothing() -> None:
     from tasks.extract.lexicon import triggers
 
     texts = [c["text"] for c in _cases()] + [SEED.read_text(encoding="utf-8")]
+    texts += [c["text"] for c in _fixture("dev2_cases.jsonl")]
     for text in texts:
         for sent in split_sentences(text):
             ids = trigger_ids(sent.text)

@@ -14,7 +14,7 @@ from tasks.extract.assemble import to_events
 from tasks.extract.coder import build_candidates
 from tasks.models import Event
 
-EXTRACTOR_VERSION = "rules-0.2.0"
+EXTRACTOR_VERSION = "rules-0.3.0"
 
 __all__ = ["EXTRACTOR_VERSION", "extract_events", "predict_cases"]
 

@@ -23,6 +23,16 @@ _WEAPON = re.compile(
 )
 
 
+# A capital heading its clause and followed by a verb acts for its government ("Kyiv asked
+# the OPCW", "Islamabad summoned the envoy", "Kinshasa on Sunday called the move ...").
+_CLAUSE_START = re.compile(r"(?:^|[,;:]\s+|\band\s+|\bbut\s+|\bwhile\s+)\s*$")
+_SUBJECT_VERB = re.compile(
+    r"^\s*(?:,\s*)?(?:on\s+\w+day\s+|also\s+|later\s+|then\s+|quickly\s+)?"
+    r"(?:[a-z]{3,}ed|said|says|sent|met|told|took|struck|hit|made|gave|sought|held|won|"
+    r"urges|asks|calls|demands|condemns|accuses|warns|rejects|denies|insists|wants|plans)\b"
+)
+
+
 @dataclass(slots=True)
 class ActorMention:
     """An actor named in a sentence."""
@@ -181,6 +191,8 @@ def find_actors(sentence: str, memory: ActorMemory, light: bool = False) -> list
         add(ActorMention(m.start(), m.end(), m.group(0), country, typ, "group"))
     # People remembered from earlier sentences (surname alone).
     for name, (country, typ) in memory.people.items():
+        if name not in sentence:
+            continue  # cheap substring test before the word-boundary regex
         for m in re.finditer(rf"(?<![\w\-]){re.escape(name)}(?![\w\-])", sentence):
             if not _overlaps((m.start(), m.end()), taken):
                 add(ActorMention(m.start(), m.end(), name, country, typ, "person"))
@@ -266,6 +278,7 @@ def find_actors(sentence: str, memory: ActorMemory, light: bool = False) -> list
                     r"^\s*(?:said|says|has|had|have|was|is|cut|accused|denied|denies|announced|agreed|warned|rejected|responded|blamed|would|will)\b",
                     after,
                 )
+                and not (_CLAUSE_START.search(before) and _SUBJECT_VERB.match(after))
             ):
                 continue
             add(ActorMention(s, e, sentence[s:e], names[key], "government", "country"))

@@ -6,7 +6,7 @@ import re
 
 from tasks.extract.actors import ActorMention
 from tasks.extract.candidates import ARMED, MODIFIER_GAP, PHYSICAL, Candidate
-from tasks.extract.dates import DateMention, shift
+from tasks.extract.dates import PREVIOUS_DAY, DateMention, shift
 from tasks.extract.lexicon import cue
 
 _CLAUSE_CUT = re.compile(r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+)")
@@ -41,10 +41,26 @@ def _is_speaker(text: str, a: ActorMention) -> bool:
         text[a.end :],
     ):
         return False
+    if _SPEAKER_AFTER.match(text[a.end :]):
+        return True
+    # "the ministry said Armenian troops had fired": the reported clause's subject acts.
     return bool(
-        _SPEAKER_AFTER.match(text[a.end :])
-        or _SPEAKER_BEFORE.search(text[max(0, a.start - 40) : a.start])
+        _SPEAKER_BEFORE.search(text[max(0, a.start - 40) : a.start])
+        and not (_CLAUSE_VERB.match(text[a.end :]) and _DAY_WORD.search(text))
     )
+
+
+# A dated reported clause is an account of an act; an undated one ("said the RSF had
+# systematically killed men") is an allegation about a campaign.
+_DAY_WORD = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|overnight|"
+    r"january|february|march|april|june|july|august|september|october|november|december)\b",
+    re.I,
+)
+_CLAUSE_VERB = re.compile(
+    r"^\s+(?:[\w\-]+\s+){0,4}?(?:had|have|has|were|was|are|is|would|will|"
+    r"(?!cited|quoted)[a-z]{3,}ed)\b"
+)
 
 
 def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
@@ -137,7 +153,29 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
         pair = [a for a in actors if start <= a.start <= start + 80][:2]
         if len(pair) == 2 and re.search(r"\band\b", text[pair[0].end : pair[1].start]):
             a1, a2 = pair
+    if (
+        c.event_type in PASSIVE_TYPES
+        and a1 is not None
+        and a1.end <= c.tstart
+        and _PASSIVE.search(text[a1.end : c.tstart])
+    ):
+        # "47 people had been detained": the subject is the one acted on; the agent is
+        # the one named after "by", else the state body that reports it.
+        a2 = a1
+        a1 = by_agent or next(
+            (a for a in actors if a is not a2 and a.type in ("state_forces", "government")),
+            None,
+        )
     c.actor1, c.actor2 = a1, a2
+
+
+# Acts whose grammatical subject in the passive is their target.
+PASSIVE_TYPES = {"COERCE", "ASSAULT"}
+_PASSIVE = re.compile(
+    r"^\s*(?:\w+\s+)?(?:was|were|had been|have been|has been|been|being|is being|are being)"
+    r"\s+(?:\w+\s+)?$",
+    re.I,
+)
 
 
 _BACKER = re.compile(
@@ -170,10 +208,15 @@ def assault_type(c: Candidate) -> None:
         c.acled, c.sub = "Strategic developments", "Non-violent transfer of territory"
         return
     if t.id == "overtake":
+        # "retook", "recaptured", "regained": taking back, which is what governments do
+        # unless a non-state group is named as the one acting.
+        back = c.sent.text[c.tstart : c.tend].lower().startswith("re") and (
+            a1 is None or a1.type in ("state_forces", "government")
+        )
         c.acled = "Battles"
         c.sub = (
             "Government regains territory"
-            if a1 is not None and a1.type == "state_forces"
+            if back or (a1 is not None and a1.type == "state_forces")
             else "Non-state actor overtakes territory"
         )
         return
@@ -181,7 +224,16 @@ def assault_type(c: Candidate) -> None:
         c.acled, c.sub = t.acled, t.sub
         return
     word = c.sent.text[c.tstart : c.tend].lower()
-    if word in ("strike", "strikes") and a1 is not None and a1.kind in ("country", "demonym"):
+    # "US forces struck a boat", "Israel struck Damascus": a state's strike abroad (or at
+    # sea) comes from the air; at home "troops struck" may be a ground raid.
+    where = c.places[0][0].country if c.places and c.places[0] else None
+    abroad = where is None or (a1 is not None and where != a1.country)
+    if (
+        (word in ("strike", "strikes") or (word == "struck" and abroad))
+        and a1 is not None
+        and a1.kind in ("country", "demonym")
+        and a1.type in ("state_forces", "government")
+    ):
         # "Israel resumed strikes across Gaza": a state's strikes come from the air.
         c.acled, c.sub = "Explosions/Remote violence", "Air/drone strike"
         return
@@ -197,11 +249,14 @@ _UNOPPOSED = re.compile(
     r"|\b(?:handed over|ceded|vacated|abandoned by)\b",
     re.I,
 )
+# How far (characters) after its trigger "a day earlier" still dates that act ("detained
+# 11 suspects in raids in Kabul and in the province of Balkh a day earlier").
+EARLIER_WINDOW = 110
 _DAY_AFTER = re.compile(r"\b(?:a|one) day after\b", re.I)
 _DAY_EARLIER = re.compile(r"\b(?:a|one) day (?:earlier|before)\b|\bthe previous day\b", re.I)
 CROWD_TYPES = {"protesters", "rioters"}
 _AT_CROWD = re.compile(
-    r"^\s+(?:on|at|upon|into)\s+(?:the\s+|a\s+)?(?:[\w\-]+\s+)?"
+    r"^\s+(?:(?:on|at|upon|into)\s+)?(?:the\s+|a\s+)?(?:[\w\-]+\s+)?"
     r"(?:protesters|demonstrators|crowds?|marchers|rioters)\b",
     re.I,
 )
@@ -209,13 +264,13 @@ _AT_CROWD = re.compile(
 
 def shift_day(c: Candidate) -> None:
     """ "..., a day after protesters broke in" / "an attack a day earlier": one day back."""
-    if c.date is None or c.date.value is None:
-        return
+    if c.date is None or c.date.value is None or PREVIOUS_DAY.fullmatch(c.date.text):
+        return  # no day, or the day already counted back from "a day earlier"
     text = c.sent.text
     after = _DAY_AFTER.search(text)
     earlier = _DAY_EARLIER.search(text, c.tend)
     if (after and after.end() <= c.tstart and c.date.start < after.start()) or (
-        earlier and earlier.start() - c.tend < 60
+        earlier and earlier.start() - c.tend < EARLIER_WINDOW
     ):
         d = c.date
         c.date = DateMention(d.start, d.end, d.text, shift(d.value, -1), d.precision, d.base)
@@ -225,11 +280,21 @@ def crowd_event(c: Candidate) -> bool:
     """Violence between a crowd and police or a militia is coded as a demonstration."""
     types = {a.type for a in (c.actor1, c.actor2) if a is not None}
     at_crowd = _AT_CROWD.match(c.sent.text[c.tend :])  # "opened fire on protesters"
+    if c.trigger.id == "overtake":
+        # "crowds stormed the parliament": a riot, not a battle for territory.
+        return c.actor1 is not None and (
+            c.actor1.type in CROWD_TYPES or bool(_CROWD_NOUN.fullmatch(c.actor1.text))
+        )
     return (bool(types & CROWD_TYPES) or bool(at_crowd)) and c.trigger.id in (
         "attack",
         "clash",
         "kill",
     )
+
+
+_CROWD_NOUN = re.compile(
+    r"(?:the\s+)?(?:crowds?|mobs?|protesters|demonstrators|rioters|youths|residents)", re.I
+)
 
 
 def protest_type(c: Candidate) -> None:

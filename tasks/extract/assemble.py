@@ -43,7 +43,7 @@ def _attach(cands: list[Candidate]) -> list[Candidate]:
             and target is not None
             and c.place is not None
             and target.place is not None
-            and _place_key(c) != _place_key(target)
+            and (_place_key(c) != _place_key(target) or _other_town(c, target))
         ):
             target = None  # a toll at another place is another event
         if target is None:
@@ -70,11 +70,19 @@ def _attach(cands: list[Candidate]) -> list[Candidate]:
             target = kept[-1]
         if target.fatalities is None and c.fatalities is not None and len(c.places) <= 1:
             target.fatalities = c.fatalities
+        elif target.fatalities is not None and c.fatalities is not None and c.fatalities[0] > 0:
+            start = c.fatalities[2] - c.sent.start
+            if _MORE_DEAD.search(c.sent.text[max(0, start - 20) : start + len(c.fatalities[1])]):
+                # "Two rebels also died in the firefight": more dead in the same event.
+                total = target.fatalities[0] + c.fatalities[0]
+                target.fatalities = (total, target.fatalities[1], target.fatalities[2])
         if target.actor1 is None and c.actor1 is not None:
             target.actor1 = c.actor1
     return kept
 
 
+# A toll that adds to the one already given for the same event.
+_MORE_DEAD = re.compile(r"\b(?:also|another|further|more)\b", re.I)
 # How many sentences after a country-level attack a more precise one may refine it.
 REFINE_WINDOW = 2
 
@@ -166,7 +174,10 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                 and (
                     k.sub == c.sub
                     or k.event_type == "PROTEST"
-                    or (nearby and (k.trigger.generic or c.trigger.generic))
+                    or (
+                        (nearby or (same_place and k.sent_index != c.sent_index))
+                        and (k.trigger.generic or c.trigger.generic)
+                    )
                 )
                 and (same_place or nearby)
                 and (k.date is None or c.date is None or k.date.value == c.date.value)
@@ -188,7 +199,10 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                 else:
                     k.actor1 = _better_actor(k.actor1, c.actor1)
                     k.actor2 = _better_actor(k.actor2, c.actor2)
-                k.date = k.date or c.date
+                if k.date is None or (
+                    k.date.speech and c.date is not None and not c.date.speech and c.date.value
+                ):
+                    k.date = c.date  # the day of the act beats the day it was reported
                 break
         else:
             out.append(c)

@@ -141,7 +141,7 @@ def _is_modal(text: str, start: int) -> bool:
 
 
 _TERRITORY = re.compile(
-    r"^\s*(?:control|over|back)?\s*(?:of\s+)?(?:the\s+|a\s+|several\s+|[\w\-]+\s+){0,3}?"
+    r"^\s*(?:(?:full|total|complete)\s+)?(?:control|over|back)?\s*(?:of\s+)?(?:the\s+|a\s+|several\s+|[\w\-]+\s+){0,3}?"
     r"(?:[A-Z]|town|city|village|base|outposts?|positions?|airport|district|area|territory|"
     r"region|province|camp|hill|bridge|refinery|complex|headquarters|checkpoint|border|post|"
     r"posts|garrison|barracks)",
@@ -149,6 +149,27 @@ _TERRITORY = re.compile(
 _SUBORDINATE = re.compile(r"\b(?:after|because|since|before|until)\s+(?:she|he|they|it|we)\s+$")
 _NEGATED_CLAUSE = re.compile(r"\bno\s+[^,.;]{0,50}?\b(?:had|has|have|was|were)\s+(?:been\s+)?$")
 _PLUPERFECT = re.compile(r"\b(?:had|who had|which had)\s+(?:\w+\s+)?$")
+
+
+# A deployment announced by the government is a MOBILIZE event on the day it is
+# announced ("said it would send 1,500 more troops", "ordered soldiers to deploy").
+_ANNOUNCED = re.compile(
+    r"\b(?:said|announced|pledged|promised|decided|ordered|confirmed)\b[^.;]{0,60}?"
+    r"(?:\b(?:would|will|to)\s+(?:\w+\s+)?$|\b(?:ordered|ordering)\s+[^.;]{0,50}?\bto\s+$)",
+    re.I,
+)
+_CONDITION = re.compile(r"\b(?:if|unless|could|might|may|should|ready to|prepared to)\b", re.I)
+_PARTICIPLE_DEAL = re.compile(
+    r"\b(?:deal|agreement|accord|framework(?: for peace)?|peace|treaty|pact|truce|memorandum)\s+$",
+    re.I,
+)
+
+
+# A sentence-opening frame naming the act only by a noun ("In a separate attack,").
+_INTRO_FRAME = re.compile(r"\s*(?:In|During|After)\s+(?:a|an|another|the)\s+(?:[\w\-]+\s+)?", re.I)
+# Irregular past tenses that open multi-word triggers ("set it on fire", "threw stones").
+_VERBS = {"set", "threw", "broke", "hit", "shot", "took", "fought", "drove", "swept", "burnt"}
+_VERB_END = re.compile(r"(?:ed|\bhit|\bstruck|\bshot|\bfought|\bdrop|\bslammed into)$")
 
 
 def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, dated: bool) -> bool:
@@ -159,6 +180,14 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
         return True
     if et == "CONSULT" and _is_modal(text, s):
         return True  # "will visit", "a planned meeting", "is expected to meet"
+    if (
+        et == "MOBILIZE"
+        and _ANNOUNCED.search(text[max(0, s - MODAL_WINDOW - 40) : s])
+        and not _CONDITION.search(text[max(0, s - MODAL_WINDOW - 40) : s + 80])
+    ):
+        return False  # "said the government would deploy 5,000 troops": announced, coded
+    if et == "AGREE" and _PARTICIPLE_DEAL.search(text[max(0, s - 30) : s]):
+        return True  # "the framework for peace signed with the rebels": background
     if et in PHYSICAL | {"AGREE", "SANCTION"}:
         if _is_modal(text, s) or (first_speech is not None and first_speech < s):
             return True
@@ -202,8 +231,18 @@ def sentence_candidates(
             continue
         if trig.id == "overtake" and not _TERRITORY.search(text[e : e + 50]):
             continue  # "captured a fourth gunman alive" is not taking ground
+        if _INTRO_FRAME.fullmatch(text[:s]) and any(
+            t.event_type == "ASSAULT" and ts > e for t, ts, _ in matches
+        ):
+            continue  # "In a separate attack, gunmen killed ...": the verb names the act
         kind = "weak" if trig.weak else "explicit"
-        verb = text[s:e].lower().endswith("ed")  # "that killed": a relative clause, not "the"
+        # "that killed", "its drones had hit": a verb, so not a noun pointing back.
+        low_words = text[s:e].lower().split()
+        verb = (
+            trig.id == "overtake"
+            or bool(_VERB_END.search(text[s:e].lower()))
+            or (len(low_words) > 1 and (low_words[0].endswith("ed") or low_words[0] in _VERBS))
+        )
         if (
             et in ("ASSAULT", "PROTEST", "AGREE")
             and not verb
@@ -266,7 +305,10 @@ def sentence_candidates(
         c
         for c in verbal
         if c is not best[c.event_type]
-        and re.search(r"(?:,|;)\s+(?:and\s+|while\s+)?", text[: c.tstart])
+        and (
+            re.search(r"(?:,|;)\s+(?:and\s+|while\s+)?", text[: c.tstart])
+            or text[: c.tstart].endswith(" and ")  # "blamed X ... and accused Rwanda"
+        )
     ]
     if "ASSAULT" in best:
         out += [c for c in extra if c is not best["ASSAULT"]]

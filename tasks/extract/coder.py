@@ -24,13 +24,26 @@ from tasks.extract.candidates import (
     sentence_candidates,
     trigger_ids,
 )
-from tasks.extract.dates import DateMention, find_dates, shift
+from tasks.extract.dates import (
+    DateMention,
+    find_dates,
+    mark_speech,
+    relative_days,
+    shift,
+)
 from tasks.extract.filters import article_context, drop_candidate
-from tasks.extract.lexicon import country_names
+from tasks.extract.grouping import (
+    BETWEEN_BEFORE,
+    COORDINATED,
+    best_place,
+    fallback_groups,
+    gap,
+    place_groups,
+)
 from tasks.extract.numbers import find_fatalities_at
 from tasks.extract.places import PlaceMention, find_places
 from tasks.extract.sentences import split_sentences
-from tasks.extract.text import fold
+from tasks.extract.tolls import follow_up_toll, place_tolls
 
 _CLAIM = re.compile(
     r"\b(?:claimed responsibility|claimed by|said it had carried out|"
@@ -45,9 +58,12 @@ def _dedupe_verbal(cands: list[Candidate], actors: list[ActorMention]) -> list[C
     for c in cands:
         pick_actors(c, actors)
         if c.event_type not in PHYSICAL and any(
-            k.event_type == c.event_type and k.actor1 is c.actor1 for k in out
+            k.event_type == c.event_type
+            and k.actor1 is c.actor1
+            and (k.actor2 is None or c.actor2 is None or k.actor2.country == c.actor2.country)
+            for k in out
         ):
-            continue
+            continue  # one act, unless aimed at another party ("blamed X and accused Rwanda")
         out.append(c)
     return out
 
@@ -90,69 +106,12 @@ def _reciprocal(cands: list[Candidate], recent: list[ActorMention]) -> list[Cand
     return out
 
 
-def _place_groups(
-    places: list[PlaceMention], actors: list[ActorMention], text: str
-) -> list[list[PlaceMention]]:
-    """Places grouped by admin1 (or city); country-only mentions join a same-country group."""
-    usable: list[PlaceMention] = []
-    for p in places:
-        if not p.locative and usable and _COORDINATED.fullmatch(_gap(text, usable[-1], p)):
-            # "in Iraq and Syria", "Kunar, Khost and Paktika": the preposition carries over.
-            p = replace(p, locative=usable[-1].locative)
-        inside = [a for a in actors if a.start <= p.start < a.end]
-        if any(a.kind in ("group", "person") for a in inside):
-            continue  # "Islamic State West Africa Province", "Vladimir Putin"
-        if any(a.kind == "country" for a in inside) and not p.locative:
-            continue
-        if p.precision == "country" and not p.locative:
-            continue
-        if not p.locative and fold(p.text) in country_names():
-            continue  # a capital used for its government ("helping Moscow evade controls")
-        usable.append(p)
-    groups: list[list[PlaceMention]] = []
-    for p in usable:
-        key = (p.country, fold(p.admin1 or p.text)) if p.precision != "country" else None
-        for g in groups:
-            gk = [(q.country, fold(q.admin1 or q.text)) for q in g if q.precision != "country"]
-            if (
-                key is None
-                and any(q.country == p.country for q in g)
-                or key in gk
-                or (p.precision != "country" and not gk and g[0].country == p.country)
-            ):
-                g.append(p)
-                break
-        else:
-            groups.append([p])
-    return groups
-
-
-# What may sit between two coordinated places ("X and Y", "X, Y and Z", "X or Y").
-_COORDINATED = re.compile(
-    r"\s*(?:,|,?\s*and|,?\s*or|&)\s+(?:the\s+)?(?:(?:[a-z\-]+|[A-Z][\w\-]+(?:'s|\u2019s))\s+)?"
-)
-
-
-# "tensions between Afghanistan and Pakistan": one relation, not two places of action.
-_BETWEEN_BEFORE = re.compile(r"\bbetween\s+(?:the\s+)?$", re.I)
-
-
-def _gap(text: str, a: PlaceMention, b: PlaceMention) -> str:
-    """The sentence text between two places of one sentence ("!" if not in order)."""
-    return text[a.end : b.start] if a.end <= b.start else "!"
-
-
-def _best_place(group: list[PlaceMention]) -> tuple[PlaceMention, PlaceMention | None]:
-    rank = {"point": 0, "admin1": 1, "country": 2}
-    best = min(group, key=lambda p: (rank[p.precision], p.start))
-    admin = next((p for p in group if p.precision == "admin1"), None)
-    return best, admin
-
-
-def _nearest_date(dates: list[DateMention], pos: int) -> DateMention | None:
+def _nearest_date(dates: list[DateMention], pos: int, physical: bool) -> DateMention | None:
+    """The date nearest the trigger; for an act (not a statement) a date of the act beats
+    the day it was reported ("said on Tuesday it had captured the town on Monday")."""
     if not dates:
         return None
-    return min(dates, key=lambda d: (d.value is None, abs(d.start - pos)))
+    return min(dates, key=lambda d: (d.value is None, physical and d.speech, abs(d.start - pos)))
 
 
 def build_candidates(
@@ -209,8 +168,12 @@ def build_candidates(
             lead_done = True
         if not active[i] and lead_done and not track_days:
             last_person = persons[-1] if persons else last_person
+            follow_up_toll(out, sent, i)
             continue
-        dates = [replace(d, base=sent.start) for d in find_dates(sent.text, published)]
+        dates = mark_speech(
+            sent.text, [replace(d, base=sent.start) for d in find_dates(sent.text, published)]
+        )
+        dates += relative_days(sent.text, sent.start, dates, last_day)
         nxt = _NEXT_DAY.search(sent.text)
         if nxt and last_day is not None and not any(d.value for d in dates):
             # "the following day": one day after the last date the article gave.
@@ -228,15 +191,22 @@ def build_candidates(
                 lead, lead_done = (first if first.value is not None else None), True
         if not active[i]:
             last_person = persons[-1] if persons else last_person
+            follow_up_toll(out, sent, i)
             continue
         cands = sentence_candidates(
             sent, i, any(d.value is not None for d in dates), {a.end for a in actors_per[i]}
         )
         if not cands:
             last_person = persons[-1] if persons else last_person
+            follow_up_toll(out, sent, i)
             continue
         places = [replace(p, base=sent.start) for p in find_places(sent.text, context, anchor)]
-        groups = _place_groups(places, actors_per[i], sent.text)
+        groups = place_groups(places, actors_per[i], sent.text)
+        if not groups and any(c.event_type in PLACED and c.kind != "ref" for c in cands):
+            prev = sents[i - 1] if i > 0 else None
+            groups = fallback_groups(
+                sent, prev, actors_per[i - 1] if i > 0 else [], context, anchor
+            )
         cands = _reciprocal(_dedupe_verbal(cands, actors_per[i]), recent)
         for c in cands:
             if (
@@ -245,7 +215,7 @@ def build_candidates(
                 and _PRONOUN.search(sent.text[: c.tstart])
             ):
                 c.actor1 = last_person
-            c.date = _nearest_date(dates, c.tstart)
+            c.date = _nearest_date(dates, c.tstart, c.event_type in PHYSICAL)
         cands = _one_assault_per_day(cands)
         attacks = [c for c in cands if c.event_type == "ASSAULT" and c.kind != "ref"]
         for later in attacks[1:]:
@@ -353,8 +323,8 @@ def _finish(
                 for g in mine
                 if g[0].country == first[0].country
                 or (
-                    _COORDINATED.fullmatch(_gap(c.sent.text, first[-1], g[0]))
-                    and not _BETWEEN_BEFORE.search(c.sent.text[: first[-1].start])
+                    COORDINATED.fullmatch(gap(c.sent.text, first[-1], g[0]))
+                    and not BETWEEN_BEFORE.search(c.sent.text[: first[-1].start])
                 )
             ]
         c.places = mine
@@ -376,14 +346,15 @@ def _finish(
         else:
             c.acled, c.sub = c.trigger.acled, c.trigger.sub
         if split:
-            for g in mine:
+            for g, toll_here in zip(mine, place_tolls(c, mine), strict=True):
                 part = replace(c)
-                part.place, part.admin_place = _best_place(g)
+                part.place, part.admin_place = best_place(g)
                 part.places = [g]
+                part.fatalities = toll_here
                 out.append(part)
             continue
         if mine:
-            c.place, c.admin_place = _best_place(mine[0])
+            c.place, c.admin_place = best_place(mine[0])
         out.append(c)
     return out
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 MONTHS = {
@@ -76,6 +76,62 @@ class DateMention:
     value: date | None
     precision: str
     base: int = 0  # offset of its sentence in the article (start/end are in the sentence)
+    speech: bool = False  # dates the statement ("said on Tuesday"), not the act reported
+
+
+# "said on Tuesday", "announced late on Monday": the day of the statement.
+_SPEECH_BEFORE = re.compile(
+    r"\b(?:said|says|announced|reported|confirmed|claimed|stated|added|told\s+[\w\s]{1,30}?)"
+    r"\s+(?:late\s+|early\s+)?(?:on\s+)?$",
+    re.I,
+)
+# "the same day", "that night": the day the text last gave.
+SAME_DAY = re.compile(
+    r"\b(?:the same (?:day|night|evening|afternoon|morning)|that (?:day|night|evening))\b", re.I
+)
+# "A day earlier", "the previous day": the day before the one the text last gave.
+PREVIOUS_DAY = re.compile(
+    r"\b(?:(?:a|one) day (?:earlier|before)|the previous day|the day before)\b", re.I
+)
+
+
+def relative_days(
+    text: str, base: int, dates: list[DateMention], last_day: date | None
+) -> list[DateMention]:
+    """ "the same day" is the day last given (in this sentence or before); "a day earlier"
+    opening an undated sentence is the day before the one last given."""
+    out: list[DateMention] = []
+    if not (
+        "same " in text
+        or "hat day" in text
+        or "hat night" in text
+        or "hat evening" in text
+        or "day earlier" in text
+        or "day before" in text
+        or "previous day" in text
+    ):
+        return out  # cheap pre-check (any case of the first letter): most sentences have none
+    for m in SAME_DAY.finditer(text):
+        prior = [d.value for d in dates if d.value is not None and d.end <= m.start()]
+        day = prior[-1] if prior else last_day
+        if day is not None:
+            out.append(DateMention(m.start(), m.end(), m.group(0), day, "day", base))
+    prev = PREVIOUS_DAY.search(text)
+    if prev and last_day is not None and not any(d.value for d in dates):
+        out.append(
+            DateMention(prev.start(), prev.end(), prev.group(0), shift(last_day, -1), "day", base)
+        )
+    return out
+
+
+def mark_speech(sentence: str, dates: list[DateMention]) -> list[DateMention]:
+    """Flag the dates that say when something was said rather than done."""
+    return [
+        replace(d, speech=True)
+        if _SPEECH_BEFORE.search(sentence[max(0, d.start - 50) : d.start])
+        else d
+        for d in dates
+    ]
 
 
 def _safe(y: int, m: int, d: int) -> date | None:

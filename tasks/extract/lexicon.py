@@ -165,6 +165,19 @@ def country_names() -> dict[str, str]:
 
 
 @cache
+def capitals() -> dict[str, Place]:
+    """ISO alpha-3 -> the gazetteer row of the country's capital city."""
+    out: dict[str, Place] = {}
+    for key, iso3, kind in _tsv_rows("countries.tsv")[1:]:
+        if kind != "capital" or iso3 in out:
+            continue
+        rows = [r for r in lookup_place(key) if r.kind == "city" and r.country == iso3]
+        if rows:
+            out[iso3] = max(rows, key=lambda r: r.population)
+    return out
+
+
+@cache
 def country_only_names() -> frozenset[str]:
     """Folded names that denote a country itself (not a capital or other city)."""
     names = {key for key, _, kind in _tsv_rows("countries.tsv")[1:] if kind == "name"}

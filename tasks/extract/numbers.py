@@ -89,8 +89,15 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\bbeating\s+(?P<n>{NUMBER})\s+{_NOUNS}to\s+death\b", re.I),
+    # "killed between 20 and 25 villagers": the lower bound.
     re.compile(
-        rf"\b(?:killing|killed|kills|kill|shot\s+dead|claimed\s+the\s+lives\s+of)\s+"
+        rf"\b(?:killing|killed|kills|kill|beheading|beheaded)\s+between\s+(?P<n>{NUMBER})"
+        rf"\s+and\s+(?:{NUMBER})\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?:killing|killed|kills|kill|shot\s+dead|claimed\s+the\s+lives\s+of|beheading|"
+        rf"beheaded|executing|lynching|lynched)\s+"
         rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?(?:\s+(?!(?:hours|days|weeks|km|miles)\b)"
         rf"(?:{_NOUNS}(?:dead|people|civilians|soldiers|members|fighters|troops|"
         rf"policemen|officers|militants|rebels|children|women|men|villagers|students|"
@@ -115,6 +122,28 @@ _CUMULATIVE = re.compile(
 _TWO_GROUPS = re.compile(
     rf"\b{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}and\s+(?P<m>{NUMBER})\s+{_NOUNS}"
     rf"(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
+    re.I,
+)
+# Nouns for people in a toll ("killing four officers and 12 gang members").
+_PEOPLE = (
+    r"(?:people|persons|civilians|soldiers|troops|officers|policemen|police\s+officers|"
+    r"militants|rebels|fighters|members|villagers|children|women|men|man|woman|child|"
+    r"soldier|officer|policeman|militant|rebel|fighter|member|villager|civilian|person|"
+    r"guards?|commanders?|attackers?|insurgents?|gunmen|gunman|students?|workers?|"
+    r"residents?|passengers?|protesters?|demonstrators?|others)"
+)
+# A verb-first toll naming two groups: both died ("killing four officers and at least 12
+# gang members", "leaving four rebels and a soldier dead").
+_VERB_TWO_GROUPS = re.compile(
+    rf"\b(?:killing|killed|leaving|left|shot\s+dead|beheading)\s+{_QUAL}(?P<n>{NUMBER})\s+"
+    rf"{_NOUNS}{_PEOPLE}\s+and\s+{_QUAL}(?P<m>{NUMBER})\s+{_NOUNS}{_PEOPLE}"
+    rf"(?P<dead>\s+dead)?\b",
+    re.I,
+)
+# One named person killed: "X, the mayor of Y, was shot dead" (a plural subject says "were").
+_ONE_PASSIVE = re.compile(
+    r"\b(?:was|has\s+been)\s+(?:shot\s+dead|killed|assassinated|gunned\s+down|"
+    r"stabbed\s+to\s+death|beaten\s+to\s+death|beheaded|lynched|hacked\s+to\s+death)\b",
     re.I,
 )
 _NOT_PEOPLE = re.compile(r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.)", re.I)
@@ -161,7 +190,9 @@ def find_fatalities(sentence: str) -> tuple[int, str] | None:
 
 _NONE_KILLED = re.compile(
     r"\bno\s+(?:one|body|casualties|deaths|injuries|fatalities)\s+(?:was|were)?\s*"
-    r"(?:killed|hurt|injured|reported)|\bno\s+(?:casualties|deaths|injuries|fatalities)\b",
+    r"(?:killed|hurt|injured|reported)|\bno\s+(?:casualties|deaths|injuries|fatalities)\b"
+    r"|\bnobody\s+(?:was\s+)?(?:killed|hurt|injured)\b"
+    r"|\bwithout\s+(?:causing\s+)?(?:any\s+)?(?:casualties|injuries|deaths)\b",
     re.I,
 )
 
@@ -187,6 +218,8 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 continue  # "up to 60 percent of the population", "8 a.m."
             if re.search(r"\b(?:no|not|nobody|none)\s+$", sentence[: m.start("n")], re.I):
                 continue  # "no one was killed": nobody (handled below as zero)
+            if re.search(r"\b(?:several|few|many|some)\s+$", sentence[: m.start("n")], re.I):
+                continue  # "several dozen students were killed": no figure
             if re.search(rf"\b(?:{_MONTHS})\.?\s+$", sentence[: m.start("n")], re.I):
                 continue  # "December 30 killed ..." is a date, not a toll
             between = sentence[m.start("n") : m.end()].lower()
@@ -204,6 +237,24 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
         first, second = parse_number(both.group("n")), parse_number(both.group("m"))
         if first is not None and second is not None:
             best = (best[0], first + second, both.group(0).strip())
+    two = _VERB_TWO_GROUPS.search(sentence)
+    if two and best is not None and abs(two.start() - best[0]) <= len("killing "):
+        lead = two.group(0).split()[0].lower()
+        first, second = parse_number(two.group("n")), parse_number(two.group("m"))
+        if (
+            first is not None
+            and second is not None
+            and (lead not in ("leaving", "left") or two.group("dead"))
+        ):
+            best = (two.start(), first + second, two.group(0).strip())
+    if best is None:
+        one = _ONE_PASSIVE.search(sentence)
+        if one and not re.search(
+            r"\b(?:no\s+one|nobody|none|not|never|who)\b[^,.;]{0,20}$",
+            sentence[: one.start()],
+            re.I,
+        ):
+            return 1, one.group(0), one.start()
     if best is None:
         none = _NONE_KILLED.search(sentence)
         if none:

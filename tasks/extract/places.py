@@ -52,7 +52,7 @@ _LOCATIVE = re.compile(
     r"\b(?:in|at|near|outside|around|across|into|inside|from|to|towards|toward|through|"
     r"throughout|on|of|over|between|reached|hit|struck|bombed|shelled|entered|captured|"
     r"seized|pounded|targeted|attacked|stormed|besieged|near|visited|visiting|toured)\s+"
-    r"(?:the\s+)?(?:[\w\-]+(?:\s[\w\-]+)?(?:'s|\u2019s)\s+)?"
+    r"(?:the\s+)?(?:[\w\-]+(?:\s[\w\-]+)?(?:'s|\u2019s)\s+|[A-Z][a-z]+(?:an|ese|i|ish)\s+(?=[a-z]))?"
     r"(?:(?:town|city|village|villages|port|district|region|province|state|county|capital|"
     r"area|township|outskirts|suburb|camp|border|strategic|coastal|northern|southern|eastern|"
     r"western|central|north-eastern|north-western|south-eastern|south-western|farming|"
@@ -114,6 +114,9 @@ _INSTITUTION = {
 # Log-population tie-breaker weight against a country the article talks about (a mention
 # of the country outweighs roughly a 20x population difference).
 CONTEXT_WEIGHT = 3.0
+# The log-population an admin1 without a namesake city counts as (a province is a large
+# place; the gazetteer gives subdivisions no population): about 100,000 people.
+ADMIN1_LOG_SIZE = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +181,18 @@ def _choose(
     anchor: tuple[float, float] | None,
 ) -> Place | None:
     best, best_score = None, -1e9
+    # Admin1 names whose namesake city lies inside them ("Lviv", "Kabul"): the city is
+    # the usual meaning. Any other first-level subdivision counts as a large place, so a
+    # small town of the same name elsewhere ("Guerrero" in Chihuahua) does not beat it.
+    capitals = {(r.country, r.admin1) for r in rows if r.kind == "city"}
     for row in rows:
         far = 0.0
         if anchor is not None and row.lat is not None and row.lon is not None:
             far = min(DISTANCE_CAP, _km(anchor[0], anchor[1], row.lat, row.lon) / DISTANCE_SCALE_KM)
-        score = math.log10(row.population + 10) + CONTEXT_WEIGHT * min(
-            context.get(row.country, 0), 3
-        )
+        size = math.log10(row.population + 10)
+        if row.kind == "admin1" and (row.country, row.admin1) not in capitals:
+            size = max(size, ADMIN1_LOG_SIZE)
+        score = size + CONTEXT_WEIGHT * min(context.get(row.country, 0), 3)
         if row.country == capital_of:
             score += 2 * CONTEXT_WEIGHT
         if row.kind == "admin1":
@@ -219,16 +227,26 @@ def _inside_name(sentence: str, s: int, e: int, text: str) -> bool:
     return bool(before and before.start() > 0 and fold(before.group(1)) not in stopwords())
 
 
-def _named_admin1(sentence: str) -> frozenset[str]:
-    """First-level subdivisions named in the sentence next to an admin word or possessive."""
+_ADMIN1_NAMED = re.compile(
+    r"([A-Z][\w\-]+(?: [A-Z][\w\-]+)?)(?:'s|\u2019s| (?:province|state|region|district))"
+)
+_ADMIN1_OF = re.compile(
+    r"\b(?:province|state|region|department|oblast|governorate) of ([A-Z][\w\-]+(?: [A-Z][\w\-]+)?)"
+)
+_ADMIN_OF_KEYS = ("ince of", "tate of", "gion of", "ment of", "last of", "rate of")
+
+
+def _named_admin1(sentence: str) -> frozenset[tuple[str, str]]:
+    """First-level subdivisions (country, name) named in the sentence next to an admin
+    word or possessive ("Sagaing region", "the state of Michoacán", "Kano's")."""
     names = set()
-    for m in re.finditer(
-        r"([A-Z][\w\-]+(?: [A-Z][\w\-]+)?)(?:'s|\u2019s| (?:province|state|region|district))",
-        sentence,
-    ):
-        for r in lookup_place(fold(m.group(1))):
+    found = [m.group(1) for m in _ADMIN1_NAMED.finditer(sentence)]
+    if any(k in sentence for k in _ADMIN_OF_KEYS):  # cheap test before the second scan
+        found += [m.group(1) for m in _ADMIN1_OF.finditer(sentence)]
+    for name in found:
+        for r in lookup_place(fold(name)):
             if r.kind == "admin1" and r.admin1:
-                names.add(r.admin1)
+                names.add((r.country, r.admin1))
     return frozenset(names)
 
 
@@ -245,7 +263,7 @@ def find_places(
     country_names_only = country_only_names()
     taken: list[tuple[int, int]] = []
     out: list[PlaceMention] = []
-    named: frozenset[str] | None = None  # computed on the first gazetteer hit
+    named: frozenset[tuple[str, str]] | None = None  # computed on the first gazetteer hit
     for s, e, text in _spans(sentence):
         if any(s < te and ts < e for ts, te in taken):
             continue
@@ -275,12 +293,16 @@ def find_places(
         if named:
             # A city in a subdivision the sentence names wins ("Chhattisgarh's Bijapur
             # district" is not Karnataka's Bijapur).
-            boosted = [r for r in rows if r.kind == "city" and r.admin1 in named]
+            boosted = [r for r in rows if r.kind == "city" and (r.country, r.admin1) in named]
             rows = tuple(boosted) or rows
         row = _choose(rows, context, admin_hint, countries.get(key), anchor)
         if row is None:
             continue
         in_context = context.get(row.country, 0) > 0
+        if named and not in_context and all(row.country != c for c, _ in named):
+            # "Kani township in the Sagaing region": a local place the gazetteer lacks, not
+            # a namesake abroad in a country the article never mentions.
+            continue
         if not (in_context or locative or admin_hint or row.population >= MIN_POP_WITHOUT_CONTEXT):
             continue
         if context and not in_context and row.population < MIN_POP_OUT_OF_CONTEXT:

@@ -1,0 +1,89 @@
+"""Death tolls that sit apart from their event's trigger: in the next sentence ("No one was
+killed", "Two rebels also died") or next to one of several places ("killing three
+policemen in Bannu")."""
+
+from __future__ import annotations
+
+import re
+
+from tasks.extract.candidates import Candidate
+from tasks.extract.numbers import find_fatalities_at
+from tasks.extract.places import PlaceMention
+from tasks.extract.sentences import Sentence
+
+# Cheap test for a sentence that may carry a toll of its own.
+_TOLL_WORDS = re.compile(
+    r"\b(?:killed|dead|died|death|deaths|casualties|injuries|fatalities|lives|nobody|"
+    r"no one|shot)\b",
+    re.I,
+)
+# "Two rebels also died", "Another three soldiers were killed": more dead, same event.
+_MORE = re.compile(r"\b(?:also|another|further|more)\b", re.I)
+# A sentence that opens a new event ("In a separate attack", "Elsewhere") keeps its toll.
+_NEW_EVENT = re.compile(r"\b(?:separate|elsewhere|earlier|later|meanwhile|another attack)\b", re.I)
+# How far (characters) a toll may end before the place it is given for ("killing three
+# policemen in Bannu"): a short preposition phrase, not another clause.
+TOLL_TO_PLACE = 25
+TOLLED = ("ASSAULT", "PROTEST")
+
+
+def follow_up_toll(out: list[Candidate], sent: Sentence, index: int) -> None:
+    """A sentence without an act of its own that gives a toll completes the attack of the
+    sentence before it: "No casualties were reported." -> 0; "Two rebels also died" adds
+    to the toll already given."""
+    if not out:
+        return
+    last = out[-1]
+    if (
+        last.event_type not in TOLLED
+        or last.sent_index != index - 1
+        or not _TOLL_WORDS.search(sent.text)
+        or _NEW_EVENT.search(sent.text)
+    ):
+        return
+    toll = find_fatalities_at(sent.text)
+    if toll is None:
+        return
+    value, words, at = toll
+    if last.fatalities is None:
+        last.fatalities = (value, words, sent.start + at)
+    elif value > 0 and _MORE.search(words + " " + sent.text[:at]):
+        last.fatalities = (last.fatalities[0] + value, last.fatalities[1], last.fatalities[2])
+
+
+def place_tolls(
+    c: Candidate, groups: list[list[PlaceMention]]
+) -> list[tuple[int, str, int] | None]:
+    """Per place group, the toll written right before one of its places, between it and the
+    place or trigger before ("beheading six civilians in Macomia and killing two in
+    Muidumbe"); else a toll right after the group's place and before the next group's
+    ("struck Damascus on Wednesday, killing three people, ... Sweida")."""
+    text = c.sent.text
+    ends = sorted({p.end for g in groups for p in g} | {c.tend})
+    out: list[tuple[int, str, int] | None] = []
+    claimed: set[int] = set()
+    for group in groups:
+        found_here: tuple[int, str, int] | None = None
+        for p in group:
+            left = max((s for s in ends if s <= p.start), default=0)
+            found = find_fatalities_at(text[left : p.start])
+            if found is None:
+                continue
+            value, words, at = found
+            if p.start - (left + at + len(words)) <= TOLL_TO_PLACE:
+                found_here = (value, words, left + at)
+                claimed.add(left + at)
+                break
+        out.append(found_here)
+    for i, group in enumerate(groups):
+        if out[i] is not None:
+            continue
+        start = group[-1].end
+        nxt = min((p.start for g in groups[i + 1 :] for p in g if p.start > start), default=None)
+        if nxt is None:
+            continue
+        found = find_fatalities_at(text[start:nxt])
+        if found is not None and start + found[2] not in claimed:
+            out[i] = (found[0], found[1], start + found[2])
+            claimed.add(start + found[2])
+    return [None if t is None else (t[0], t[1], c.sent.start + t[2]) for t in out]
