@@ -25,6 +25,7 @@ from rich.text import Text
 
 import flows  # noqa: F401  (sets Prefect's quiet, local environment first)
 from tasks.errors import EventpipeError, RunTerminated
+from tasks.runtime import terminating
 
 app = typer.Typer(
     add_completion=False,
@@ -167,9 +168,13 @@ class _DropExpectedFailures(logging.Filter):
         self.markers = tuple(f"{n}{sep}" for n in names for sep in ("(", ":"))
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and terminating():
+            return False  # what fails as a run is stopped is the stop, reported once
         exc = record.exc_info[1] if record.exc_info else None
-        if isinstance(exc, EventpipeError | RunTerminated):
-            return False
+        while exc is not None:  # ours, or raised while handling ours
+            if isinstance(exc, EventpipeError | RunTerminated):
+                return False
+            exc = exc.__cause__ or exc.__context__
         if record.levelno < logging.ERROR:
             return True
         message = record.getMessage()
@@ -201,6 +206,7 @@ def _quiet_expected_failures() -> None:
         "prefect.flow_runs",
         "prefect.task_engine",
         "prefect.flow_engine",
+        "prefect.engine",
     ):
         logging.getLogger(name).addFilter(_DropExpectedFailures())
 

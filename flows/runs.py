@@ -16,7 +16,8 @@ from typing import Any
 from prefect.runtime import flow_run
 
 from tasks import steps
-from tasks.runtime import sigterm_ends_run
+from tasks.errors import RunTerminated
+from tasks.runtime import sigterm_ends_run, terminating
 from tasks.store import BatchCounts
 
 
@@ -64,6 +65,12 @@ def recorded_run(
         with sigterm_ends_run():
             yield
     except BaseException as exc:  # Ctrl-C and SIGTERM too: never leave a run running
+        if terminating() and not isinstance(exc, RunTerminated):
+            # SIGTERM landing inside Prefect's own machinery comes out as another
+            # error (a ValueError from a half-made task run): say what happened.
+            stopped = RunTerminated("stopped by signal SIGTERM during the run")
+            steps.finish_run(db, run_id, "failed", counts(), f"RunTerminated: {stopped}")
+            raise stopped from exc
         steps.finish_run(db, run_id, "failed", counts(), f"{type(exc).__name__}: {exc}")
         raise
     steps.finish_run(db, run_id, "completed", counts(), snapshot=snapshot)

@@ -31,7 +31,11 @@ QUIET_OFFLINE_DEFAULTS = {
     "PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS": "false",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
     "PREFECT_LOGGING_LEVEL": "WARNING",
-    "PREFECT_SERVER_LOGGING_LEVEL": "WARNING",
+    # The temporary API lives and dies with our process; stopped mid-run (SIGTERM,
+    # Ctrl-C) its services log their interrupted flushes as ERRORs with tracebacks,
+    # noise about a server nobody else uses. A real server is started by the user,
+    # outside this environment, with its own logging.
+    "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
     "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
 }
 
@@ -87,6 +91,11 @@ def sigterm_ends_run() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def terminating() -> bool:
+    """Whether a SIGTERM came during this run."""
+    return _terminating.is_set()
 
 
 def raise_if_terminating() -> None:
