@@ -69,16 +69,8 @@ def ingest(
         err.print(
             f"[yellow]rejected[/] {escape(rejection.detail)}", highlight=False, soft_wrap=True
         )
-    c = result.counts
-    out.print(
-        f"run {result.run_id}: {c.articles_seen} seen, {c.articles_new} new, "
-        f"{c.articles_duplicate} duplicate, {c.articles_rejected} rejected, "
-        f"{c.events_stored} new events",
-        highlight=False,
-        soft_wrap=True,
-    )
-    _print_run_events(result.db, result.run_id, c.events_stored)
-    out.print(f"warehouse: {escape(result.db)}", highlight=False, soft_wrap=True)
+    _print_totals(result.run_id, result.counts, "seen")
+    _print_run_events(result.db, result.run_id, result.counts.events_stored)
 
 
 # Live sources (feeds and pages): thin commands over flows/feeds.py.
@@ -132,14 +124,7 @@ def ingest_urls_command(
 
 
 def _print_live_result(result: Any) -> None:
-    c = result.counts
-    out.print(
-        f"run {result.run_id}: {c.articles_seen} links, {c.articles_new} new, "
-        f"{c.articles_duplicate} duplicate, {c.articles_rejected} rejected, "
-        f"{c.events_stored} new events",
-        highlight=False,
-        soft_wrap=True,
-    )
+    _print_totals(result.run_id, result.counts, "links")
     if result.outcomes:
         counts = ", ".join(f"{k} {n}" for k, n in sorted(result.outcomes.items()))
         out.print(f"fetches: {escape(counts)}", highlight=False, soft_wrap=True)
@@ -150,8 +135,7 @@ def _print_live_result(result: Any) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    _print_run_events(result.db, result.run_id, c.events_stored)
-    out.print(f"warehouse: {escape(result.db)}", highlight=False, soft_wrap=True)
+    _print_run_events(result.db, result.run_id, result.counts.events_stored)
 
 
 class _DropExpectedFailures(logging.Filter):
@@ -211,9 +195,25 @@ def _quiet_expected_failures() -> None:
         logging.getLogger(name).addFilter(_DropExpectedFailures())
 
 
+def _print_totals(run_id: str, c: Any, seen: str) -> None:
+    """The run's one-line totals (`seen` names what was counted: files' articles, links)."""
+    out.print(
+        f"run {run_id}: {c.articles_seen} {seen}, {c.articles_new} new, "
+        f"{c.articles_duplicate} duplicate, {c.articles_rejected} rejected, "
+        f"{c.events_stored} new events",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 def _print_run_events(db: str, run_id: str, n_events: int) -> None:
-    if not n_events:
-        return
+    """The table of the run's stored events (when it stored any), then the warehouse path."""
+    if n_events:
+        _print_events_table(db, run_id, n_events)
+    out.print(f"warehouse: {escape(db)}", highlight=False, soft_wrap=True)
+
+
+def _print_events_table(db: str, run_id: str, n_events: int) -> None:
     from warehouse.query import run_query
 
     res = run_query(
