@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -338,6 +339,33 @@ def test_blind_cases_score() -> None:
     assert metrics["missing_predictions"] == 0
     assert metrics["event_f1"] >= BLIND_MIN_F1, metrics
     assert metrics["field_accuracy"]["event_date"] >= 0.9, metrics
+
+
+@pytest.mark.parametrize(
+    ("words", "text", "found"),
+    [
+        (
+            ["kill", "killed", "killing"],
+            "killed, kills and killings",
+            ["killed", "kill", "killing"],
+        ),
+        (["air strike", "air"], "an air strike and air power", ["air strike", "air"]),
+        (["U.N.", "UN"], "the U.N. and the UN", ["U.N.", "UN"]),
+        (["ab", "abc"], "abd", ["ab"]),  # a longer word that fails leaves the shorter one
+    ],
+)
+def test_trie_alternation_matches_longest_word(
+    words: list[str], text: str, found: list[str]
+) -> None:
+    """The trie-shaped alternation finds what the plain longest-first one finds."""
+    from tasks.extract.text import trie_alternation
+
+    trie = re.compile(r"\b" + trie_alternation(words))
+    plain = re.compile(
+        r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + ")"
+    )
+    assert [m.group(0) for m in trie.finditer(text)] == found
+    assert [m.group(0) for m in plain.finditer(text)] == found
 
 
 def test_trigger_prescan_misses_nothing() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from tasks.extract.lexicon import actor_data, country_names, country_only_names, demonyms
-from tasks.extract.text import fold
+from tasks.extract.text import fold, trie_alternation
 
 _LOCATIVE_BEFORE = re.compile(
     r"\b(?:in|at|near|outside|around|across|into|inside|from|towards|toward|through|"
@@ -62,10 +62,8 @@ def _group_regex() -> tuple[re.Pattern[str], dict[str, tuple[str, str | None, st
         for g in actor_data()[section]:
             for alias in g["aliases"]:
                 table[alias] = (g["name"], g["country"], g["type"])
-    alts = sorted(table, key=len, reverse=True)
-    pat = re.compile(
-        _first_chars(alts) + r"(?<![\w\-])(?:" + "|".join(map(re.escape, alts)) + r")(?![\w\-])"
-    )
+    alts = list(table)
+    pat = re.compile(_first_chars(alts) + r"(?<![\w\-])" + trie_alternation(alts) + r"(?![\w\-])")
     return pat, table
 
 
@@ -114,25 +112,23 @@ def role_type(text: str) -> tuple[bool, str | None]:
 
 @cache
 def _demonym_regex() -> re.Pattern[str]:
-    alts = sorted(demonyms(), key=len, reverse=True)
-    return re.compile(
-        _first_chars(alts) + r"(?<![\w\-])(?:" + "|".join(map(re.escape, alts)) + r")(?![\w\-])"
-    )
+    alts = list(demonyms())
+    return re.compile(_first_chars(alts) + r"(?<![\w\-])" + trie_alternation(alts) + r"(?![\w\-])")
 
 
 @cache
 def _plural_demonym_regex() -> re.Pattern[str]:
     """ "two Palestinians", "Afghans": people of a country (context, not an actor)."""
-    alts = sorted(demonyms(), key=len, reverse=True)
+    alts = list(demonyms())
     return re.compile(
-        _first_chars(alts) + r"(?<![\w\-])(?P<d>" + "|".join(map(re.escape, alts)) + r")s(?![\w\-])"
+        _first_chars(alts) + r"(?<![\w\-])(?P<d>" + trie_alternation(alts) + r")s(?![\w\-])"
     )
 
 
 @cache
 def _title_regex() -> re.Pattern[str]:
-    titles = sorted(actor_data()["titles"] + actor_data()["external_titles"], key=len, reverse=True)
-    alt = "|".join(re.escape(t) for t in titles)
+    titles = actor_data()["titles"] + actor_data()["external_titles"]
+    alt = trie_alternation(titles)
     return re.compile(
         rf"{_first_chars(titles)}\b(?P<title>{alt})\s*,?\s+(?P<name>{_NAME}(?:\s+{_NAME}){{0,3}})"
     )

@@ -18,6 +18,7 @@ from tasks.extract.lexicon import Trigger, cue, trigger_data, trigger_keys, trig
 from tasks.extract.numbers import find_fatalities
 from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
+from tasks.extract.text import trie_alternation
 
 # How many characters before a trigger are searched for a modal/negation word: about
 # three words, so "would soon regret the attack" is caught but an earlier clause is not.
@@ -56,41 +57,27 @@ class Candidate:
     event_type: str = ""
 
 
-# Keys are bucketed by their first KEY_PREFIX letters (shorter keys by themselves), so
-# each word of a sentence costs one or two dictionary look-ups.
-KEY_PREFIX = 4
-_WORD = re.compile(r"\b[a-z]{2,}")  # word starts only: \b also rules out "2ied", "élan"
-
-
 @cache
-def _key_buckets() -> tuple[dict[str, list[tuple[str, list[int]]]], dict[str, list[int]]]:
-    long: dict[str, list[tuple[str, list[int]]]] = {}
-    short: dict[str, list[int]] = {}
-    for key, ids in trigger_keys()[0].items():
-        if len(key) >= KEY_PREFIX:
-            long.setdefault(key[:KEY_PREFIX], []).append((key, ids))
-        else:
-            short[key] = ids
-    return long, short
+def _key_scanner() -> tuple[re.Pattern[str], dict[str, frozenset[int]]]:
+    """One regex over every word start (a zero-width lookahead, so overlapping keys are
+    all seen) giving the longest key there, and for each key the triggers of it and of
+    every shorter key it starts with ("killed" also stands for "kill")."""
+    keys = trigger_keys()[0]
+    ids: dict[str, frozenset[int]] = {}
+    for key in keys:
+        prefixes = (key[:n] for n in range(1, len(key) + 1))
+        ids[key] = frozenset(i for k in prefixes if k in keys for i in keys[k])
+    return re.compile(r"\b(?=(" + trie_alternation(keys) + "))"), ids
 
 
 @lru_cache(maxsize=1024)
 def trigger_ids(text: str) -> frozenset[int]:
     """Indices of the triggers whose literal key words occur in ``text`` (at the start of
     a word): only these can match, so the full patterns run on few sentences."""
-    long, short = _key_buckets()
-    lower = text.lower()
+    scanner, key_ids = _key_scanner()
     ids = set(trigger_keys()[1])
-    lengths = range(2, KEY_PREFIX)
-    for m in _WORD.finditer(lower):
-        p = m.start()
-        for key, kids in long.get(lower[p : p + KEY_PREFIX], ()):
-            if lower.startswith(key, p):
-                ids.update(kids)
-        for n in lengths:
-            kids2 = short.get(lower[p : p + n])
-            if kids2:
-                ids.update(kids2)
+    for m in scanner.finditer(text.lower()):
+        ids.update(key_ids[m.group(1)])
     return frozenset(ids)
 
 

@@ -202,10 +202,7 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> DateMention
     elif kind == "vague":
         precision = "relative"
     elif kind == "month":
-        if (
-            m.group(1 if False else "m").lower().rstrip(".") == "may"
-            and text.split()[-1][0].islower()
-        ):
+        if m.group("m").lower().rstrip(".") == "may" and text.split()[-1][0].islower():
             return None
         precision = "month"
     if value is None and precision == "day":

@@ -139,7 +139,15 @@ def trigger_keys() -> tuple[dict[str, list[int]], frozenset[int]]:
 def cue(name: str) -> re.Pattern[str]:
     """A compiled alternation of one of the cue lists in triggers.json."""
     words = trigger_data()[name]
-    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.I)
+    firsts = {w[0] for w in words}
+    # A lookahead on the possible first letters lets the engine skip other positions
+    # cheaply (several times faster on long texts); only when every word starts with one.
+    ahead = ""
+    if all(ch.isalpha() for ch in firsts):
+        ahead = (
+            "(?=[" + "".join(sorted({c for ch in firsts for c in (ch.lower(), ch.upper())})) + "])"
+        )
+    return re.compile(ahead + r"\b(?:" + "|".join(words) + r")\b", re.I)
 
 
 def actor_data() -> dict[str, Any]:

@@ -13,6 +13,9 @@ _ABBREV = re.compile(
     r"Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Inc|Ltd|Co|Corp|a\.m|p\.m|U\.S|U\.N|U\.K|[A-Z])\.)$"
 )
 
+# The longest abbreviation with its dot ("Sept.", "a.m.") fits in this many characters.
+ABBREV_TAIL = 8
+
 
 @dataclass(frozen=True, slots=True)
 class Sentence:
@@ -30,9 +33,12 @@ def split_sentences(text: str) -> list[Sentence]:
     para = 0
     start = 0
     for m in _BOUNDARY.finditer(text):
-        chunk = text[start : m.start()]
-        if "\n" not in m.group(0) and _ABBREV.search(chunk.rstrip("\"'\u201d\u2019")):
-            continue
+        if "\n" not in m.group(0):
+            chunk = text[start : m.start()].rstrip("\"'\u201d\u2019")
+            # Only the chunk's tail can hold the abbreviation; ``pos`` keeps the word
+            # boundary before it exact (the regex still sees the character before).
+            if _ABBREV.search(chunk, max(0, len(chunk) - ABBREV_TAIL)):
+                continue
         _add(out, text, start, m.start(), para)
         if "\n" in m.group(0):
             para += 1
