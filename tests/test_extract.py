@@ -29,8 +29,8 @@ BLIND_MIN_F1 = 0.7
 def _cases() -> list[dict[str, Any]]:
     out = []
     for path in sorted(FIXTURES.glob("*.jsonl")):
-        if path.name.startswith("dev2_"):
-            continue  # labelled like the shared eval cases: scored by test_dev2_* below
+        if path.name.startswith(("dev2_", "dev3_")):
+            continue  # labelled like the shared eval cases: scored by test_dev*_score below
         lines = path.read_text(encoding="utf-8").splitlines()
         out += [json.loads(line) for line in lines if line.strip()]
     return out
@@ -299,25 +299,33 @@ def test_scores_on_seed_and_dev() -> None:
     assert dev_metrics["event_f1"] >= 0.5, dev_metrics
 
 
-DEV2 = FIXTURES / "dev2_cases.jsonl"
-# dev2: 40 cases labelled by an annotator who never saw the coder, now development data.
-# rules-0.3.0 measured event F1 0.85, strict 0.77, fatalities 0.92, event_date 0.97
-# (rules-0.2.0: 0.796 / 0.600 / 0.63 / 0.90); the floors sit a little below.
-DEV2_MIN_F1 = 0.82
-DEV2_MIN_STRICT = 0.74
-DEV2_MIN_FATALITIES = 0.88
-DEV2_MIN_DATE = 0.94
+# Cases labelled like the shared eval cases by annotators who never saw the coder, now
+# development data; the floors sit a little below the scores measured at rules-0.4.0.
+# dev2: 40 cases; measured event F1 0.86, strict 0.78, fatalities 0.90, event_date 0.97
+#   (rules-0.2.0: 0.796 / 0.600 / 0.63 / 0.90).
+# dev3: 40 wire-style cases with datelines, 227 events, mostly diplomatic acts; measured
+#   event F1 0.75, strict 0.51, event_date 0.92 (rules-0.3.0: 0.67 / 0.40 / 0.68, before
+#   datelines were set aside).
+LABELLED_FLOORS = {
+    "dev2_cases.jsonl": {
+        "event_f1": 0.83,
+        "strict_f1": 0.75,
+        "fatalities": 0.87,
+        "event_date": 0.94,
+    },
+    "dev3_cases.jsonl": {"event_f1": 0.72, "strict_f1": 0.48, "event_date": 0.88},
+}
 
 
-def test_dev2_score() -> None:
+@pytest.mark.parametrize("name", sorted(LABELLED_FLOORS))
+def test_labelled_dev_score(name: str) -> None:
     scorer = _load_scorer()
-    cases = _read_jsonl(DEV2)
+    cases = _read_jsonl(FIXTURES / name)
     metrics = scorer.score(cases, list(predict_cases(cases)))
     assert metrics["missing_predictions"] == 0
-    assert metrics["event_f1"] >= DEV2_MIN_F1, metrics
-    assert metrics["strict_f1"] >= DEV2_MIN_STRICT, metrics
-    assert metrics["field_accuracy"]["fatalities"] >= DEV2_MIN_FATALITIES, metrics
-    assert metrics["field_accuracy"]["event_date"] >= DEV2_MIN_DATE, metrics
+    for key, floor in LABELLED_FLOORS[name].items():
+        got = metrics[key] if key in metrics else metrics["field_accuracy"][key]
+        assert got >= floor, (key, metrics)
 
 
 @pytest.mark.parametrize("case", _fixture("dev2_non_political.jsonl"), ids=lambda c: c["id"])

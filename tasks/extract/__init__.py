@@ -12,9 +12,10 @@ from typing import Any
 
 from tasks.extract.assemble import to_events
 from tasks.extract.coder import build_candidates
+from tasks.extract.sentences import mask_dateline
 from tasks.models import Event
 
-EXTRACTOR_VERSION = "rules-0.3.0"
+EXTRACTOR_VERSION = "rules-0.4.0"
 
 __all__ = ["EXTRACTOR_VERSION", "extract_events", "predict_cases"]
 
@@ -25,7 +26,7 @@ def extract_events(
     """Events reported in ``text``; relative dates resolve against ``published``."""
     if not text or not text.strip():
         return []
-    cands, lead = build_candidates(text, published, title)
+    cands, lead = build_candidates(mask_dateline(text), published, title)
     return to_events(cands, lead)
 
 

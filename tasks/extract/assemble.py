@@ -124,15 +124,36 @@ def _place_key(c: Candidate) -> tuple[str, str] | None:
 def _other_town(a: Candidate, b: Candidate) -> bool:
     """Two different towns of one province ("in Lahore" ... "in Rawalpindi"): two places."""
     pa, pb = a.place, b.place
-    if pa is None or pb is None or pa.precision != "point" or pb.precision != "point":
+    if pa is None or pb is None:
+        return False
+    if not all(p.precision == "point" or p.approximate for p in (pa, pb)):
         return False
     if any(p.admin_hint or fold(p.text) == fold(p.admin1 or "") for p in (pa, pb)):
         return False  # "Sagaing (region)": the town may stand for its province
+    if pa.approximate or pb.approximate:
+        return fold(pa.text) != fold(pb.text)  # set at a neighbour's coordinates
     return (pa.lat, pa.lon) != (pb.lat, pb.lon)
 
 
 def _same_actor(a: ActorMention | None, b: ActorMention | None) -> bool:
     return a is None or b is None or (a.country == b.country or None in (a.country, b.country))
+
+
+def _other_counterpart(a: Candidate, b: Candidate) -> bool:
+    """Two named counterparts of different countries in a verbal act ("hosted Mohamud and
+    Abiy"): two pairs of actors, so two events even at one place and day. (Attacks keep
+    merging: their targets are often named loosely, "Taliban officials" then "the TTP".)"""
+    x, y = a.actor2, b.actor2
+    return (
+        a.event_type not in PHYSICAL
+        and x is not None
+        and y is not None
+        and x.kind != "role"
+        and y.kind != "role"
+        and x.country is not None
+        and y.country is not None
+        and x.country != y.country
+    )
 
 
 def _better_actor(a: ActorMention | None, b: ActorMention | None) -> ActorMention | None:
@@ -178,10 +199,23 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                         (nearby or (same_place and k.sent_index != c.sent_index))
                         and (k.trigger.generic or c.trigger.generic)
                     )
+                    or (
+                        # "US air strikes ... in Sanaa" then "In Sanaa, missiles hit a
+                        # building": a later, unattributed mention elaborates the event.
+                        same_place
+                        and k.place is not None
+                        and c.place is not None
+                        and fold(k.place.text) == fold(c.place.text)
+                        and c.sent_index > k.sent_index
+                        and c.actor1 is None
+                        and k.actor1 is not None
+                        and k.acled == c.acled
+                    )
                 )
                 and (same_place or nearby)
                 and (k.date is None or c.date is None or k.date.value == c.date.value)
                 and _same_actor(k.actor1, c.actor1)
+                and not _other_counterpart(k, c)
             ):
                 if k.event_type == "PROTEST" and _VIOLENCE.get(c.sub or "", 0) > _VIOLENCE.get(
                     k.sub or "", 0

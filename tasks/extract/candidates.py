@@ -191,7 +191,9 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
         if (
             et == "ACCUSE"
             and re.match(r"accused of", text[s:])
-            and not re.search(r"\b(?:was|were|is|are|been|being)\s+$", text[max(0, s - 12) : s])
+            and not re.search(
+                r"\b(?:was|were|is|are|been|being|it|they|he|she|we)\s+$", text[max(0, s - 12) : s]
+            )
         ):
             return True  # "companies accused of helping": a participle, not an act
     return et not in PHYSICAL and not dated and bool(_PLUPERFECT.search(text[max(0, s - 14) : s]))

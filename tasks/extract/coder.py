@@ -68,6 +68,34 @@ def _dedupe_verbal(cands: list[Candidate], actors: list[ActorMention]) -> list[C
     return out
 
 
+# Verbal acts whose counterparts listed together are each a pair of their own (SCHEMA
+# rule 1: one event per pair of actors): "Erdogan hosted Mohamud and Abiy".
+PER_COUNTERPART = {"CONSULT"}
+_AND = re.compile(r",?\s+and\s+(?:the\s+|then\s+)?|,\s+")
+
+
+def _each_counterpart(cands: list[Candidate], actors: list[ActorMention]) -> list[Candidate]:
+    """A meeting with counterparts of several countries named together ("met X and Y"):
+    one event with each, when they belong to other countries than actor1 and each other."""
+    out: list[Candidate] = []
+    for c in cands:
+        out.append(c)
+        a1, a2 = c.actor1, c.actor2
+        if c.event_type not in PER_COUNTERPART or a1 is None or a2 is None or a2.kind == "demonym":
+            continue  # "Qatari and Egyptian mediators": one party of two countries
+        seen = {a1.country, a2.country}
+        last = a2
+        for a in actors:
+            if a.start < last.end or not _AND.fullmatch(c.sent.text[last.end : a.start]):
+                continue
+            if a.kind in ("role", "demonym") or a.country is None or a.country in seen:
+                break
+            out.append(replace(c, actor2=a))
+            seen.add(a.country)
+            last = a
+    return out
+
+
 _EACH_OTHER = re.compile(r"^\s+(?:[\w\-]+\s+)?(?:each other|one another)\b", re.I)
 _BOTH_SIDES = re.compile(
     r"\b(?:both sides|the two sides|both countries|the two countries|both governments|"
@@ -207,7 +235,9 @@ def build_candidates(
             groups = fallback_groups(
                 sent, prev, actors_per[i - 1] if i > 0 else [], context, anchor
             )
-        cands = _reciprocal(_dedupe_verbal(cands, actors_per[i]), recent)
+        cands = _each_counterpart(
+            _reciprocal(_dedupe_verbal(cands, actors_per[i]), recent), actors_per[i]
+        )
         for c in cands:
             if (
                 c.actor1 is None

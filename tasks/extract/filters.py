@@ -96,6 +96,8 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         return True  # "checked on accused sex trafficker X": an adjective
     if et == "AGREE" and re.search(r"\b(?:its|their|his|her|the|previously|already)\s+$", close):
         return True  # "its agreed cuts": an adjective
+    if trig.id == "reject" and word[:3].lower() == "den" and not dated:
+        return True  # "Officials denied the claim", "Rwanda denies backing M23": a stance
     if et in ("REQUEST", "THREATEN") and cue("weather_cues").search(text):
         return True  # safety advice about the weather or an epidemic
     if et not in ("ASSAULT", "PROTEST", "MOBILIZE", "RETREAT", "AID"):
@@ -121,7 +123,8 @@ _HAZARD = (
 _HAZARD_BEFORE = re.compile(rf"\b{_HAZARD}\s+(?:[\w\-]+\s+)?$", re.I)
 _HAZARD_AFTER = re.compile(rf"^\s+(?:the\s+|a\s+)?(?:[\w\-]+\s+)?{_HAZARD}\b", re.I)
 _WEEKS_AFTER = re.compile(
-    r"\b(?:weeks|months|years|decades) (?:after|before)\s+(?:[\w'\u2019\-]+\s+){0,5}$", re.I
+    r"\b(?:hours|days|weeks|months|years|decades) (?:after|before)\s+(?:[\w'\u2019\-]+\s+){0,5}$",
+    re.I,
 )
 _ADJ_BEFORE = re.compile(r"\b(?:on|the|an|a|of|for|with|to|his|her|their|its)\s+$", re.I)
 _FOR_YEARS = re.compile(r"^\s*(?:[\w\-]+\s+){0,3}?for (?:years|decades|months)\b", re.I)
@@ -165,7 +168,12 @@ def article_context(text: str, published: date | None) -> ArticleContext:
 
 # Weapons that make an attack political violence even in a text without other cues.
 WEAPON_TRIGGERS = {"suicide_bomb", "ied", "air_strike", "shelling", "chemical", "grenade"}
-_IN_YEAR = re.compile(r"\b(?:in|since|during) (?:early |late |mid-)?((?:1[0-9]|20)\d\d)\b", re.I)
+# "in 2003", "since early 2017", "during the 2020-2022 war", "in the 1990s".
+_IN_YEAR = re.compile(
+    r"\b(?:in|since|during) (?:the )?(?:early |late |mid-)?((?:1[0-9]|20)\d\d)"
+    r"(?:s|[-\u2013](?:(?:1[0-9]|20)\d\d|\d\d))?\b",
+    re.I,
+)
 # An earlier year dates the act when it comes before the trigger or within this many
 # characters after it; one further on dates a clause of its own ("asked Rwanda to stay in
 # Cabo Delgado, where the insurgency has displaced a million people since 2017").

@@ -34,8 +34,20 @@ def place_groups(
             continue  # a capital used for its government ("helping Moscow evade controls")
         usable.append(p)
     groups: list[list[PlaceMention]] = []
-    for p in usable:
+    for i, p in enumerate(usable):
         key = (p.country, fold(p.admin1 or p.text)) if p.precision != "country" else None
+        prev = usable[i - 1] if i else None
+        if (
+            prev is not None
+            and all(q.precision == "point" or q.approximate for q in (p, prev))
+            and fold(p.text) != fold(prev.text)
+            and COORDINATED.fullmatch(gap(text, prev, p))
+            and not BETWEEN_BEFORE.search(text[: prev.start])
+        ):
+            # "in Macomia and Muidumbe", "Kherson, Mykolaiv and Odesa": coordinated towns
+            # are each a location of their own, even within one province.
+            groups.append([p])
+            continue
         for g in groups:
             gk = [(q.country, fold(q.admin1 or q.text)) for q in g if q.precision != "country"]
             if (

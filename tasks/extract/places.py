@@ -134,6 +134,8 @@ class PlaceMention:
     locative: bool  # after "in", "near", ... (a place, not a metonym for a government)
     admin_hint: bool = False  # followed by "province", "state", ...
     base: int = 0  # offset of its sentence in the article (start/end are in the sentence)
+    # A local place the gazetteer lacks, set at a listed neighbour's coordinates.
+    approximate: bool = False
 
 
 @cache
@@ -323,5 +325,57 @@ def find_places(
             )
         )
         taken.append((s, e))
+    if out and _PLURAL_LOCAL.search(sentence):
+        out.extend(_coordinated_unknowns(sentence, out))
     out.sort(key=lambda p: p.start)
+    return out
+
+
+# Sub-provincial units named together ("the Macomia and Muidumbe districts", "the Abu
+# Salim and Souq al-Juma neighbourhoods"): the gazetteer lacks most of them.
+_PLURAL_LOCAL = re.compile(
+    r"\b(?:districts|counties|municipalities|neighbou?rhoods|townships|localities|"
+    r"communes|sub-districts)\b"
+)
+_LOCAL_WORD = r"[A-Z][\w\u00c0-\u024f'\u2019]*"
+_LOCAL_NAME = rf"{_LOCAL_WORD}(?:[ \-](?:al|el|ad|de|la|{_LOCAL_WORD}))*"
+_COORDINATED_LOCAL = re.compile(
+    rf"\b(?:the\s+)?(?P<names>{_LOCAL_NAME}(?:,\s+{_LOCAL_NAME})*,?\s+and\s+{_LOCAL_NAME})\s+"
+    + _PLURAL_LOCAL.pattern.removeprefix(r"\b")
+)
+
+
+def _coordinated_unknowns(sentence: str, found: list[PlaceMention]) -> list[PlaceMention]:
+    """Names in a coordinated list of districts that the gazetteer does not know, placed
+    in the province of a known one of the same list, at its coordinates with precision
+    admin1 (ACLED's "a nearby town's coordinates" convention). Each is a location of its
+    own: an attack "in the A and B districts" is two events."""
+    out: list[PlaceMention] = []
+    for m in _COORDINATED_LOCAL.finditer(sentence):
+        spans = [
+            (m.start("names") + n.start(), m.start("names") + n.end())
+            for n in re.finditer(_LOCAL_NAME, m.group("names"))
+            if n.group(0) != "and"
+        ]
+        known = [p for p in found if any(p.start == s for s, _ in spans) and p.admin1]
+        if not known:
+            continue
+        sibling = known[0]
+        for s, e in spans:
+            if any(p.start < e and s < p.end for p in found):
+                continue
+            out.append(
+                PlaceMention(
+                    s,
+                    e,
+                    sentence[s:e],
+                    sibling.country,
+                    sibling.admin1,
+                    sibling.lat,
+                    sibling.lon,
+                    "admin1",
+                    sibling.locative,
+                    approximate=True,
+                )
+            )
     return out

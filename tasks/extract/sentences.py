@@ -17,6 +17,31 @@ _ABBREV = re.compile(
 ABBREV_TAIL = 8
 
 
+# A wire dateline opening the text: "OUAGADOUGOU, June 14 - ", "SULAYMANIYAH, Iraq, July
+# 12 - ", "KYIV, Ukraine (AP) — ", "NEW DELHI: ", "Kabul, Oct 12 (Reuters) -". An upper-case
+# place needs nothing more; a title-case one needs a date or an agency to count.
+_DL_MONTH = (
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s+\d{4})?"
+)
+_DL_AGENCY = r"\((?:[A-Z][\w.]*)(?:[ /][A-Z][\w.]*)*\)"
+_DL_REGION = r"(?:,\s+[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\.?)?"
+_DATELINE = re.compile(
+    r"\A\s*(?:"
+    rf"[A-Z][A-Z'\u2019.\-]+(?:[ /][A-Z][A-Z'\u2019.\-]+)*{_DL_REGION}"
+    rf"(?:,\s+{_DL_MONTH})?\s*(?:{_DL_AGENCY})?\s*"
+    rf"|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?{_DL_REGION}"
+    rf"(?:,\s+{_DL_MONTH}\s*(?:{_DL_AGENCY})?|\s*{_DL_AGENCY})\s*"
+    r")(?:[-\u2013\u2014]+|:)\s"
+)
+
+
+def mask_dateline(text: str) -> str:
+    """``text`` with its opening dateline blanked out (same length, so offsets hold): its
+    date is the filing day and its place where the report was filed, not the event's."""
+    m = _DATELINE.match(text)
+    return text if m is None else " " * m.end() + text[m.end() :]
+
+
 @dataclass(frozen=True, slots=True)
 class Sentence:
     """One sentence: its text, offsets in the article and paragraph number."""
