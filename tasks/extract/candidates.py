@@ -138,6 +138,14 @@ _NEGATED_CLAUSE = re.compile(r"\bno\s+[^,.;]{0,50}?\b(?:had|has|have|was|were)\s
 _PLUPERFECT = re.compile(r"\b(?:had|who had|which had)\s+(?:\w+\s+)?$")
 
 
+# Meetings called off or suspended are not meetings ("stop high-level government visits").
+_CALLED_OFF = re.compile(
+    r"\b(?:stop|stopped|halt|halted|suspend|suspended|cancel|cancelled|canceled|postpone|"
+    r"postponed|call off|called off)\s+(?:[\w\-]+\s+){0,3}$",
+    re.I,
+)
+
+
 # A deployment announced by the government is a MOBILIZE event on the day it is
 # announced ("said it would send 1,500 more troops", "ordered soldiers to deploy").
 _ANNOUNCED = re.compile(
@@ -145,7 +153,11 @@ _ANNOUNCED = re.compile(
     r"(?:\b(?:would|will|to)\s+(?:\w+\s+)?$|\b(?:ordered|ordering)\s+[^.;]{0,50}?\bto\s+$)",
     re.I,
 )
-_CONDITION = re.compile(r"\b(?:if|unless|could|might|may|should|ready to|prepared to)\b", re.I)
+_CONDITION = re.compile(
+    r"\b(?:if|unless|could|might|may|should|ready to|prepared to|whether|considering)\b", re.I
+)
+# Decisions that take effect when announced: "said it would deploy", "would suspend aid".
+ANNOUNCED_ACTS = {"MOBILIZE", "SANCTION", "AID"}
 _PARTICIPLE_DEAL = re.compile(
     r"\b(?:deal|agreement|accord|framework(?: for peace)?|peace|treaty|pact|truce|memorandum)\s+$",
     re.I,
@@ -165,14 +177,14 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
     et = trig.event_type
     if skip_trigger(trig, text, s, e, dated):
         return True
-    if et == "CONSULT" and _is_modal(text, s):
-        return True  # "will visit", "a planned meeting", "is expected to meet"
+    if et == "CONSULT" and (_is_modal(text, s) or _CALLED_OFF.search(text[max(0, s - 40) : s])):
+        return True  # "will visit", "a planned meeting", "stop high-level visits"
     if (
-        et == "MOBILIZE"
+        et in ANNOUNCED_ACTS
         and _ANNOUNCED.search(text[max(0, s - MODAL_WINDOW - 40) : s])
         and not _CONDITION.search(text[max(0, s - MODAL_WINDOW - 40) : s + 80])
     ):
-        return False  # "said the government would deploy 5,000 troops": announced, coded
+        return False  # "said it would deploy 5,000 troops / suspend aid": announced, coded
     if et == "AGREE" and _PARTICIPLE_DEAL.search(text[max(0, s - 30) : s]):
         return True  # "the framework for peace signed with the rebels": background
     if et in PHYSICAL | {"AGREE", "SANCTION"}:

@@ -28,6 +28,7 @@ from tasks.extract.dates import (
     DateMention,
     find_dates,
     mark_speech,
+    month_before,
     relative_days,
     shift,
 )
@@ -139,7 +140,15 @@ def _nearest_date(dates: list[DateMention], pos: int, physical: bool) -> DateMen
     the day it was reported ("said on Tuesday it had captured the town on Monday")."""
     if not dates:
         return None
+    own = [d for d in dates if d.precision == "month" and 0 < d.start - pos <= MONTH_AFTER]
+    if own:
+        return own[0]  # "captured Goma in late January and took Bukavu on February 16"
     return min(dates, key=lambda d: (d.value is None, physical and d.speech, abs(d.start - pos)))
+
+
+# A month named this close after a trigger ("captured Goma in late January") dates that
+# act, even when a day-precise date further on dates another.
+MONTH_AFTER = 30
 
 
 def build_candidates(
@@ -247,19 +256,29 @@ def build_candidates(
                 c.actor1 = last_person
             c.date = _nearest_date(dates, c.tstart, c.event_type in PHYSICAL)
         cands = _one_assault_per_day(cands)
-        attacks = [c for c in cands if c.event_type == "ASSAULT" and c.kind != "ref"]
+        attacks = [
+            c
+            for c in cands
+            if c.event_type == "ASSAULT" and c.kind != "ref" and not _background(c, published)
+        ]
         for later in attacks[1:]:
             if later.actor1 is attacks[0].actor1 and later.trigger.id not in SEPARATE_ACTS:
                 later.actor1 = None  # the sentence's subject belongs to its first attack
         out.extend(
             c
             for c in _finish(cands, groups, find_fatalities_at(sent.text))
-            if not drop_candidate(c, ctx)
+            if not _background(c, published) and not drop_candidate(c, ctx)
         )
         if _CLAIM.search(sent.text):
             _apply_claim(out, actors_per[i])
         last_person = persons[-1] if persons else last_person
     return out, lead
+
+
+def _background(c: Candidate, published: date | None) -> bool:
+    """ "captured Goma in late January": an earlier month and no day is background that
+    SCHEMA rule 4 does not make an event (it still owns its places and its subject)."""
+    return c.date is not None and month_before(c.date, published)
 
 
 # The lead date is the first day-precise date within this many opening sentences; a

@@ -213,3 +213,18 @@ def _resolve(kind: str, m: re.Match[str], published: date | None) -> DateMention
 def shift(value: date | None, days: int) -> date | None:
     """``value`` moved by ``days`` (None stays None)."""
     return None if value is None else value + timedelta(days=days)
+
+
+def month_before(mention: DateMention, published: date | None) -> bool:
+    """A month-only date ("in late January", "in March 2023") wholly before the month of
+    publication: background without a day, which SCHEMA rule 4 does not make an event."""
+    if mention.precision != "month" or published is None:
+        return False
+    m = _PATTERNS[-1][1].search(mention.text)
+    if m is None:
+        return False
+    month = MONTHS[m.group("m").lower().rstrip(".")]
+    year = int(m.group("y")) if m.group("y") else published.year
+    if not m.group("y") and month > published.month:
+        year -= 1  # "in November" read in March: last November
+    return (year, month) < (published.year, published.month)

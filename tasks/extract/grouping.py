@@ -33,6 +33,10 @@ def place_groups(
         if not p.locative and fold(p.text) in country_names():
             continue  # a capital used for its government ("helping Moscow evade controls")
         usable.append(p)
+    if any(p.locative for p in usable):
+        # "Gaza's civil defence agency said", "Kharkiv's governor": with a place of action
+        # in the sentence, a possessive one names whose officials speak, not where.
+        usable = [p for p in usable if p.locative or not p.text.endswith(("'s", "\u2019s"))]
     groups: list[list[PlaceMention]] = []
     for i, p in enumerate(usable):
         key = (p.country, fold(p.admin1 or p.text)) if p.precision != "country" else None
