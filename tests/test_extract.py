@@ -376,6 +376,15 @@ def test_trie_alternation_matches_longest_word(
     assert [m.group(0) for m in plain.finditer(text)] == found
 
 
+def test_every_trigger_form_has_a_prescan_key() -> None:
+    """A form no literal key can be read off runs on every sentence, and makes every
+    sentence look like it has a trigger: the coder then does all its work everywhere
+    (half the speed on long pages). Write such forms with plain alternatives."""
+    from tasks.extract.lexicon import trigger_keys, triggers
+
+    assert not trigger_keys()[1], [triggers()[i].id for i in trigger_keys()[1]]
+
+
 def test_trigger_prescan_misses_nothing() -> None:
     """The cheap key-word pre-scan must never hide a trigger the full patterns match."""
     from tasks.extract.candidates import trigger_ids

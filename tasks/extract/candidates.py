@@ -81,7 +81,14 @@ def trigger_ids(text: str) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _match_triggers(text: str, crowd: bool = True) -> list[tuple[Trigger, int, int]]:
+def has_trigger(text: str) -> bool:
+    """Whether any trigger matches ``text``: the key pre-scan first, then the patterns
+    ("took" is a key word in many sentences, "took Bukavu" in few)."""
+    return bool(trigger_ids(text)) and bool(_match_triggers(text))
+
+
+@lru_cache(maxsize=256)
+def _match_triggers(text: str, crowd: bool = True) -> tuple[tuple[Trigger, int, int], ...]:
     """Trigger matches, longest first where they overlap; triggers that need a crowd are
     left out before that when the sentence has none ("looted" by soldiers is looting,
     not a riot)."""
@@ -102,7 +109,7 @@ def _match_triggers(text: str, crowd: bool = True) -> list[tuple[Trigger, int, i
         if not any(t[1] < k[2] and k[1] < t[2] for k in kept):
             kept.append(t)
     kept.sort(key=lambda t: t[1])
-    return kept
+    return tuple(kept)
 
 
 def _is_anaphoric(text: str, start: int, actor_ends: set[int]) -> bool:

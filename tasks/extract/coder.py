@@ -21,8 +21,8 @@ from tasks.extract.candidates import (
     SEPARATE_ACTS,
     Candidate,
     better,
+    has_trigger,
     sentence_candidates,
-    trigger_ids,
 )
 from tasks.extract.dates import (
     DateMention,
@@ -159,7 +159,7 @@ def build_candidates(
     sents = split_sentences(text)
     # Cheap pre-scan: a sentence without any trigger key word cannot yield an event,
     # and an article without one needs no actor, place or date work at all.
-    active = [bool(trigger_ids(s.text)) for s in sents]
+    active = [has_trigger(s.text) for s in sents]
     if not any(active):
         return [], None
     ctx = article_context(text, published)
