@@ -11,7 +11,8 @@ from tasks.extract.text import fold, trie_alternation
 
 _LOCATIVE_BEFORE = re.compile(
     r"\b(?:in|at|near|outside|around|across|into|inside|from|towards|toward|through|"
-    r"throughout|of|over|within|on|to|between)\s+(?:the\s+)?$",
+    r"throughout|of|over|within|on|to|between)\s+(?:the\s+)?"
+    r"(?:(?:north|south|east|west|central|northern|southern|eastern|western)[\w\-]*\s+)?$",
     re.I,
 )
 _NAME = r"(?:[A-Z][\w\u00c0-\u024f'\u2019\-]+|al-[A-Z][\w\-]+|bin|de|al)(?![\w\-])"

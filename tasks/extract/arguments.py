@@ -22,6 +22,13 @@ _VICTIM_BEFORE = re.compile(
     r"(?:(?!(?:in|by|during|at|on|from|near|when|as|after|while|before|and)\b)[\w\-,]+\s+){0,3}$",
     re.I,
 )
+# "the army cantonment", "a police station", "an army convoy": a role noun naming a
+# facility or unit that is hit, the target rather than the one who acts.
+_FACILITY_AFTER = re.compile(
+    r"^\s+(?:base|bases|camp|post|posts|outpost|outposts|checkpoints?|station|stations|"
+    r"headquarters|barracks|cantonment|convoys?|vehicles?|patrols?|academy|compound|garrison)\b",
+    re.I,
+)
 _ARMED_WORDS = re.compile(r"\b(?:gunmen|attackers|assailants|fighters|bombers?)\b", re.I)
 _BETWEEN = re.compile(r"^\s+between\s+", re.I)
 _SPEAKER_AFTER = re.compile(
@@ -78,6 +85,7 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
         if (
             _VICTIM_AFTER.match(text[a.end :])
             or _VICTIM_BEFORE.search(text[max(0, a.start - 40) : a.start])
+            or (a.kind == "role" and _FACILITY_AFTER.match(text[a.end :]))
         )
         and a.end <= c.tstart + 200
     ]

@@ -46,6 +46,8 @@ def _attach(cands: list[Candidate]) -> list[Candidate]:
             and (_place_key(c) != _place_key(target) or _other_town(c, target))
         ):
             target = None  # a toll at another place is another event
+        if target is None and c.kind == "weak" and _crackdown_toll(kept, c):
+            continue
         if target is None:
             if c.kind == "weak":
                 kept.append(replace(c, kind="explicit"))
@@ -79,6 +81,29 @@ def _attach(cands: list[Candidate]) -> list[Candidate]:
         if target.actor1 is None and c.actor1 is not None:
             target.actor1 = c.actor1
     return kept
+
+
+def _crackdown_toll(kept: list[Candidate], c: Candidate) -> bool:
+    """ "Police opened fire on protesters ... Nineteen people were killed": a toll right
+    after a protest met with force, with no attack of its own, is that protest's dead
+    (ACLED: excessive force against protesters). True when it was attached."""
+    prev = kept[-1] if kept else None
+    if (
+        c.fatalities is None
+        or prev is None
+        or (c.place is not None and _place_key(c) != _place_key(prev))
+        or prev.event_type != "PROTEST"
+        or prev.sub not in ("Protest with intervention", "Excessive force against protesters")
+        or not 0 <= c.sent_index - prev.sent_index <= 1
+        or prev.sent.paragraph != c.sent.paragraph
+        or (c.date is not None and prev.date is not None and c.date.value != prev.date.value)
+        or prev.fatalities is not None
+    ):
+        return False
+    prev.fatalities = c.fatalities
+    if c.fatalities[0] > 0:
+        prev.acled, prev.sub = "Protests", "Excessive force against protesters"
+    return True
 
 
 # A toll that adds to the one already given for the same event.
@@ -175,6 +200,31 @@ _VIOLENCE = {
 }
 
 
+# A sentence that names another incident, not more of the same one.
+_ANOTHER = re.compile(
+    r"\b(?:separate(?:ly)?|another|second|third|also|elsewhere|meanwhile)\b", re.I
+)
+
+
+def _elaborates(k: Candidate, c: Candidate, same_place: bool) -> bool:
+    """A later mention at the same named place and day that adds detail to an attack
+    (SCHEMA rule 2): unattributed ("US air strikes ... in Sanaa" then "In Sanaa, missiles
+    hit a building"), or in the very next sentence ("ambushed a convoy near Djibo" then
+    "the convoy came under fire near Djibo after a vehicle hit an explosive device")."""
+    if not (same_place and k.place is not None and c.place is not None):
+        return False
+    if fold(k.place.text) != fold(c.place.text) or c.sent_index <= k.sent_index:
+        return False
+    if c.actor1 is None and k.actor1 is not None and k.acled == c.acled:
+        return True
+    return (
+        k.event_type == "ASSAULT"
+        and c.sent_index - k.sent_index == 1
+        and (c.date is None or (k.date is not None and k.date.value == c.date.value))
+        and not _ANOTHER.search(c.sent.text)
+    )
+
+
 def _merge(cands: list[Candidate]) -> list[Candidate]:
     """One event per action, actor pair, place and day (SCHEMA rules 1-2)."""
     out: list[Candidate] = []
@@ -199,18 +249,7 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                         (nearby or (same_place and k.sent_index != c.sent_index))
                         and (k.trigger.generic or c.trigger.generic)
                     )
-                    or (
-                        # "US air strikes ... in Sanaa" then "In Sanaa, missiles hit a
-                        # building": a later, unattributed mention elaborates the event.
-                        same_place
-                        and k.place is not None
-                        and c.place is not None
-                        and fold(k.place.text) == fold(c.place.text)
-                        and c.sent_index > k.sent_index
-                        and c.actor1 is None
-                        and k.actor1 is not None
-                        and k.acled == c.acled
-                    )
+                    or _elaborates(k, c, same_place)
                 )
                 and (same_place or nearby)
                 and (k.date is None or c.date is None or k.date.value == c.date.value)

@@ -213,13 +213,18 @@ def build_candidates(
         dates += relative_days(sent.text, sent.start, dates, last_day)
         nxt = _NEXT_DAY.search(sent.text)
         if nxt and last_day is not None and not any(d.value for d in dates):
-            # "the following day": one day after the last date the article gave.
+            # "the following day": one day after the last date the article gave ("the
+            # same day", "later that day": that date).
+            days = 0 if re.search(r"same|that day", nxt.group(0), re.I) else 1
             dates.append(
                 DateMention(
-                    nxt.start(), nxt.end(), nxt.group(0), shift(last_day, 1), "day", sent.start
+                    nxt.start(), nxt.end(), nxt.group(0), shift(last_day, days), "day", sent.start
                 )
             )
-        last_day = next((d.value for d in reversed(dates) if d.value is not None), last_day)
+        # The day of the last act the article dated, rather than of a statement about it.
+        acts = [d.value for d in dates if d.value is not None and not d.speech]
+        said = [d.value for d in dates if d.value is not None]
+        last_day = (acts or said or [last_day])[-1]
         if lead is None and not lead_done:
             # The article's first date expression dates its lead; if it cannot be
             # resolved (a weekday with no publication date), there is no lead date.
@@ -284,7 +289,11 @@ def _background(c: Candidate, published: date | None) -> bool:
 # The lead date is the first day-precise date within this many opening sentences; a
 # date first given deep in a long article dates a later passage, not the lead.
 LEAD_SENTENCES = 8
-_NEXT_DAY = re.compile(r"\b(?:the following day|the next day|a day later|the day after)\b", re.I)
+_NEXT_DAY = re.compile(
+    r"\b(?:the following day|the next day|a day later|the day after|(?:on )?the same day|"
+    r"that same day|later that day)\b",
+    re.I,
+)
 _PRONOUN = re.compile(r"\b(?:His|Her|He|She|his|her|he|she)\b")
 
 

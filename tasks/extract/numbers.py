@@ -45,7 +45,7 @@ NUMBER = (
 )
 _QUAL = (
     r"(?:(?:at\s+least|more\s+than|over|nearly|almost|about|around|some|up\s+to|"
-    r"as\s+many\s+as)\s+)?"
+    r"as\s+many\s+as|all|all\s+of\s+the)\s+)?"
 )
 _RANGE = rf"(?:\s*(?:-|to|or)\s*(?:{NUMBER}))?"
 _NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
