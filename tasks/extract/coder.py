@@ -224,7 +224,8 @@ def build_candidates(
         # The day of the last act the article dated, rather than of a statement about it.
         act_days = [d.value for d in dates if d.value is not None and not d.speech]
         any_days = [d.value for d in dates if d.value is not None]
-        last_day = (act_days or any_days or [last_day])[-1]
+        if act_days or any_days:
+            last_day = (act_days or any_days)[-1]
         if lead is None and not lead_done:
             # The article's first date expression dates its lead; if it cannot be
             # resolved (a weekday with no publication date), there is no lead date.
