@@ -47,7 +47,10 @@ from tasks.extract.sentences import split_sentences
 from tasks.extract.tolls import follow_up_toll, place_tolls
 
 _CLAIM = re.compile(
-    r"\b(?:claimed responsibility|claimed by|said it had carried out|"
+    r"\b(?:claimed responsibility|claimed by|said it had carried out|said it carried out|"
+    r"claimed (?:the|that|Sunday's|Monday's|Tuesday's|Wednesday's|Thursday's|Friday's|"
+    r"Saturday's|yesterday's) (?:[\w\-]+ )?(?:attack|bombing|ambush|assault|killings?|raid|"
+    r"blast|strike|abduction|kidnapping)|"
     r"said (?:it|they) (?:had )?targeted|was behind|were behind|suspicion fell on)\b",
     re.I,
 )
@@ -343,6 +346,9 @@ _NEW_CLAUSE = re.compile(r"(?:,\s+(?:while|whereas|as|and|but)\b|;|\bwhile\b)", 
 
 # Acts whose places are shared out when a sentence reports several of them.
 PLACED = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
+# Acts that are one event per place when their sentence names several (SCHEMA rule 1):
+# attacks, protests, arrests ("detained suspects in raids in Kabul and Balkh").
+SPLIT_BY_PLACE = {"ASSAULT", "PROTEST", "COERCE"}
 
 
 def _owner(group: list[PlaceMention], acts: list[Candidate]) -> Candidate:
@@ -358,7 +364,8 @@ def _finish(
     groups: list[list[PlaceMention]],
     toll: tuple[int, str, int] | None,
 ) -> list[Candidate]:
-    """Attach places, toll and ACLED types; split an attack over places in one country."""
+    """Attach places, toll and ACLED types; split an attack, protest or arrests over the
+    places of one country."""
     physical = [c for c in cands if c.event_type in PLACED and c.kind != "ref"]
     owner = {id(g): _owner(g, physical) for g in groups} if len(physical) > 1 else {}
     out: list[Candidate] = []
@@ -372,7 +379,7 @@ def _finish(
             if not mine and nxt is not None and " and " in c.sent.text[c.tend : nxt.tstart]:
                 # "killed five villagers and abducted 20 others in Zamfara": shared place.
                 mine = [g for g in groups if owner[id(g)] is nxt]
-        if c.event_type in ("ASSAULT", "PROTEST") and len(mine) > 1:
+        if c.event_type in SPLIT_BY_PLACE and len(mine) > 1:
             # One event per place, within one country: a place abroad in the same
             # sentence belongs to another (background) event, unless it is coordinated
             # with the first ("strikes in Iraq and Syria": one event in each).
@@ -387,7 +394,7 @@ def _finish(
                 )
             ]
         c.places = mine
-        split = c.event_type in ("ASSAULT", "PROTEST") and len(mine) > 1 and c.kind != "ref"
+        split = c.event_type in SPLIT_BY_PLACE and len(mine) > 1 and c.kind != "ref"
         if (
             toll is not None
             and c.event_type in ("ASSAULT", "PROTEST")

@@ -43,6 +43,15 @@ def place_groups(
         prev = usable[i - 1] if i else None
         if (
             prev is not None
+            and p.precision != "country"
+            and COORDINATED.fullmatch(gap(text, prev, p))
+            and BETWEEN_BEFORE.search(text[: prev.start])
+        ):
+            # "on the road between Bahir Dar and Dangila": one place of action.
+            next(g for g in groups if prev in g).append(p)
+            continue
+        if (
+            prev is not None
             and all(q.precision == "point" or q.approximate for q in (p, prev))
             and fold(p.text) != fold(prev.text)
             and COORDINATED.fullmatch(gap(text, prev, p))
