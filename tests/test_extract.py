@@ -29,7 +29,7 @@ BLIND_MIN_F1 = 0.7
 def _cases() -> list[dict[str, Any]]:
     out = []
     for path in sorted(FIXTURES.glob("*.jsonl")):
-        if path.name.startswith(("dev2_", "dev3_")):
+        if path.name.startswith("dev"):
             continue  # labelled like the shared eval cases: scored by test_dev*_score below
         lines = path.read_text(encoding="utf-8").splitlines()
         out += [json.loads(line) for line in lines if line.strip()]
@@ -306,6 +306,8 @@ def test_scores_on_seed_and_dev() -> None:
 # dev3: 40 wire-style cases with datelines, 227 events, mostly diplomatic acts; measured
 #   event F1 0.75, strict 0.51, event_date 0.92 (rules-0.3.0: 0.67 / 0.40 / 0.68, before
 #   datelines were set aside).
+# dev4: 40 cases like the shared ones (a quarter with datelines), 188 events; measured
+#   event F1 0.76, strict 0.61 (0.735 / 0.584 when it arrived, before any tuning on it).
 LABELLED_FLOORS = {
     "dev2_cases.jsonl": {
         "event_f1": 0.83,
@@ -314,6 +316,7 @@ LABELLED_FLOORS = {
         "event_date": 0.94,
     },
     "dev3_cases.jsonl": {"event_f1": 0.72, "strict_f1": 0.48, "event_date": 0.88},
+    "dev4_cases.jsonl": {"event_f1": 0.73, "strict_f1": 0.58, "event_date": 0.88},
 }
 
 

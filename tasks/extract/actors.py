@@ -54,6 +54,8 @@ class ActorMemory:
 
     people: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     countries: list[str] = field(default_factory=list)  # demonyms naming a place
+    # Organisations the dictionary lacks, introduced with their acronym: name -> type.
+    orgs: dict[str, str | None] = field(default_factory=dict)
 
 
 @cache
@@ -135,6 +137,23 @@ def _title_regex() -> re.Pattern[str]:
     )
 
 
+# A capitalised name of two to seven words followed by its acronym in brackets.
+_NEW_ORG = re.compile(
+    r"(?P<name>(?!The\s)[A-Z][\w\-'\u2019]+(?:\s+(?:of|for|the|and|de|du|des|la|al|[A-Z][\w\-'\u2019]+)){1,6})"
+    r"\s+\((?P<acr>[A-Z][A-Za-z0-9\-]{1,9})\)"
+)
+_ARMED_NAME = re.compile(
+    r"\b(?:Army|Forces|Front|Liberation|Brigades?|Militia|Movement|Resistance|Mujahideen|"
+    r"Jihad|Defen[cs]e|Self-Defen[cs]e|Framework|Coalition|Alliance)\b"
+)
+
+
+def _org_type(name: str) -> str | None:
+    """An unknown organisation's actor type from its name ("... Liberation Army"): armed
+    groups name themselves so; anything else (a party, a union, an NGO) stays untyped."""
+    return "rebel_group" if _ARMED_NAME.search(name) else None
+
+
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     return any(span[0] < e and s < span[1] for s, e in taken)
 
@@ -186,6 +205,25 @@ def find_actors(sentence: str, memory: ActorMemory, light: bool = False) -> list
         if found and rtyp in ("government", "protesters", "rioters") and typ != "external_other":
             typ = rtyp
         add(ActorMention(m.start(), m.end(), m.group(0), country, typ, "group"))
+    # Organisations the dictionary lacks, named with their acronym: "the Permanent
+    # Strategic Framework (CSP)"; the full name and the acronym are remembered.
+    if "(" in sentence:
+        for m in _NEW_ORG.finditer(sentence):
+            if _overlaps((m.start("name"), m.end("name")), taken):
+                continue
+            name, acronym = m.group("name"), m.group("acr")
+            if fold(name) in country_names():
+                continue  # "Democratic Republic of Congo (DRC)"
+            typ = _org_type(name)
+            memory.orgs[name] = memory.orgs[acronym] = typ
+            add(ActorMention(m.start("name"), m.end("name"), name, None, typ, "group"))
+            taken.append(m.span("acr"))  # the bracketed acronym is the same mention
+    for name, typ in memory.orgs.items():
+        if name not in sentence:
+            continue
+        for m in re.finditer(rf"(?<![\w\-]){re.escape(name)}(?![\w\-])", sentence):
+            if not _overlaps((m.start(), m.end()), taken):
+                add(ActorMention(m.start(), m.end(), name, None, typ, "group"))
     # People remembered from earlier sentences (surname alone).
     for name, (country, typ) in memory.people.items():
         if name not in sentence:

@@ -164,6 +164,19 @@ def _same_actor(a: ActorMention | None, b: ActorMention | None) -> bool:
     return a is None or b is None or (a.country == b.country or None in (a.country, b.country))
 
 
+def _other_speaker(a: Candidate, b: Candidate) -> bool:
+    """Two statements of one sentence by different parties ("The SDF blamed Turkish-backed
+    factions, while the town's authorities blamed the SDF"): two events."""
+    x, y = a.actor1, b.actor1
+    return (
+        a.event_type not in PHYSICAL
+        and a.sent_index == b.sent_index
+        and x is not None
+        and y is not None
+        and fold(x.text) != fold(y.text)
+    )
+
+
 def _other_counterpart(a: Candidate, b: Candidate) -> bool:
     """Two named counterparts of different countries in a verbal act ("hosted Mohamud and
     Abiy"): two pairs of actors, so two events even at one place and day. (Attacks keep
@@ -255,6 +268,7 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                 and (k.date is None or c.date is None or k.date.value == c.date.value)
                 and _same_actor(k.actor1, c.actor1)
                 and not _other_counterpart(k, c)
+                and not _other_speaker(k, c)
             ):
                 if k.event_type == "PROTEST" and _VIOLENCE.get(c.sub or "", 0) > _VIOLENCE.get(
                     k.sub or "", 0

@@ -14,7 +14,7 @@ from functools import cache, lru_cache
 from tasks.extract.actors import ActorMention
 from tasks.extract.dates import DateMention
 from tasks.extract.filters import skip_trigger
-from tasks.extract.lexicon import Trigger, cue, trigger_data, trigger_keys, triggers
+from tasks.extract.lexicon import PHYSICAL, Trigger, cue, trigger_data, trigger_keys, triggers
 from tasks.extract.numbers import find_fatalities
 from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
@@ -26,7 +26,6 @@ MODAL_WINDOW = 22
 # Gap (characters) between an actor and a trigger noun for the actor to count as its
 # modifier ("Taliban offensive", "Pakistani airstrikes", "Russian guided aerial bombs").
 MODIFIER_GAP = 3
-PHYSICAL = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
 # Verbs whose content is reported, not done ("warned it would strike"): a physical
 # trigger after one of these is skipped. (A meeting does not report content.)
 SPEECH = {"ACCUSE", "THREATEN", "REQUEST", "REJECT"}

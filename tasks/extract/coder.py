@@ -32,7 +32,7 @@ from tasks.extract.dates import (
     relative_days,
     shift,
 )
-from tasks.extract.filters import article_context, drop_candidate
+from tasks.extract.filters import RELATIVE_CLAUSE, article_context, drop_candidate
 from tasks.extract.grouping import (
     BETWEEN_BEFORE,
     COORDINATED,
@@ -138,20 +138,44 @@ def _reciprocal(cands: list[Candidate], recent: list[ActorMention]) -> list[Cand
     return out
 
 
-def _nearest_date(dates: list[DateMention], pos: int, physical: bool) -> DateMention | None:
+def _nearest_date(
+    dates: list[DateMention], pos: int, physical: bool, text: str = ""
+) -> DateMention | None:
     """The date nearest the trigger; for an act (not a statement) a date of the act beats
     the day it was reported ("said on Tuesday it had captured the town on Monday")."""
+    if not physical:
+        # A date inside a relative clause before a statement dates that clause ("The CSP,
+        # which has been fighting the army since last year, accused ..."). An act's own
+        # clause often dates it ("The drone, which hit ... early on Friday, killed one").
+        aside = [m.span() for m in RELATIVE_CLAUSE.finditer(text) if m.end() <= pos]
+        dates = [d for d in dates if not any(s <= d.start < e for s, e in aside)]
     if not dates:
         return None
-    own = [d for d in dates if d.precision == "month" and 0 < d.start - pos <= MONTH_AFTER]
+    own = [
+        d
+        for d in dates
+        if d.precision == "month"
+        and (
+            0 < d.start - pos <= MONTH_AFTER
+            or (0 <= pos - d.end <= MONTH_BEFORE and not _OTHER_CLAUSE.search(text[d.end : pos]))
+        )
+    ]
     if own:
         return own[0]  # "captured Goma in late January and took Bukavu on February 16"
-    return min(dates, key=lambda d: (d.value is None, physical and d.speech, abs(d.start - pos)))
+    # A month named further away dates another clause ("the ceasefire agreed in November").
+    rest = [d for d in dates if d.precision != "month"]
+    if not rest:
+        return None
+    return min(rest, key=lambda d: (d.value is None, physical and d.speech, abs(d.start - pos)))
 
 
-# A month named this close after a trigger ("captured Goma in late January") dates that
-# act, even when a day-precise date further on dates another.
+# A month named this close after a trigger ("captured Goma in late January") or before it
+# ("In March, rebels seized ...") dates that act, even when a day-precise date further on
+# dates another; a month further away dates some other clause.
 MONTH_AFTER = 30
+MONTH_BEFORE = 40
+# Between a month and a later trigger: another verb's clause ("in late January and took").
+_OTHER_CLAUSE = re.compile(r"\band\b|\bwhile\b|;|\bthen\b")
 
 
 def build_candidates(
@@ -263,7 +287,7 @@ def build_candidates(
                 and _PRONOUN.search(sent.text[: c.tstart])
             ):
                 c.actor1 = last_person
-            c.date = _nearest_date(dates, c.tstart, c.event_type in PHYSICAL)
+            c.date = _nearest_date(dates, c.tstart, c.event_type in PHYSICAL, sent.text)
         cands = _one_assault_per_day(cands)
         attacks = [
             c

@@ -16,7 +16,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from tasks.extract.actors import ActorMention
-from tasks.extract.lexicon import Trigger, cue, trigger_data
+from tasks.extract.lexicon import PHYSICAL, Trigger, cue, trigger_data
 
 if TYPE_CHECKING:
     from tasks.extract.candidates import Candidate
@@ -166,6 +166,9 @@ def article_context(text: str, published: date | None) -> ArticleContext:
     return ArticleContext(text, published)
 
 
+# ", which has been fighting the army since last year,": an aside about the subject, not
+# about the statement that follows it.
+RELATIVE_CLAUSE = re.compile(r",\s+(?:which|who|whose)\b[^,;]*,")
 # Weapons that make an attack political violence even in a text without other cues.
 WEAPON_TRIGGERS = {"suicide_bomb", "ied", "air_strike", "shelling", "chemical", "grenade"}
 # "in 2003", "since early 2017", "during the 2020-2022 war", "in the 1990s".
@@ -210,7 +213,8 @@ def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
     if c.date is not None and _FUTURE_DATE.match(c.date.text):
         return True  # "next month", "later this week"
     undated = day is None or c.date is None or c.date.precision != "day"
-    if undated and cue("history_cues").search(text):
+    told = text if c.event_type in PHYSICAL else RELATIVE_CLAUSE.sub(",", text)
+    if undated and cue("history_cues").search(told):
         return True  # "last year", "in the 14th century": history without a day
     years = [
         int(m.group(1))

@@ -13,6 +13,9 @@ from typing import Any
 from tasks.extract.text import fold
 
 DATA = Path(__file__).parent / "data"
+# Event types that are physical acts (done, not said): they have a place of action, and
+# a statement verb before them reports them rather than doing them.
+PHYSICAL = frozenset({"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"})
 
 
 @dataclass(frozen=True, slots=True)
