@@ -162,6 +162,9 @@ _ANNOUNCED = re.compile(
 _CONDITION = re.compile(
     r"\b(?:if|unless|could|might|may|should|ready to|prepared to|whether|considering)\b", re.I
 )
+_SAID_BEFORE = re.compile(
+    r"\b(?:said|announced|ordered|decided|confirmed|pledged|promised)\b", re.I
+)
 # Decisions that take effect when announced: "said it would deploy", "would suspend aid".
 ANNOUNCED_ACTS = {"MOBILIZE", "SANCTION", "AID"}
 _PARTICIPLE_DEAL = re.compile(
@@ -185,6 +188,10 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
         return True
     if et == "CONSULT" and (_is_modal(text, s) or _CALLED_OFF.search(text[max(0, s - 40) : s])):
         return True  # "will visit", "a planned meeting", "stop high-level visits"
+    if et in ANNOUNCED_ACTS and re.search(r"\b(?:would|will)\b", text[s:e]):
+        # "troops would be sent": an act only when announced, and not on a condition.
+        said = _SAID_BEFORE.search(text[max(0, s - 80) : s])
+        return not said or bool(_CONDITION.search(text[s : e + 80]))
     if (
         et in ANNOUNCED_ACTS
         and _ANNOUNCED.search(text[max(0, s - MODAL_WINDOW - 40) : s])
