@@ -111,6 +111,9 @@ _INSTITUTION = {
     "Railway",
     "Camp",
 }
+# All-capital words this short are acronyms (SNA, ADF, RSF), never places, unless they
+# name a country (US, UK, UAE, DRC).
+ACRONYM_MAX = 6
 # Log-population tie-breaker weight against a country the article talks about (a mention
 # of the country outweighs roughly a 20x population difference).
 CONTEXT_WEIGHT = 3.0
@@ -278,6 +281,8 @@ def find_places(
             continue
         if key not in country_names_only and not has_place(key):
             continue  # most capitalised spans: skip the context regexes below
+        if text.isupper() and len(text) <= ACRONYM_MAX and key not in countries:
+            continue  # "the Syrian National Army (SNA)": an acronym, not a town "Sna"
         locative = bool(_LOCATIVE.search(sentence[max(0, s - 60) : s]))
         admin_hint = bool(_ADMIN_WORD.match(sentence[e : e + 15]))
         if key in country_names_only:
