@@ -83,6 +83,8 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         if _WEAPON_NOUN.match(word) and not cue("weapon_use_cues").search(text):
             return True  # "produce two rockets a year", "missile defence budget"
     if et == "PROTEST":
+        if trig.id == "protest" and re.search(r"\bsummon", text[max(0, s - 80) : s], re.I):
+            return True  # "summoned the envoy to protest against ...": a diplomatic protest
         if (
             trig.id == "protest"
             and re.match(r"protest(?:ed|ing)$", word, re.I)

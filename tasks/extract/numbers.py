@@ -117,7 +117,7 @@ _MONTHS = (
     "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
 )
 _CUMULATIVE = re.compile(
-    r"^[^.;]{0,40}?\b(?:since|so far|in total|to date|this year|over the past)\b", re.I
+    r"^[^.;]{0,100}?\b(?:since|so far|in total|to date|this year|over the past)\b", re.I
 )
 _TWO_GROUPS = re.compile(
     rf"\b{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}and\s+(?P<m>{NUMBER})\s+{_NOUNS}"
