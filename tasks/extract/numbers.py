@@ -117,10 +117,13 @@ _MONTHS = (
     "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
 )
 _CUMULATIVE = re.compile(
-    r"^[^.;]{0,100}?\b(?:since|so far|in total|to date|this year|over the past)\b", re.I
+    r"^[^.;]{0,40}?\b(?:since|so far|in total|to date|this year|over the past)\b", re.I
 )
+# A toll in the present perfect with a "since" anywhere after it counts a whole conflict.
+_HAS_KILLED = re.compile(r"\b(?:has|have)\s+(?:now\s+)?(?:killed|left)\b", re.I)
+_SINCE = re.compile(r"\bsince\b", re.I)
 _TWO_GROUPS = re.compile(
-    rf"\b{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}and\s+(?P<m>{NUMBER})\s+{_NOUNS}"
+    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+{_NOUNS}and\s+(?P<m>{NUMBER}|an?)\s+{_NOUNS}"
     rf"(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
     re.I,
 )
@@ -136,8 +139,16 @@ _PEOPLE = (
 # gang members", "leaving four rebels and a soldier dead").
 _VERB_TWO_GROUPS = re.compile(
     rf"\b(?:killing|killed|leaving|left|shot\s+dead|beheading)\s+{_QUAL}(?P<n>{NUMBER})\s+"
-    rf"{_NOUNS}{_PEOPLE}\s+and\s+{_QUAL}(?P<m>{NUMBER})\s+{_NOUNS}{_PEOPLE}"
+    rf"{_NOUNS}{_PEOPLE}\s+and\s+{_QUAL}(?P<m>{NUMBER}|an?)\s+{_NOUNS}(?:{_PEOPLE}|vendor|"
+    rf"driver|bystander|passer-by|child|teacher|journalist|trader|guard)"
     rf"(?P<dead>\s+dead)?\b",
+    re.I,
+)
+# The other side's dead in a clause of their own: "killing 21 of them; two soldiers died
+# in the fighting" (one clash: 23 dead).
+_OTHER_SIDE = re.compile(
+    rf"^[^.]{{0,40}}?(?:;|,\s+(?:and|while)|\band\b)\s+{_QUAL}(?P<m>{NUMBER})\s+{_NOUNS}"
+    rf"{_PEOPLE}\s+(?:also\s+)?(?:died|were\s+killed|were\s+shot\s+dead|lost\s+their\s+lives)\b",
     re.I,
 )
 # One named person killed: "X, the mayor of Y, was shot dead" (a plural subject says "were").
@@ -180,6 +191,11 @@ def parse_number(text: str) -> int | None:
         else:
             return None
     return total + current if seen else None
+
+
+def _count(words: str) -> int | None:
+    """A number, or 1 for "a"/"an" ("killing two officers and a street vendor")."""
+    return 1 if words.lower() in {"a", "an"} else parse_number(words)
 
 
 def find_fatalities(sentence: str) -> tuple[int, str] | None:
@@ -225,28 +241,38 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             between = sentence[m.start("n") : m.end()].lower()
             if re.search(r"\bamong\b", between):
                 continue  # "ten women were among the dead": part of a larger toll
-            if _CUMULATIVE.match(sentence[m.end() :]):
-                continue  # "3,700 killed since the war began": not one event's toll
+            if _CUMULATIVE.match(sentence[m.end() :]) or (
+                _HAS_KILLED.search(sentence[max(0, m.start() - 12) : m.end()])
+                and _SINCE.search(sentence[m.end() :])
+            ):
+                continue  # "3,700 killed since the war began", "has killed 6,000 ... since"
             if re.search(r"\b(?:wounded|injured|hurt)\b", between):
                 continue
             if best is None or m.start() < best[0]:
                 best = (m.start(), value, m.group(0).strip())
     both = _TWO_GROUPS.search(sentence)
-    if both and best is not None and both.start() == best[0]:
-        # "Nine soldiers and three civilians were killed": both groups died.
-        first, second = parse_number(both.group("n")), parse_number(both.group("m"))
+    if both and (best is None or both.start() == best[0]):
+        # "Nine soldiers and three civilians were killed", "A policeman and an activist
+        # were killed": both groups died.
+        first, second = _count(both.group("n")), _count(both.group("m"))
         if first is not None and second is not None:
-            best = (best[0], first + second, both.group(0).strip())
+            best = (both.start(), first + second, both.group(0).strip())
     two = _VERB_TWO_GROUPS.search(sentence)
     if two and best is not None and abs(two.start() - best[0]) <= len("killing "):
         lead = two.group(0).split()[0].lower()
-        first, second = parse_number(two.group("n")), parse_number(two.group("m"))
+        first, second = parse_number(two.group("n")), _count(two.group("m"))
         if (
             first is not None
             and second is not None
             and (lead not in ("leaving", "left") or two.group("dead"))
         ):
             best = (two.start(), first + second, two.group(0).strip())
+    if best is not None:
+        toll_end = best[0] + len(best[2])
+        other = _OTHER_SIDE.match(sentence[toll_end:])
+        more = parse_number(other.group("m")) if other else None
+        if other and more is not None:
+            best = (best[0], best[1] + more, sentence[best[0] : toll_end + other.end()])
     if best is None:
         one = _ONE_PASSIVE.search(sentence)
         if one and not re.search(
