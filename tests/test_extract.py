@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "extract"
 SHARED_EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
 SEED = ROOT / "seeds" / "000_8681d12e972c8123.txt"
-BLIND_CASES = ROOT / "tests" / "fixtures" / "blind_cases.jsonl"
-# Event F1 measured 0.77 on the blind cases; a drop below this is a regression.
-BLIND_MIN_F1 = 0.7
+# Cases labelled by people who never saw the coder and never tuned on: (file, floor on
+# event F1, floor on event_date). Measured at rules-0.4.0: blind 0.79 / 1.00 (30 cases),
+# blind2 0.80 / 0.93 (40 cases, added in that round and measured only at its end).
+BLIND_SETS = [("blind_cases.jsonl", 0.7, 0.9), ("blind2_cases.jsonl", 0.72, 0.85)]
 
 
 def _cases() -> list[dict[str, Any]]:
@@ -338,18 +339,19 @@ def test_dev2_non_political_yields_nothing(case: dict[str, Any]) -> None:
     assert events == [], [(e.event_type, e.evidence) for e in events]
 
 
-def test_blind_cases_score() -> None:
+@pytest.mark.parametrize(("name", "min_f1", "min_date"), BLIND_SETS)
+def test_blind_cases_score(name: str, min_f1: float, min_date: float) -> None:
     """Cases labelled by someone who never saw the coder: a check that it generalises.
 
-    Never tune on tests/fixtures/blind_cases.jsonl. The floor sits below the score
-    measured at rules-0.1.0 (event F1 0.77) so that a regression fails.
+    Never tune on tests/fixtures/blind*_cases.jsonl: read only their scores. The floors
+    sit below the measured scores so that a regression fails.
     """
     scorer = _load_scorer()
-    cases = _read_jsonl(BLIND_CASES)
+    cases = _read_jsonl(ROOT / "tests" / "fixtures" / name)
     metrics = scorer.score(cases, list(predict_cases(cases)))
     assert metrics["missing_predictions"] == 0
-    assert metrics["event_f1"] >= BLIND_MIN_F1, metrics
-    assert metrics["field_accuracy"]["event_date"] >= 0.9, metrics
+    assert metrics["event_f1"] >= min_f1, metrics
+    assert metrics["field_accuracy"]["event_date"] >= min_date, metrics
 
 
 @pytest.mark.parametrize(
