@@ -98,6 +98,7 @@ def _form_keys(form: str) -> list[str]:
     """Literal word starts that every match of a trigger form begins or contains:
     "shell(?:ed|ing)" -> ["shell"], "(?:what|which) ..." -> ["what", "which"],
     "(?:\\d+ percent )?tariffs on" -> ["tariffs"]. Empty when none can be read off."""
+    form = re.sub(r"^(?:\(\?<?[!=][^()]*\))+", "", form)  # leading look-arounds match nothing
     while True:
         opt = re.match(r"\((?:[^()]|\([^()]*\))*\)\?\s?", form)
         if not opt:
