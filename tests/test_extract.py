@@ -58,6 +58,8 @@ def test_fixture_case(case: dict[str, Any]) -> None:
         )
     if "max_events" in case:
         assert len(events) <= case["max_events"], [e.schema_dict() for e in events]
+    if "min_events" in case:
+        assert len(events) >= case["min_events"], [e.schema_dict() for e in events]
     for forbidden in case.get("forbid_types", []):
         assert all(e.event_type != forbidden for e in events)
 

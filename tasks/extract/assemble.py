@@ -213,6 +213,8 @@ _VIOLENCE = {
 }
 
 
+# Words before a trigger that announce an incident of its own ("In a second strike").
+_SEPARATE = re.compile(r"\b(?:separate(?:ly)?|another|second|third|elsewhere)\b", re.I)
 # A sentence that names another incident, not more of the same one.
 _ANOTHER = re.compile(
     r"\b(?:separate(?:ly)?|another|second|third|also|elsewhere|meanwhile)\b", re.I
@@ -253,6 +255,8 @@ def _merge(cands: list[Candidate]) -> list[Candidate]:
                 and (k.place is None or c.place is None)
                 and abs(c.sent_index - k.sent_index) <= NEARBY_SENTENCES
             )
+            if c.sent_index != k.sent_index and _SEPARATE.search(c.sent.text[: c.tend]):
+                continue  # "In a second strike the same afternoon, a drone hit ..."
             if (
                 k.event_type == c.event_type
                 and (
