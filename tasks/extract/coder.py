@@ -44,7 +44,7 @@ from tasks.extract.grouping import (
 from tasks.extract.numbers import find_fatalities_at
 from tasks.extract.places import PlaceMention, find_places
 from tasks.extract.sentences import split_sentences
-from tasks.extract.tolls import follow_up_toll, place_tolls
+from tasks.extract.tolls import completes_toll, follow_up_toll, place_tolls
 
 _CLAIM = re.compile(
     r"\b(?:claimed responsibility|claimed by|said it had carried out|said it carried out|"
@@ -266,7 +266,11 @@ def build_candidates(
         cands = sentence_candidates(
             sent, i, any(d.value is not None for d in dates), {a.end for a in actors_per[i]}
         )
-        if not cands:
+        if not cands or (
+            all(c.kind != "explicit" for c in cands) and completes_toll(sent.text)
+        ):
+            # No act of its own, or only a revised count or nobody ("put the dead at 35",
+            # "Nobody died in the blast"): the toll of the attack before it.
             last_person = persons[-1] if persons else last_person
             follow_up_toll(out, sent, i)
             continue

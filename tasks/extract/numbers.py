@@ -56,6 +56,20 @@ _KILLED = (
     r"(?:killed|dead|died|slain|shot\s+dead|massacred|executed|confirmed\s+dead|perished|"
     r"lost\s+their\s+lives)"
 )
+# "killing both men": two dead.
+_BOTH = re.compile(
+    r"\b(?:killing|killed|shot\s+dead)\s+(?P<n>both)\s+(?:men|women|people|soldiers|officers|"
+    r"policemen|civilians|passengers|children|brothers|traders|of\s+them)\b",
+    re.I,
+)
+# "shot dead a district administrator and his bodyguard": two dead.
+_ONE_AND_COMPANION = re.compile(
+    r"\b(?:killing|killed|shot\s+dead|gunned\s+down)\s+(?P<n>an?|one)\s+(?:[\w\-]+\s+){0,3}?and\s+"
+    r"(?:his|her|their|an?)\s+(?:[\w\-]+\s+){0,2}?(?:bodyguard|driver|son|daughter|wife|husband|"
+    r"brother|guard|aide|assistant|companion|escort|nephew|colleague|child)\b",
+    re.I,
+)
+_TWO_DEAD = (_BOTH, _ONE_AND_COMPANION)
 _PATTERNS = [
     # "12 people, including three children, were killed": the clause is part of the 12.
     re.compile(
@@ -108,10 +122,29 @@ _PATTERNS = [
     ),
     re.compile(rf"\b(?:massacre|killing|killings|deaths)\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
     re.compile(
-        rf"\bdeath\s+toll\s+(?:[\w'\u2019\-]+\s+){{0,12}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
+        rf"\b(?:death\s+)?toll\s+(?:[\w'\u2019\-]+\s+){{0,12}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
         re.I,
     ),
+    # "put the toll at 42", "put the dead at 35", "51 bodies had been recovered"
+    re.compile(
+        rf"\bput\s+the\s+(?:death\s+toll|toll|dead|number\s+of\s+dead)\s+at\s+{_QUAL}(?P<n>{NUMBER})",
+        re.I,
+    ),
+    re.compile(
+        rf"\b{_QUAL}(?P<n>{NUMBER})\s+bodies\s+(?:had\s+been|have\s+been|were|had\s+now\s+been)\s+"
+        r"(?:recovered|found|retrieved|pulled)",
+        re.I,
+    ),
+    _BOTH,
+    _ONE_AND_COMPANION,
 ]
+# A toll that updates an earlier one ("by Wednesday the toll had reached 16"): the latest
+# figure is the event's.
+_TOLL_UPDATE = re.compile(
+    rf"\b(?:death\s+)?toll\s+(?:had\s+|has\s+|later\s+)?(?:rose|risen|climbed|reached|"
+    rf"increased|jumped|grew)\s+(?:to\s+)?{_QUAL}(?P<n>{NUMBER})",
+    re.I,
+)
 _MONTHS = (
     "january|february|march|april|may|june|july|august|september|october|november|december|"
     "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
@@ -124,7 +157,7 @@ _HAS_KILLED = re.compile(r"\b(?:has|have)\s+(?:now\s+)?(?:killed|left)\b", re.I)
 _SINCE = re.compile(r"\bsince\b", re.I)
 _TWO_GROUPS = re.compile(
     rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+{_NOUNS}and\s+(?P<m>{NUMBER}|an?)\s+{_NOUNS}"
-    rf"(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
+    rf"(?:[a-z\-]+(?:,[^,;.]{{1,40}},)?\s+)?(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
     re.I,
 )
 # Nouns for people in a toll ("killing four officers and 12 gang members").
@@ -207,7 +240,7 @@ def find_fatalities(sentence: str) -> tuple[int, str] | None:
 _NONE_KILLED = re.compile(
     r"\bno\s+(?:one|body|casualties|deaths|injuries|fatalities)\s+(?:was|were)?\s*"
     r"(?:killed|hurt|injured|reported)|\bno\s+(?:casualties|deaths|injuries|fatalities)\b"
-    r"|\bnobody\s+(?:was\s+)?(?:killed|hurt|injured)\b"
+    r"|\b(?:nobody|no\s+one)\s+(?:was\s+)?(?:killed|hurt|injured|died)\b"
     r"|\bwithout\s+(?:causing\s+)?(?:any\s+)?(?:casualties|injuries|deaths)\b",
     re.I,
 )
@@ -226,7 +259,9 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             if _VAGUE.match(words):
                 continue
             value = 1 if words.lower() in {"a", "an"} else parse_number(words)
-            if words.lower() in {"a", "an"} and "(?P<n>a|an|one)" not in pat.pattern:
+            if pat in _TWO_DEAD:
+                value = 2  # "both men", "a district administrator and his bodyguard"
+            elif words.lower() in {"a", "an"} and "(?P<n>a|an|one)" not in pat.pattern:
                 continue
             if value is None:
                 continue
@@ -267,6 +302,11 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             and (lead not in ("leaving", "left") or two.group("dead"))
         ):
             best = (two.start(), first + second, two.group(0).strip())
+    update = _TOLL_UPDATE.search(sentence)
+    if update is not None and (best is None or update.start() > best[0]):
+        later = parse_number(update.group("n"))
+        if later is not None:
+            best = (update.start(), later, update.group(0).strip())
     if best is not None:
         toll_end = best[0] + len(best[2])
         other = _OTHER_SIDE.match(sentence[toll_end:])
@@ -286,3 +326,9 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
         if none:
             return 0, none.group(0), none.start()  # "no injuries were reported": nobody died
     return (best[1], best[2], best[0]) if best else None
+
+
+def updates_toll(words: str) -> bool:
+    """Whether toll words revise an earlier figure ("the toll rose to 15", "51 bodies had
+    been recovered", "put the toll at 42"): the latest figure is the event's."""
+    return bool(_TOLL_UPDATE.search(words) or re.search(r"\bbodies\b|\bput\s+the\b", words, re.I))

@@ -7,14 +7,14 @@ from __future__ import annotations
 import re
 
 from tasks.extract.candidates import Candidate
-from tasks.extract.numbers import find_fatalities_at
+from tasks.extract.numbers import find_fatalities_at, updates_toll
 from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
 
 # Cheap test for a sentence that may carry a toll of its own.
 _TOLL_WORDS = re.compile(
     r"\b(?:killed|dead|died|death|deaths|casualties|injuries|fatalities|lives|nobody|"
-    r"no one|shot)\b",
+    r"no one|shot|toll|bodies)\b",
     re.I,
 )
 # "Two rebels also died", "Another three soldiers were killed": more dead, same event.
@@ -25,6 +25,9 @@ _NEW_EVENT = re.compile(r"\b(?:separate|elsewhere|earlier|later|meanwhile|anothe
 # policemen in Bannu"): a short preposition phrase, not another clause.
 TOLL_TO_PLACE = 25
 TOLLED = ("ASSAULT", "PROTEST")
+# A revised toll ("By Wednesday, 51 bodies had been recovered") may come this many
+# sentences after its attack; any other toll only in the next one.
+UPDATE_WINDOW = 3
 
 
 def follow_up_toll(out: list[Candidate], sent: Sentence, index: int) -> None:
@@ -36,7 +39,7 @@ def follow_up_toll(out: list[Candidate], sent: Sentence, index: int) -> None:
     last = out[-1]
     if (
         last.event_type not in TOLLED
-        or last.sent_index != index - 1
+        or not index - UPDATE_WINDOW <= last.sent_index < index
         or not _TOLL_WORDS.search(sent.text)
         or _NEW_EVENT.search(sent.text)
     ):
@@ -45,8 +48,13 @@ def follow_up_toll(out: list[Candidate], sent: Sentence, index: int) -> None:
     if toll is None:
         return
     value, words, at = toll
+    update = updates_toll(words)
+    if last.sent_index != index - 1 and not update:
+        return  # only a revised toll reaches back past the next sentence
     if last.fatalities is None:
         last.fatalities = (value, words, sent.start + at)
+    elif update and value > last.fatalities[0]:
+        last.fatalities = (value, words, sent.start + at)  # "the toll rose to 15"
     elif value > 0 and _MORE.search(words + " " + sent.text[:at]):
         last.fatalities = (last.fatalities[0] + value, last.fatalities[1], last.fatalities[2])
 
@@ -87,3 +95,11 @@ def place_tolls(
             out[i] = (found[0], found[1], start + found[2])
             claimed.add(start + found[2])
     return [None if t is None else (t[0], t[1], c.sent.start + t[2]) for t in out]
+
+
+def completes_toll(text: str) -> bool:
+    """Whether the sentence's toll completes an earlier attack rather than reporting deaths
+    of its own: a revised count ("By Wednesday, 51 bodies had been recovered") or nobody
+    ("Nobody died in the blast")."""
+    toll = find_fatalities_at(text)
+    return toll is not None and (toll[0] == 0 or updates_toll(toll[1]))
