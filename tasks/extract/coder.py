@@ -266,9 +266,7 @@ def build_candidates(
         cands = sentence_candidates(
             sent, i, any(d.value is not None for d in dates), {a.end for a in actors_per[i]}
         )
-        if not cands or (
-            all(c.kind != "explicit" for c in cands) and completes_toll(sent.text)
-        ):
+        if not cands or (all(c.kind != "explicit" for c in cands) and completes_toll(sent.text)):
             # No act of its own, or only a revised count or nobody ("put the dead at 35",
             # "Nobody died in the blast"): the toll of the attack before it.
             last_person = persons[-1] if persons else last_person
