@@ -152,6 +152,13 @@ _CALLED_OFF = re.compile(
 )
 
 
+# A second verb of the speaker after the statement ("called the attack an act of terror
+# and on Sunday imposed a curfew"): what follows is done, not reported.
+_NEXT_VERB = re.compile(
+    r"\band\s+(?:on\s+\w+\s+|later\s+|then\s+|also\s+|swiftly\s+)?(?!been\b|had\b)[a-z]{3,}ed\b"
+)
+
+
 # A deployment announced by the government is a MOBILIZE event on the day it is
 # announced ("said it would send 1,500 more troops", "ordered soldiers to deploy").
 _ANNOUNCED = re.compile(
@@ -201,7 +208,12 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
     if et == "AGREE" and _PARTICIPLE_DEAL.search(text[max(0, s - 30) : s]):
         return True  # "the framework for peace signed with the rebels": background
     if et in PHYSICAL | {"AGREE", "SANCTION"}:
-        if _is_modal(text, s) or (first_speech is not None and first_speech < s):
+        reported = (
+            first_speech is not None
+            and first_speech < s
+            and not _NEXT_VERB.search(text[first_speech:s])
+        )
+        if _is_modal(text, s) or reported:
             return True
         if _NEGATED_CLAUSE.search(text[max(0, s - 70) : s]):
             return True
