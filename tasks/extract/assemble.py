@@ -12,7 +12,7 @@ from tasks.extract.candidates import PHYSICAL, Candidate
 from tasks.extract.dates import DateMention
 from tasks.extract.filters import WEAPON_TRIGGERS
 from tasks.extract.places import PlaceMention
-from tasks.extract.text import fold
+from tasks.extract.text import fold, name_key
 from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverType
 
 # Confidence: a base for any coded trigger plus a bonus per grounded field; weak
@@ -143,7 +143,7 @@ def _place_key(c: Candidate) -> tuple[str, str] | None:
     if c.place is None:
         return None
     name = c.place.text.removesuffix("'s").removesuffix("\u2019s")
-    return (c.place.country, c.place.admin1 or name)
+    return (c.place.country, name_key(c.place.admin1 or name))
 
 
 def _other_town(a: Candidate, b: Candidate) -> bool:

@@ -11,7 +11,7 @@ from tasks.extract.actors import ActorMention
 from tasks.extract.lexicon import capitals, country_names
 from tasks.extract.places import PlaceMention, find_places
 from tasks.extract.sentences import Sentence
-from tasks.extract.text import fold
+from tasks.extract.text import fold, name_key
 
 
 def place_groups(
@@ -39,7 +39,7 @@ def place_groups(
         usable = [p for p in usable if p.locative or not p.text.endswith(("'s", "\u2019s"))]
     groups: list[list[PlaceMention]] = []
     for i, p in enumerate(usable):
-        key = (p.country, fold(p.admin1 or p.text)) if p.precision != "country" else None
+        key = (p.country, name_key(p.admin1 or p.text)) if p.precision != "country" else None
         prev = usable[i - 1] if i else None
         if (
             prev is not None
@@ -62,7 +62,7 @@ def place_groups(
             groups.append([p])
             continue
         for g in groups:
-            gk = [(q.country, fold(q.admin1 or q.text)) for q in g if q.precision != "country"]
+            gk = [(q.country, name_key(q.admin1 or q.text)) for q in g if q.precision != "country"]
             if (
                 key is None
                 and any(q.country == p.country for q in g)

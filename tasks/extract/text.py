@@ -20,6 +20,13 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def name_key(text: str) -> str:
+    """A place name reduced to its letters and digits: "North-West", "Northwest" and
+    "north west" are one subdivision (the gazetteer's sources spell them differently)."""
+    return _NON_ALNUM.sub("", fold(text))
+
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _Trie = dict[str, "_Trie"]
 
 
