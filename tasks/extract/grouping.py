@@ -35,8 +35,14 @@ def place_groups(
         usable.append(p)
     if any(p.locative for p in usable):
         # "Gaza's civil defence agency said", "Kharkiv's governor": with a place of action
-        # in the sentence, a possessive one names whose officials speak, not where.
-        usable = [p for p in usable if p.locative or not p.text.endswith(("'s", "\u2019s"))]
+        # in the sentence, a possessive one names whose officials speak, not where; and
+        # so does "..., a military source in Bangui said" after the act.
+        usable = [
+            p
+            for p in usable
+            if (p.locative or not p.text.endswith(("'s", "\u2019s")))
+            and not (_SPEAKER_AFTER.match(text[p.end :]) and len(usable) > 1)
+        ]
     groups: list[list[PlaceMention]] = []
     for i, p in enumerate(usable):
         key = (p.country, name_key(p.admin1 or p.text)) if p.precision != "country" else None
@@ -74,6 +80,10 @@ def place_groups(
         else:
             groups.append([p])
     return groups
+
+
+# A place that ends an attribution: "..., a military source in Bangui said."
+_SPEAKER_AFTER = re.compile(r"^[\"\u201d']?,?\s+(?:said|says|told|reported|added|confirmed)\b")
 
 
 # What may sit between two coordinated places ("X and Y", "X, Y and Z", "X or Y").
