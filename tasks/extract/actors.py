@@ -142,9 +142,20 @@ _NEW_ORG = re.compile(
     r"(?P<name>(?!The\s)[A-Z][\w\-'\u2019]+(?:\s+(?:of|for|the|and|de|du|des|la|al|[A-Z][\w\-'\u2019]+)){1,6})"
     r"\s+\((?P<acr>[A-Z][A-Za-z0-9\-]{1,9})\)"
 )
+_ORG_WORD = (
+    r"(?:Association|Union|Council|Committee|Party|Movement|Front|Federation|Coalition|"
+    r"Alliance|Network|Organi[sz]ation|Society|Forum|Congress|League|Brigades?|Army|Forces|"
+    r"Militia|Guard|Commission|Agency|Bureau|Authority|Group)"
+)
+_NAMED_ORG = re.compile(
+    rf"(?<![\w\-])(?P<name>(?!The\s)[A-Z][\w\-'\u2019]+"
+    rf"(?:\s+(?:of|for|the|and|[A-Z][\w\-'\u2019]+)){{1,5}}?\s+{_ORG_WORD})(?![\w\-])"
+)
+# Armed groups name themselves by their last word ("... Liberation Army", "... Defence
+# Forces") or by the struggle ("Liberation", "Jihad"); councils, parties and unions do not.
 _ARMED_NAME = re.compile(
-    r"\b(?:Army|Forces|Front|Liberation|Brigades?|Militia|Movement|Resistance|Mujahideen|"
-    r"Jihad|Defen[cs]e|Self-Defen[cs]e|Framework|Coalition|Alliance)\b"
+    r"\b(?:Army|Forces|Front|Brigades?|Militia|Movement|Resistance|Mujahideen|Framework|"
+    r"Coalition|Alliance)$|\b(?:Liberation|Jihad|Mujahideen)\b"
 )
 
 
@@ -218,6 +229,17 @@ def find_actors(sentence: str, memory: ActorMemory, light: bool = False) -> list
             memory.orgs[name] = memory.orgs[acronym] = typ
             add(ActorMention(m.start("name"), m.end("name"), name, None, typ, "group"))
             taken.append(m.span("acr"))  # the bracketed acronym is the same mention
+    for m in _NAMED_ORG.finditer(sentence):
+        # "The Miyetti Allah Cattle Breeders Association": a name that ends in an
+        # organisation word is an organisation, even one the dictionary lacks. Its owner
+        # ("Sudan's Security and Defence Council") is left to the possessive rules below.
+        name = re.split(r"\S+(?:'s|\u2019s)\s+", m.group("name"))[-1]
+        start = m.end("name") - len(name)
+        if " " not in name or _overlaps((start, m.end("name")), taken):
+            continue
+        if fold(name) in country_names() or m.group("name") != name:
+            continue
+        memory.orgs[name] = _org_type(name)
     for name, typ in memory.orgs.items():
         if name not in sentence:
             continue
