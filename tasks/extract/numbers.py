@@ -103,6 +103,11 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\bbeating\s+(?P<n>{NUMBER})\s+{_NOUNS}to\s+death\b", re.I),
+    # "stoned and burned to death three men"
+    re.compile(
+        rf"\b(?:burned|burnt|stoned|hacked|beat|beaten|stabbed)\s+to\s+death\s+{_QUAL}(?P<n>{NUMBER})\b",
+        re.I,
+    ),
     # "killed between 20 and 25 villagers": the lower bound.
     re.compile(
         rf"\b(?:killing|killed|kills|kill|beheading|beheaded)\s+between\s+(?P<n>{NUMBER})"
