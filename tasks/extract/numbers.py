@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UNITS = {
     "one": 1,
@@ -251,6 +252,7 @@ _NONE_KILLED = re.compile(
 )
 
 
+@lru_cache(maxsize=2048)
 def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
     """Like :func:`find_fatalities`, plus the offset where the toll's words start.
 
