@@ -50,7 +50,7 @@ def place_groups(
         if (
             prev is not None
             and p.precision != "country"
-            and COORDINATED.fullmatch(gap(text, prev, p))
+            and _BETWEEN_GAP.fullmatch(gap(text, prev, p))
             and BETWEEN_BEFORE.search(text[: prev.start])
         ):
             # "on the road between Bahir Dar and Dangila": one place of action.
@@ -92,6 +92,8 @@ COORDINATED = re.compile(
 )
 
 
+# "between Cibitoke town and Bujumbura": the two ends of one place of action.
+_BETWEEN_GAP = re.compile(r"\s*(?:[a-z\-]+\s+){0,2}and\s+(?:the\s+)?(?:[a-z\-]+\s+){0,2}")
 # "tensions between Afghanistan and Pakistan": one relation, not two places of action.
 BETWEEN_BEFORE = re.compile(r"\bbetween\s+(?:the\s+)?$", re.I)
 

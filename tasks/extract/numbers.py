@@ -92,7 +92,8 @@ _PATTERNS = [
         r"student|teenager|civilian|journalist|worker|farmer|person|protester|resident|"
         r"villager|guard|passenger|teacher|doctor|nurse|priest|imam|pilgrim|tourist|commander|"
         r"official|mayor|judge|politician|lawmaker|candidate|activist|leader|chief|agent|"
-        r"member|worshipper|trader|businessman|cleric|councillor|prosecutor|shepherd)\b",
+        r"member|worshipper|trader|businessman|cleric|councillor|prosecutor|shepherd|headman|"
+        r"elder|pastor|herder|vendor|bystander|medic|paramedic|miner|fisherman|motorcyclist)\b",
         re.I,
     ),
     # "a Palestinian man was shot dead": one death.
@@ -116,7 +117,7 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(
-        rf"\b(?:killing|killed|kills|kill|shot\s+dead|claimed\s+the\s+lives\s+of|beheading|"
+        rf"\b(?:killing|killed|kills|kill|shot\s+dead|shooting\s+dead|claimed\s+the\s+lives\s+of|beheading|"
         rf"beheaded|executing|lynching|lynched)\s+"
         rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?(?:\s+(?!(?:hours|days|weeks|km|miles)\b)"
         rf"(?:{_NOUNS}(?:dead|people|civilians|soldiers|members|fighters|troops|"
@@ -147,8 +148,15 @@ _PATTERNS = [
 # A toll that updates an earlier one ("by Wednesday the toll had reached 16"): the latest
 # figure is the event's.
 _TOLL_UPDATE = re.compile(
-    rf"\b(?:death\s+)?toll\s+(?:had\s+|has\s+|later\s+)?(?:rose|risen|climbed|reached|"
-    rf"increased|jumped|grew)\s+(?:to\s+)?{_QUAL}(?P<n>{NUMBER})",
+    rf"\b(?:death\s+)?toll\s+(?:[^.;]{{0,160}}?\s)?(?:had\s+|has\s+|later\s+)?(?:rose|risen|"
+    rf"climbed|reached|increased|jumped|grew)\s+(?:to\s+)?{_QUAL}(?P<n>{NUMBER})",
+    re.I,
+)
+# An earlier count given for contrast ("Officials had initially reported 21 dead"): not
+# the latest figure.
+_EARLIER_COUNT = re.compile(
+    r"\b(?:initially|originally|previously)\b|\bhad\s+(?:first|earlier|put)\b|"
+    r"\ban\s+earlier\s+(?:count|toll|figure|tally)\b",
     re.I,
 )
 _MONTHS = (
@@ -196,7 +204,9 @@ _ONE_PASSIVE = re.compile(
     r"stabbed\s+to\s+death|beaten\s+to\s+death|beheaded|lynched|hacked\s+to\s+death)\b",
     re.I,
 )
-_NOT_PEOPLE = re.compile(r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.)", re.I)
+_NOT_PEOPLE = re.compile(
+    r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.|(?:minutes|hours|days|weeks|months|years)\b)", re.I
+)
 _VAGUE = re.compile(r"^(?:dozens|several|scores|hundreds|thousands|many|some)$", re.I)
 
 
@@ -335,7 +345,10 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
     return (best[1], best[2], best[0]) if best else None
 
 
-def updates_toll(words: str) -> bool:
+def updates_toll(words: str, sentence: str = "") -> bool:
     """Whether toll words revise an earlier figure ("the toll rose to 15", "51 bodies had
-    been recovered", "put the toll at 42"): the latest figure is the event's."""
+    been recovered", "put the toll at 42"): the latest figure is the event's. Not when the
+    sentence gives it as the earlier count ("had initially said 53 bodies ...")."""
+    if _EARLIER_COUNT.search(sentence):
+        return False
     return bool(_TOLL_UPDATE.search(words) or re.search(r"\bbodies\b|\bput\s+the\b", words, re.I))

@@ -48,7 +48,7 @@ def follow_up_toll(out: list[Candidate], sent: Sentence, index: int) -> None:
     if toll is None:
         return
     value, words, at = toll
-    update = updates_toll(words)
+    update = updates_toll(words, sent.text)
     if last.sent_index != index - 1 and not update:
         return  # only a revised toll reaches back past the next sentence
     if last.fatalities is None:
@@ -102,4 +102,4 @@ def completes_toll(text: str) -> bool:
     of its own: a revised count ("By Wednesday, 51 bodies had been recovered") or nobody
     ("Nobody died in the blast")."""
     toll = find_fatalities_at(text)
-    return toll is not None and (toll[0] == 0 or updates_toll(toll[1]))
+    return toll is not None and (toll[0] == 0 or updates_toll(toll[1], text))
