@@ -297,8 +297,20 @@ def build_candidates(
             if c.event_type == "ASSAULT" and c.kind != "ref" and not _background(c, published)
         ]
         for later in attacks[1:]:
-            if later.actor1 is attacks[0].actor1 and later.trigger.id not in SEPARATE_ACTS:
-                later.actor1 = None  # the sentence's subject belongs to its first attack
+            first = attacks[0]
+            own_day = (
+                later.date is not None
+                and later.date.value is not None
+                and (first.date is None or first.date.value != later.date.value)
+            )
+            # The sentence's subject belongs to its first attack, unless the later one has
+            # a day of its own ("captured Goma in January and took Bukavu on February 16").
+            if (
+                later.actor1 is first.actor1
+                and later.trigger.id not in SEPARATE_ACTS
+                and not own_day
+            ):
+                later.actor1 = None
         out.extend(
             c
             for c in _finish(cands, groups, find_fatalities_at(sent.text))

@@ -216,8 +216,10 @@ def shift(value: date | None, days: int) -> date | None:
 
 
 def month_before(mention: DateMention, published: date | None) -> bool:
-    """A month-only date ("in late January", "in March 2023") wholly before the month of
-    publication: background without a day, which SCHEMA rule 4 does not make an event."""
+    """A month-only date ("in March 2023", "in early January" read in April) at least
+    BACKGROUND_MONTHS before the month of publication: background without a day, which
+    SCHEMA rule 4 does not make an event. Last month's act stays an event with no date,
+    as the labelled cases keep "late last month"."""
     if mention.precision != "month" or published is None:
         return False
     m = _PATTERNS[-1][1].search(mention.text)
@@ -227,4 +229,8 @@ def month_before(mention: DateMention, published: date | None) -> bool:
     year = int(m.group("y")) if m.group("y") else published.year
     if not m.group("y") and month > published.month:
         year -= 1  # "in November" read in March: last November
-    return (year, month) < (published.year, published.month)
+    return (published.year * 12 + published.month) - (year * 12 + month) >= BACKGROUND_MONTHS
+
+
+# How many months before publication a month-only date must lie to be background.
+BACKGROUND_MONTHS = 2
