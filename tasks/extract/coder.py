@@ -297,16 +297,16 @@ def build_candidates(
             if c.event_type == "ASSAULT" and c.kind != "ref" and not _background(c, published)
         ]
         for later in attacks[1:]:
-            first = attacks[0]
+            lead_attack = attacks[0]
             own_day = (
                 later.date is not None
                 and later.date.value is not None
-                and (first.date is None or first.date.value != later.date.value)
+                and (lead_attack.date is None or lead_attack.date.value != later.date.value)
             )
             # The sentence's subject belongs to its first attack, unless the later one has
             # a day of its own ("captured Goma in January and took Bukavu on February 16").
             if (
-                later.actor1 is first.actor1
+                later.actor1 is lead_attack.actor1
                 and later.trigger.id not in SEPARATE_ACTS
                 and not own_day
             ):
