@@ -101,6 +101,7 @@ def _each_counterpart(cands: list[Candidate], actors: list[ActorMention]) -> lis
 
 
 _EACH_OTHER = re.compile(r"^\s+(?:[\w\-]+\s+)?(?:each other|one another)\b", re.I)
+_EACH_SIDE = re.compile(r"\beach\s+(?:side|country|government|party|army)\b", re.I)
 _BOTH_SIDES = re.compile(
     r"\b(?:both sides|the two sides|both countries|the two countries|both governments|"
     r"the two governments|the two neighbou?rs|both armies|the two armies)\b[^,;]*$",
@@ -120,10 +121,14 @@ def _reciprocal(cands: list[Candidate], recent: list[ActorMention]) -> list[Cand
         text = c.sent.text
         traded = re.search(r"\b(?:traded|exchanged)\s+$", text[max(0, c.tstart - 10) : c.tstart])
         traded = traded or re.match(r"(?:traded|exchanged)\b", text[c.tstart : c.tend])
-        if not (_EACH_OTHER.match(text[c.tend :]) or traded):
+        each = _EACH_SIDE.search(text[max(0, c.tstart - 30) : c.tstart]) and re.match(
+            r"\s+the\s+other\b", text[c.tend :]
+        )  # "with each side accusing the other of firing first"
+        if not (_EACH_OTHER.match(text[c.tend :]) or traded or each):
             continue  # "traded accusations", "exchanged threats", "accused each other"
         a, b = c.actor1, c.actor2
-        if _BOTH_SIDES.search(text[: c.tstart]) or a is None or b is None or a.country == b.country:
+        named = a is not None and b is not None and a.country != b.country
+        if (_BOTH_SIDES.search(text[: c.tstart]) and not (each and named)) or not named:
             pair: list[ActorMention] = []
             for m in reversed(recent):
                 if all(m.country != p.country for p in pair):
@@ -149,6 +154,8 @@ def _nearest_date(
         # clause often dates it ("The drone, which hit ... early on Friday, killed one").
         aside = [m.span() for m in RELATIVE_CLAUSE.finditer(text) if m.end() <= pos]
         dates = [d for d in dates if not any(s <= d.start < e for s, e in aside)]
+        # "warned the families of protesters killed last year": that date is the killing's.
+        dates = [d for d in dates if not _participle_date(text, d, pos)]
     if not dates:
         return None
     own = [
@@ -167,6 +174,15 @@ def _nearest_date(
     if not rest:
         return None
     return min(rest, key=lambda d: (d.value is None, physical and d.speech, abs(d.start - pos)))
+
+
+_PARTICIPLE_BEFORE = re.compile(r"\b[a-z]{3,}ed\s+(?:in\s+|on\s+|since\s+)?$")
+
+
+def _participle_date(text: str, d: DateMention, pos: int) -> bool:
+    """A date right after a past participle that comes after the statement's verb."""
+    m = _PARTICIPLE_BEFORE.search(text[max(0, d.start - 25) : d.start])
+    return m is not None and d.start - 25 + m.start() > pos if d.start >= 25 else False
 
 
 # A month named this close after a trigger ("captured Goma in late January") or before it

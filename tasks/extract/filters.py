@@ -171,6 +171,8 @@ def article_context(text: str, published: date | None) -> ArticleContext:
 # ", which has been fighting the army since last year,": an aside about the subject, not
 # about the statement that follows it.
 RELATIVE_CLAUSE = re.compile(r",\s+(?:which|who|whose)\b[^,;]*,")
+# Characters after a statement's verb that can still date it as history.
+STATEMENT_REACH = 25
 # Weapons that make an attack political violence even in a text without other cues.
 WEAPON_TRIGGERS = {"suicide_bomb", "ied", "air_strike", "shelling", "chemical", "grenade"}
 # "in 2003", "since early 2017", "during the 2020-2022 war", "in the 1990s".
@@ -215,7 +217,13 @@ def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
     if c.date is not None and _FUTURE_DATE.match(c.date.text):
         return True  # "next month", "later this week"
     undated = day is None or c.date is None or c.date.precision != "day"
-    told = text if c.event_type in PHYSICAL else RELATIVE_CLAUSE.sub(",", text)
+    # A statement is history only by words before it or right after its verb: "warned the
+    # families of protesters killed last year" is this week's warning.
+    told = (
+        text
+        if c.event_type in PHYSICAL
+        else RELATIVE_CLAUSE.sub(",", text[: c.tend + STATEMENT_REACH])
+    )
     if undated and cue("history_cues").search(told):
         return True  # "last year", "in the 14th century": history without a day
     years = [

@@ -13,6 +13,7 @@ from tasks.extract.lexicon import (
     Place,
     country_names,
     country_only_names,
+    demonyms,
     has_place,
     lookup_place,
 )
@@ -283,6 +284,8 @@ def find_places(
             continue  # most capitalised spans: skip the context regexes below
         if text.isupper() and len(text) <= ACRONYM_MAX and key not in countries:
             continue  # "the Syrian National Army (SNA)": an acronym, not a town "Sna"
+        if text in demonyms():
+            continue  # "Thai and Cambodian troops": a demonym, not the Malaysian town Thai
         locative = bool(_LOCATIVE.search(sentence[max(0, s - 60) : s]))
         admin_hint = bool(_ADMIN_WORD.match(sentence[e : e + 15]))
         if key in country_names_only:
