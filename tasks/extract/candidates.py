@@ -144,6 +144,11 @@ _NEGATED_CLAUSE = re.compile(r"\bno\s+[^,.;]{0,50}?\b(?:had|has|have|was|were)\s
 _PLUPERFECT = re.compile(r"\b(?:had|who had|which had)\s+(?:\w+\s+)?$")
 
 
+# A meeting that was the target of an attack is no meeting event.
+_STRUCK_BEFORE = re.compile(
+    r"\b(?:targeted|struck|hit|attacked|bombed|raided|shelled)\s+(?:a|an|the)\s+(?:[\w\-]+\s+)?$",
+    re.I,
+)
 # Meetings called off or suspended are not meetings ("stop high-level government visits").
 _CALLED_OFF = re.compile(
     r"\b(?:stop|stopped|halt|halted|suspend|suspended|cancel|cancelled|canceled|postpone|"
@@ -195,6 +200,8 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
         return True
     if et == "CONSULT" and (_is_modal(text, s) or _CALLED_OFF.search(text[max(0, s - 40) : s])):
         return True  # "will visit", "a planned meeting", "stop high-level visits"
+    if et == "CONSULT" and _STRUCK_BEFORE.search(text[max(0, s - 25) : s]):
+        return True  # "said it had targeted a meeting of Ukrainian commanders"
     if et in ANNOUNCED_ACTS and re.search(r"\b(?:would|will)\b", text[s:e]):
         # "troops would be sent": an act only when announced, and not on a condition.
         said = _SAID_BEFORE.search(text[max(0, s - 80) : s])
