@@ -303,26 +303,27 @@ def test_scores_on_seed_and_dev() -> None:
 
 
 # Cases labelled like the shared eval cases by annotators who never saw the coder, now
-# development data; the floors sit a little below the scores measured at rules-0.4.0.
-# dev2: 40 cases; measured event F1 0.86, strict 0.78, fatalities 0.90, event_date 0.97
-#   (rules-0.2.0: 0.796 / 0.600 / 0.63 / 0.90).
-# dev3: 40 wire-style cases with datelines, 227 events, mostly diplomatic acts; measured
-#   event F1 0.75, strict 0.51, event_date 0.92 (rules-0.3.0: 0.67 / 0.40 / 0.68, before
-#   datelines were set aside).
-# dev4: 40 cases like the shared ones (a quarter with datelines), 188 events; measured
-#   event F1 0.84, strict 0.70 (0.735 / 0.584 when it arrived, before any tuning on it).
-# dev5: 40 cases of local-outlet violence in under-covered places, 195 events; measured
-#   event F1 0.80, strict 0.61, fatalities 0.80 (0.805 / 0.589 / 0.67 as received).
+# development data (their failures were read and general rules written for them). The
+# floors sit about 0.03 below the scores measured at rules-0.4.0 (in brackets: as each
+# set arrived, before any tuning on it).
+# dev2: 40 cases, 201 events: event F1 0.885, strict 0.81, fatalities 0.90, date 0.98.
+# dev3: 40 wire-style cases with datelines, 227 events, mostly diplomacy: F1 0.79
+#   (0.67), strict 0.57, date 0.93 (0.68).
+# dev4: 40 cases, a quarter with datelines, 188 events: F1 0.86 (0.735), strict 0.72.
+# dev5: 40 cases of local-outlet violence in under-covered places, 195 events: F1 0.83
+#   (0.805), strict 0.66, fatalities 0.83 (0.67).
+# dev6: 30 cases, 169 events: F1 0.81 (0.785), strict 0.66, fatalities 0.66 (0.50).
 LABELLED_FLOORS = {
     "dev2_cases.jsonl": {
-        "event_f1": 0.83,
-        "strict_f1": 0.75,
+        "event_f1": 0.85,
+        "strict_f1": 0.78,
         "fatalities": 0.87,
         "event_date": 0.94,
     },
-    "dev3_cases.jsonl": {"event_f1": 0.72, "strict_f1": 0.48, "event_date": 0.88},
-    "dev4_cases.jsonl": {"event_f1": 0.8, "strict_f1": 0.66, "event_date": 0.88},
-    "dev5_cases.jsonl": {"event_f1": 0.77, "strict_f1": 0.57, "fatalities": 0.75},
+    "dev3_cases.jsonl": {"event_f1": 0.76, "strict_f1": 0.53, "event_date": 0.9},
+    "dev4_cases.jsonl": {"event_f1": 0.82, "strict_f1": 0.69, "event_date": 0.9},
+    "dev5_cases.jsonl": {"event_f1": 0.8, "strict_f1": 0.62, "fatalities": 0.8},
+    "dev6_cases.jsonl": {"event_f1": 0.78, "strict_f1": 0.62, "event_date": 0.9},
 }
 
 
