@@ -140,7 +140,7 @@ def _title_regex() -> re.Pattern[str]:
 # A capitalised name of two to seven words followed by its acronym in brackets.
 _NEW_ORG = re.compile(
     r"(?P<name>(?!The\s)[A-Z][\w\-'\u2019]+(?:\s+(?:of|for|the|and|de|du|des|la|al|[A-Z][\w\-'\u2019]+)){1,6})"
-    r"\s+\((?P<acr>[A-Z][A-Za-z0-9\-]{1,9})\)"
+    r"\s+\((?P<acr>[A-Z][A-Z0-9\-/&]{1,9})\)"
 )
 _ORG_WORD = (
     r"(?:Association|Union|Council|Committee|Party|Movement|Front|Federation|Coalition|"
