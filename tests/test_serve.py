@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import httpx
@@ -189,17 +190,27 @@ def test_a_real_prefect_server_schedules_a_served_run_whose_rows_appear(tmp_path
         (flow_name,) = rows(db, "SELECT DISTINCT flow_name FROM flow_runs")[0]
         assert flow_name == "ingest-files"
 
-        def from_deployment() -> bool:
-            # Our runs table is written inside the flow; Prefect records the run's final
-            # state a moment after the flow function returns.
-            found = httpx.post(
+        def runs(*states: str) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = httpx.post(
                 f"{api}/flow_runs/filter",
-                json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}},
+                json={"flow_runs": {"state": {"type": {"any_": list(states)}}}},
                 timeout=10,
             ).json()
-            return any(r["deployment_id"] for r in found)
+            return found
 
-        wait_until(from_deployment, 30, "Prefect to record the deployment's run completed")
+        # Our runs table is written inside the flow; Prefect records the run's final state
+        # a moment after the flow function returns.
+        wait_until(
+            lambda: any(r["deployment_id"] for r in runs("COMPLETED")),
+            30,
+            "Prefect to record the deployment's run completed",
+        )
+        # Pause the schedule and let a run it already started finish, so that stopping
+        # `serve` below interrupts nothing (a SIGTERM mid-run is tested elsewhere).
+        deployment = next(r["deployment_id"] for r in runs("COMPLETED") if r["deployment_id"])
+        paused = httpx.post(f"{api}/deployments/{deployment}/pause_deployment", timeout=10)
+        assert paused.status_code < 300, paused.text
+        wait_until(lambda: not runs("RUNNING", "PENDING"), 60, "the served runs to finish")
     finally:
         if served is not None:
             _stop(served)
