@@ -89,8 +89,9 @@ _PARTICIPLE_BEFORE = re.compile(r"\b[a-z]{3,}ed\s+(?:in\s+|on\s+|since\s+)?$")
 
 def _participle_date(text: str, d: DateMention, pos: int) -> bool:
     """A date right after a past participle that comes after the statement's verb."""
-    m = _PARTICIPLE_BEFORE.search(text[max(0, d.start - 25) : d.start])
-    return m is not None and d.start - 25 + m.start() > pos if d.start >= 25 else False
+    base = max(0, d.start - 25)
+    m = _PARTICIPLE_BEFORE.search(text[base : d.start])
+    return m is not None and base + m.start() > pos
 
 
 # A month named this close after a trigger ("captured Goma in late January") or before it
