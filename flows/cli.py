@@ -191,6 +191,9 @@ def _quiet_expected_failures() -> None:
         "prefect.task_engine",
         "prefect.flow_engine",
         "prefect.engine",
+        # The temporary API's database connections, reset while a SIGTERM unwinds the
+        # process: "Exception during reset or similar", a traceback about the stop.
+        "sqlalchemy.pool",
     ):
         logging.getLogger(name).addFilter(_DropExpectedFailures())
 
