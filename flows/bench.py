@@ -200,7 +200,8 @@ def bench_dev_cases(repeat: int = 5) -> float | None:
 
 def bench_store(coded: list[Any], scratch: Path) -> float:
     """The DuckDB load alone: one batch into a fresh warehouse (rows/s)."""
-    from tasks.store import start_run, store_batch
+    from tasks.store import store_batch
+    from warehouse.runs import start_run
 
     db = scratch / "store-only.duckdb"
     start_run(db, "bench-store", "bench", {})

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -26,6 +26,9 @@ from rich.text import Text
 import flows  # noqa: F401  (sets Prefect's quiet, local environment first)
 from tasks.errors import EventpipeError, RunTerminated
 from tasks.runtime import terminating
+
+if TYPE_CHECKING:
+    from flows.skeleton import RunResult
 
 app = typer.Typer(
     add_completion=False,
@@ -44,6 +47,8 @@ DbOption = Annotated[
 ]
 # The table printed after a run shows this many events; the rest are a query away.
 MAX_EVENTS_SHOWN = 50
+# Failed URLs listed after a run, one line each; past this, a query shows them all.
+MAX_FAILURES_SHOWN = 20
 
 
 class Format(StrEnum):
@@ -65,15 +70,10 @@ def ingest(
 
     with _one_run():
         result = ingest_files([str(p) for p in paths], db=db, batch_size=batch_size)
-    for rejection in result.rejections:
-        err.print(
-            f"[yellow]rejected[/] {escape(rejection.detail)}", highlight=False, soft_wrap=True
-        )
-    _print_totals(result.run_id, result.counts, "seen")
-    _print_run_events(result.db, result.run_id, result.counts.events_stored)
+    _print_result(result, "seen")
 
 
-# Live sources (feeds and pages): thin commands over flows/feeds.py.
+# Live sources (feeds and pages): thin commands over flows/live.py.
 AllowPrivateOption = Annotated[
     bool,
     typer.Option(
@@ -93,11 +93,11 @@ def ingest_feeds_command(
     allow_private_hosts: AllowPrivateOption = False,
 ) -> None:
     """Poll the feeds of a TOML file, fetch their new pages and store their events."""
-    from flows.feeds import ingest_feeds
+    from flows.live import ingest_feeds
 
     with _one_run():
         result = ingest_feeds(str(config) if config else None, db, allow_private_hosts)
-    _print_live_result(result)
+    _print_result(result, "links")
 
 
 @app.command("ingest-urls")
@@ -110,28 +110,45 @@ def ingest_urls_command(
     ] = None,
 ) -> None:
     """Fetch single pages and store their articles and events."""
-    from flows.feeds import ingest_urls
+    from flows.live import ingest_urls
 
     with _one_run():
         result = ingest_urls(urls, db, allow_private_hosts, str(config) if config else None)
-    for failure in result.failures:
+    _print_result(result, "links")
+
+
+def _print_result(result: RunResult, seen: str) -> None:
+    """What any flow run did: refusals (one line each), totals, then the events it stored.
+
+    `seen` names what the totals count (articles of files, links of feeds and pages).
+    """
+    for rejection in result.rejections:
         err.print(
-            f"[yellow]{failure.outcome}[/] {escape(failure.url)}: {escape(failure.detail)}",
+            f"[yellow]rejected[/] {escape(rejection.detail)}", highlight=False, soft_wrap=True
+        )
+    for failure in result.failures[:MAX_FAILURES_SHOWN]:
+        what = "feed" if failure.kind == "feed" else failure.kind
+        err.print(
+            f"[yellow]{failure.outcome}[/] {what} {escape(failure.url)}: {escape(failure.detail)}",
             highlight=False,
             soft_wrap=True,
         )
-    _print_live_result(result)
+    if len(result.failures) > MAX_FAILURES_SHOWN:
+        from warehouse.reads import failed_fetches_query
 
-
-def _print_live_result(result: Any) -> None:
-    _print_totals(result.run_id, result.counts, "links")
+        err.print(
+            f"... {len(result.failures) - MAX_FAILURES_SHOWN} more URLs failed; see them all"
+            f' with: eventpipe query "{failed_fetches_query(result.run_id)}"',
+            highlight=False,
+            soft_wrap=True,
+        )
+    _print_totals(result.run_id, result.counts, seen)
     if result.outcomes:
         counts = ", ".join(f"{k} {n}" for k, n in sorted(result.outcomes.items()))
         out.print(f"fetches: {escape(counts)}", highlight=False, soft_wrap=True)
-    if result.failures:
-        err.print(
-            f'{len(result.failures)} URLs failed; see them with: eventpipe query "SELECT outcome,'
-            f" url, detail FROM fetch_log WHERE run_id LIKE '{result.run_id}%'\"",
+    if result.export_path is not None:
+        out.print(
+            f"exported {result.exported_events} events to {escape(result.export_path)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -217,18 +234,11 @@ def _print_run_events(db: str, run_id: str, n_events: int) -> None:
 
 
 def _print_events_table(db: str, run_id: str, n_events: int) -> None:
-    from warehouse.query import run_query
+    from warehouse.reads import run_events
 
-    res = run_query(
-        "SELECT event_type, acled_sub_event_type, actor1, actor1_country, actor2, actor2_country,"
-        " location, admin1, country, event_date, fatalities FROM events"
-        " WHERE run_id IN (SELECT run_id FROM runs WHERE parent_run_id = ?)"
-        " ORDER BY article_id, char_start, event_type LIMIT ?",
-        db,
-        [run_id, MAX_EVENTS_SHOWN],
-    )
     rows = []
-    for etype, sub, a1, c1, a2, c2, location, admin1, country, day, dead in res.rows:
+    for event in run_events(db, run_id, MAX_EVENTS_SHOWN):
+        etype, sub, a1, c1, a2, c2, location, admin1, country, day, dead = event.values()
         place = ", ".join(dict.fromkeys(p for p in (location, admin1, country) if p))
         rows.append(
             (
@@ -391,13 +401,8 @@ def maintain(
     from flows.maintenance import maintenance
 
     with _one_run():
-        r = maintenance(db=db, recode=recode, export=export)
-    out.print(
-        f"run {r.run_id}: re-coded {r.recoded_articles} articles ({r.recoded_events} events,"
-        f" {r.failed_articles} failed); exported {r.exported_events} events to {r.export_path}",
-        highlight=False,
-        soft_wrap=True,
-    )
+        result = maintenance(db=db, recode=recode, export=export)
+    _print_result(result, "re-coded")
 
 
 def read_cases(path: Path) -> list[dict[str, Any]]:

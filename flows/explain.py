@@ -100,32 +100,22 @@ def explain_file(path: Path) -> Explanation:
 
 def explain_stored(article_id: str, db: str | None) -> Explanation:
     """The stored events of the article whose id is (or starts with) `article_id`."""
-    from warehouse.query import run_query
+    from warehouse import reads
 
     if len(article_id) < MIN_ID_PREFIX:
         raise EventpipeError(
             f"{article_id!r} is neither a file nor an article id (ids have 32 hex digits;"
             f" give at least {MIN_ID_PREFIX})"
         )
-    found = run_query(
-        "SELECT article_id, source FROM articles WHERE starts_with(article_id, ?)"
-        " ORDER BY article_id LIMIT 2",
-        db,
-        [article_id.lower()],
-    ).rows
+    found = reads.articles_by_prefix(db, article_id, limit=2)
     if not found:
         raise EventpipeError(f"no file and no stored article with id {article_id!r}")
     if len(found) > 1:
         raise EventpipeError(f"article id prefix {article_id!r} matches several articles")
-    full_id, source = found[0]
-    res = run_query(
-        "SELECT * FROM events WHERE article_id = ? ORDER BY char_start, event_type, event_id",
-        db,
-        [full_id],
-    )
+    full_id, source = found[0]["article_id"], found[0]["source"]
     events = []
     versions = set()
-    for row in res.records():
+    for row in reads.article_events(db, full_id):
         versions.add(row["extractor_version"])
         raw = row.pop("evidence", None)
         evidence = json.loads(raw) if isinstance(raw, str) else (raw or {})

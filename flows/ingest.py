@@ -1,90 +1,50 @@
 """The file-ingestion flow: files and folders to articles and events in DuckDB.
 
-Work moves in batches (a handful of task runs per batch, never one per
-article); the store task is the one writer and commits each batch whole.
+Per batch of files: load, skip inputs stored before (by the hash of their
+bytes), clean, skip stored articles and code the rest, store (one
+transaction). A handful of task runs per batch, never one per article.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from prefect import flow
-from prefect.artifacts import create_table_artifact
 
-from flows.runs import current_run_id, recorded_run
+from flows.skeleton import RunResult, SourceSummary, batches, code_new, flow_run
 from tasks import parallel, steps
-from tasks.errors import EventpipeError
 from tasks.load import discover
-from tasks.models import Rejection
-from tasks.runtime import raise_if_terminating
-from tasks.store import BatchCounts, ExtractedArticle
-from warehouse.db import resolve_db_path
+from tasks.models import BatchCounts, Rejection
 
 # Prefect records about 48 task runs a second; 200 articles a batch keeps a
 # batch's five task runs well under that while bounding memory per batch.
 DEFAULT_BATCH_SIZE = 200
 FLOW_NAME = "ingest-files"
 
-T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class SourceSummary:
-    """One input path's totals, for the run's table artifact."""
-
-    source: str
-    counts: BatchCounts = field(default_factory=BatchCounts)
-
-
-@dataclass(slots=True)
-class IngestResult:
-    """What a run did: its id, the database, totals and the rejections."""
-
-    run_id: str
-    db: str
-    counts: BatchCounts
-    sources: list[SourceSummary]
-    rejections: list[Rejection]
-
-
-def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
 
 @flow(name=FLOW_NAME)
 def ingest_files(
     paths: list[str], db: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
-) -> IngestResult:
+) -> RunResult:
     """Ingest `.txt`, `.html` and `.jsonl` articles from files and folders."""
-    if batch_size < 1:
-        raise EventpipeError("batch_size must be at least 1")
-    db_path = str(resolve_db_path(db))
-    run_id = current_run_id()
     parameters = {"paths": [str(Path(p).absolute()) for p in paths], "batch_size": batch_size}
-    totals = SourceSummary("TOTAL")
-    summaries: list[SourceSummary] = []
-    rejected: list[Rejection] = []
-    parallel.warm_up()
-    with recorded_run(db_path, run_id, FLOW_NAME, parameters, lambda: totals.counts):
+    parallel.warm_up()  # the workers start while the run is being recorded
+    with flow_run(FLOW_NAME, db, parameters, batch_size) as result:
         for label, group in group_sources(paths):
             summary = SourceSummary(label)
             files, discovered = discover(group)
-            batches = list(chunked([str(f) for f in files], batch_size)) or [[]]
-            for index, batch in enumerate(batches):
-                raise_if_terminating()
-                counts, batch_rejections = _ingest_batch(
-                    db_path, run_id, batch, discovered if index == 0 else []
+            for index, batch in enumerate(
+                batches([str(f) for f in files], batch_size, at_least_one=True)
+            ):
+                counts, rejected = ingest_batch(
+                    result.db, result.run_id, batch, discovered if index == 0 else []
                 )
                 summary.counts += counts
-                totals.counts += counts
-                rejected.extend(batch_rejections)
-            summaries.append(summary)
-    _publish_artifact(summaries, totals.counts)
-    return IngestResult(run_id, db_path, totals.counts, summaries, rejected)
+                result.counts += counts
+                result.rejections.extend(rejected)
+            result.sources.append(summary)
+    return result
 
 
 def group_sources(paths: Sequence[str]) -> list[tuple[str, list[str]]]:
@@ -101,30 +61,21 @@ def group_sources(paths: Sequence[str]) -> list[tuple[str, list[str]]]:
     return groups
 
 
-def _ingest_batch(
+def ingest_batch(
     db: str, run_id: str, paths: list[str], rejections: list[Rejection]
 ) -> tuple[BatchCounts, list[Rejection]]:
-    """Load, clean, skip stored, extract and store one batch of files."""
+    """Load, skip stored inputs, clean, skip stored articles, code and store one batch."""
     rejected = list(rejections)
-    extracted: list[ExtractedArticle] = []
-    duplicates = 0
+    known_inputs = 0
+    coded = code_new(db, [])
     if paths:
         docs, load_rejections = steps.load_files(paths)
         docs, known_inputs = steps.skip_stored_inputs(db, docs)
         articles, clean_rejections = steps.clean_docs(docs)
-        fresh, duplicates = steps.skip_stored(db, articles)
-        duplicates += known_inputs
-        extracted, extract_rejections = steps.extract_events(fresh)
-        rejected += load_rejections + clean_rejections + extract_rejections
+        coded = code_new(db, articles)
+        rejected += load_rejections + clean_rejections + coded.failures
+    duplicates = known_inputs + coded.duplicates
     counts = BatchCounts(articles_seen=duplicates, articles_duplicate=duplicates)
-    if extracted or rejected:
-        counts += steps.store_batch(db, run_id, extracted, rejected)
+    if coded.extracted or rejected:
+        counts += steps.store_batch(db, run_id, coded.extracted, rejected)
     return counts, rejected
-
-
-def _publish_artifact(summaries: list[SourceSummary], total: BatchCounts) -> None:
-    rows = [{"source": s.source, **s.counts.as_dict()} for s in summaries]
-    rows.append({"source": "TOTAL", **total.as_dict()})
-    create_table_artifact(
-        rows, key="ingest-files-summary", description="Articles and events per source"
-    )

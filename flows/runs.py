@@ -17,8 +17,8 @@ from prefect.runtime import flow_run
 
 from tasks import steps
 from tasks.errors import RunTerminated
+from tasks.models import BatchCounts
 from tasks.runtime import sigterm_ends_run, terminating
-from tasks.store import BatchCounts
 
 
 @contextmanager

@@ -102,8 +102,8 @@ def plan(config: str | Path | None, db: str | None, allow_private_hosts: bool = 
 
 def deployments(p: Plan) -> list[Any]:
     """The Prefect deployments of a plan (RunnerDeployment objects, not yet applied)."""
-    from flows.feeds import ingest_feeds
     from flows.ingest import ingest_files
+    from flows.live import ingest_feeds
     from flows.maintenance import maintenance
 
     found = []

@@ -11,6 +11,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from types import ModuleType
@@ -68,11 +69,23 @@ def _trafilatura() -> ModuleType:
     return trafilatura
 
 
-def html_to_text(html: bytes | str, url: str | None = None) -> tuple[str, dict[str, Any]]:
-    """Main text and metadata of a page, via trafilatura; empty text if none found."""
+@dataclass(slots=True)
+class PageText:
+    """A page's main text and the metadata it states about itself (only what it gives)."""
+
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def read_html(html: bytes | str, url: str | None = None) -> PageText:
+    """Main text and metadata of a page, via trafilatura; empty text if none found.
+
+    Saved and fetched pages both come through here, with the same options, so
+    one page reads the same however it arrived. Parser failures raise.
+    """
     doc = _trafilatura().bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     if doc is None or isinstance(doc, dict):
-        return "", {}
+        return PageText("")
     meta = {
         "title": doc.title,
         "url": doc.url,
@@ -81,7 +94,29 @@ def html_to_text(html: bytes | str, url: str | None = None) -> tuple[str, dict[s
         "author": doc.author,
         "site_name": doc.sitename,
     }
-    return doc.text or "", {k: v for k, v in meta.items() if v}
+    return PageText(doc.text or "", {k: v for k, v in meta.items() if v})
+
+
+def html_to_text(html: bytes | str, url: str | None = None) -> tuple[str, dict[str, Any]]:
+    """Main text and metadata of a page (see `read_html`), as a pair."""
+    page = read_html(html, url)
+    return page.text, page.meta
+
+
+def article_text(text: str, title: Any) -> tuple[str, str | None] | None:
+    """The body and title an article stores, or None when the body holds no article.
+
+    Both are normalised; a body that repeats the headline as its first line
+    loses it (the title is kept in its own field, so the body starts with the
+    story); below `MIN_TEXT_LETTERS` letters there is nothing to code.
+    """
+    text = clean_text(text)
+    title = clean_text(title) if isinstance(title, str) and title.strip() else None
+    if title and text.startswith(title + "\n"):
+        text = text[len(title) + 1 :].lstrip()
+    if sum(ch.isalpha() for ch in text) < MIN_TEXT_LETTERS:
+        return None
+    return text, title
 
 
 def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Rejection:
@@ -89,23 +124,20 @@ def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Reject
     meta = dict(doc.meta)
     if doc.kind == "html":
         try:
-            text, page_meta = html_to_text(doc.payload, url=meta.get("url"))
+            page = read_html(doc.payload, url=meta.get("url"))
         except Exception as exc:  # trafilatura/lxml failures are per-page data
             return Rejection(doc.source, "bad_html", f"{doc.source}: HTML not parsed ({exc})")
-        meta = {**page_meta, **meta}  # the sidecar wins over what the page says
+        text = page.text
+        meta = {**page.meta, **meta}  # the sidecar wins over what the page says
     else:
         assert isinstance(doc.payload, str), "the loader decodes text documents"
         text = doc.payload
-    text = clean_text(text)
-    title = meta.get("title")
-    title = clean_text(title) if isinstance(title, str) and title.strip() else None
-    if title and text.startswith(title + "\n"):
-        # Page extractors repeat the headline as the body's first line; the
-        # title is kept in its own field, so the body starts with the story.
-        text = text[len(title) + 1 :].lstrip()
-    if sum(ch.isalpha() for ch in text) < MIN_TEXT_LETTERS:
-        reason: RejectReason = "empty" if doc.kind == "text" and not text else "no_text"
+    body = article_text(text, meta.get("title"))
+    if body is None:
+        empty = doc.kind == "text" and not clean_text(text)
+        reason: RejectReason = "empty" if empty else "no_text"
         return Rejection(doc.source, reason, f"{doc.source}: no article text found")
+    text, title = body
     try:
         published = parse_published(meta.get("published"))
     except ValueError as exc:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tasks.extract import EXTRACTOR_VERSION, extract_events
-from tasks.models import Article, Rejection
-from tasks.store import ExtractedArticle
+from tasks.models import Article, ExtractedArticle, Rejection
 
 
 def code_articles(articles: Iterable[Article]) -> tuple[list[ExtractedArticle], list[Rejection]]:

@@ -1,20 +1,12 @@
-"""The one root exception for failures that end a whole run or command."""
+"""Whole-run failures: the warehouse's root exception, and the stop signal.
 
+`EventpipeError` (and its warehouse kinds) are defined in `warehouse.errors`,
+the bottom layer; they are re-exported here for the stages and flows.
+"""
 
-class EventpipeError(Exception):
-    """A whole-run failure with a message fit to show the user as one line."""
+from warehouse.errors import EventpipeError, QueryFailed, QueryRefused, WarehouseError
 
-
-class WarehouseError(EventpipeError):
-    """The warehouse could not be opened, migrated or written."""
-
-
-class QueryRefused(EventpipeError):
-    """A query that `eventpipe query` will not run (it writes, or is not SQL)."""
-
-
-class QueryFailed(EventpipeError):
-    """A read-only query that DuckDB could not run (a typo, a missing table...)."""
+__all__ = ["EventpipeError", "QueryFailed", "QueryRefused", "RunTerminated", "WarehouseError"]
 
 
 class RunTerminated(BaseException):

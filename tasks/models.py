@@ -1,4 +1,4 @@
-"""Records passed between stages: articles, rejections and events.
+"""Records passed between stages: articles, rejections, events, and what a batch did.
 
 Plain dataclasses, so every stage is a pure function over them and the
 Prefect wrappers only move lists of these between steps.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal, get_args
 
@@ -245,17 +245,12 @@ class Event:
             found.append(f"fatalities {self.fatalities} is negative")
         return found
 
-    def event_id(self, article_id: str, extractor_version: str | None = None) -> str:
+    def event_id(self, article_id: str, extractor_version: str) -> str:
         """Deterministic id from the article, the coder version and the event's content.
 
         The version is part of the id so that re-coding an article with a new
-        coder appends a whole new coding beside the old one; it defaults to the
-        version of the coder in this installation.
+        coder appends a whole new coding beside the old one.
         """
-        if extractor_version is None:
-            from tasks.extract import EXTRACTOR_VERSION
-
-            extractor_version = EXTRACTOR_VERSION
         key = self.schema_dict()
         key.update(
             article_id=article_id,
@@ -264,3 +259,41 @@ class Event:
             extractor_version=extractor_version,
         )
         return sha256_hex(json.dumps(key, sort_keys=True, default=str))[:32]
+
+
+@dataclass(slots=True)
+class ExtractedArticle:
+    """An article with the events the coder found in it, ready to store."""
+
+    article: Article
+    events: list[Event]
+    extractor_version: str
+
+
+@dataclass(slots=True)
+class BatchCounts:
+    """What one batch (or a whole run, summed) did: the `runs` table's count columns."""
+
+    articles_seen: int = 0
+    articles_new: int = 0
+    articles_duplicate: int = 0
+    articles_rejected: int = 0
+    events_stored: int = 0
+
+    def __add__(self, other: BatchCounts) -> BatchCounts:
+        return BatchCounts(*(a + b for a, b in zip(self.as_tuple(), other.as_tuple(), strict=True)))
+
+    def as_tuple(self) -> tuple[int, ...]:
+        return tuple(asdict(self).values())
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the warehouse remembers of a feed: its cursor and when it was last polled."""
+
+    etag: str | None
+    last_modified: str | None
+    last_polled_at: datetime | None

@@ -19,15 +19,22 @@ from prefect import task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from tasks import clean, coding, load, parallel, store  # noqa: E402
+from tasks.fetch.records import FeedUpdate, FetchRecord  # noqa: E402
 from tasks.load import RawDoc  # noqa: E402
-from tasks.models import Article, Rejection  # noqa: E402
-from tasks.store import BatchCounts, ExtractedArticle, RunStatus  # noqa: E402
+from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection, RejectReason  # noqa: E402
+from warehouse import open_warehouse  # noqa: E402
+from warehouse.runs import RunStatus  # noqa: E402
+
+# Rejections that the input's bytes alone decide (a page with no article text):
+# the same input is not parsed again. Not parser crashes (`bad_html`: a fixed
+# trafilatura may read it) nor coder failures, which a new coder may fix.
+SETTLED_REJECTIONS: tuple[RejectReason, ...] = ("no_text", "empty", "bad_metadata")
 
 
 @task(name="start-run", cache_policy=NO_CACHE)
 def start_run(db: str, run_id: str, flow_name: str, parameters: dict[str, Any]) -> None:
     """Record the run as running (and migrate the warehouse if needed)."""
-    store.start_run(db, run_id, flow_name, parameters)
+    open_warehouse(db).start_run(run_id, flow_name, parameters)
 
 
 @task(name="load-files", cache_policy=NO_CACHE)
@@ -40,7 +47,7 @@ def load_files(paths: list[str]) -> tuple[list[RawDoc], list[Rejection]]:
 def skip_stored_inputs(db: str, docs: list[RawDoc]) -> tuple[list[RawDoc], int]:
     """Drop inputs stored before (same bytes and metadata), before parsing them; count them."""
     hashes = [d.raw_sha256 for d in docs]
-    known = store.stored_raw_hashes(db, hashes)
+    known = open_warehouse(db).settled_raw_hashes(hashes, SETTLED_REJECTIONS)
     fresh = [d for d, h in zip(docs, hashes, strict=True) if h not in known]
     return fresh, len(docs) - len(fresh)
 
@@ -54,7 +61,7 @@ def clean_docs(docs: list[RawDoc]) -> tuple[list[Article], list[Rejection]]:
 @task(name="skip-stored", cache_policy=NO_CACHE)
 def skip_stored(db: str, articles: list[Article]) -> tuple[list[Article], int]:
     """Drop articles the warehouse holds already, before coding them; count them."""
-    known = store.stored_article_ids(db, [a.article_id for a in articles])
+    known = open_warehouse(db).stored_article_ids([a.article_id for a in articles])
     fresh = [a for a in articles if a.article_id not in known]
     return fresh, len(articles) - len(fresh)
 
@@ -67,10 +74,18 @@ def extract_events(articles: list[Article]) -> tuple[list[ExtractedArticle], lis
 
 @task(name="store-batch", cache_policy=NO_CACHE)
 def store_batch(
-    db: str, run_id: str, extracted: list[ExtractedArticle], rejections: list[Rejection]
+    db: str,
+    run_id: str,
+    extracted: list[ExtractedArticle],
+    rejections: list[Rejection],
+    records: list[FetchRecord] | None = None,
+    feeds: list[FeedUpdate] | None = None,
 ) -> BatchCounts:
-    """Write the batch in one transaction (the only writer of rows)."""
-    return store.store_batch(db, run_id, extracted, rejections)
+    """Write the batch in one transaction (the only writer of rows).
+
+    Live sources add their fetch log rows and feed cursors to the same transaction.
+    """
+    return store.store_batch(db, run_id, extracted, rejections, records or (), feeds or ())
 
 
 @task(name="finish-run", cache_policy=NO_CACHE)
@@ -83,7 +98,7 @@ def finish_run(
     snapshot: bool = False,
 ) -> None:
     """Mark the run completed or failed, with its totals (and refresh the snapshot)."""
-    store.finish_run(db, run_id, status, counts, error, snapshot)
+    open_warehouse(db).finish_run(run_id, status, counts, error, snapshot)
 
 
 @task(name="stale-articles", cache_policy=NO_CACHE)
@@ -101,4 +116,4 @@ def store_recoded(db: str, run_id: str, recoded: list[ExtractedArticle]) -> Batc
 @task(name="export-parquet", cache_policy=NO_CACHE)
 def export_parquet(db: str, target: str) -> int:
     """Write the analysts' events view to Parquet (replacing the last export)."""
-    return store.export_parquet(db, Path(target))
+    return open_warehouse(db).export_parquet(Path(target))

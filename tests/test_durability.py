@@ -19,8 +19,8 @@ import pytest
 
 from tasks import store
 from tasks.errors import WarehouseError
-from tasks.models import Article, Event
-from tasks.store import ExtractedArticle
+from tasks.models import Article, Event, ExtractedArticle
+from warehouse import runs
 from warehouse.db import connect
 from warehouse.lock import WarehouseBusy
 from warehouse.snapshot import snapshot_path
@@ -88,15 +88,15 @@ def _item(text: str) -> ExtractedArticle:
 KILLED_BETWEEN_INSERT_AND_COMMIT = """
 import sys, time
 from tasks import store
-from tasks.models import Article, Event
-from tasks.store import ExtractedArticle
-original = store._record_batch
+from tasks.models import Article, Event, ExtractedArticle
+from warehouse import runs, writer
+original = writer.record_batch
 def insert_then_hang(*args, **kwargs):
     original(*args, **kwargs)
     print("INSERTED", flush=True)
     time.sleep(300)
-store._record_batch = insert_then_hang
-store.start_run(sys.argv[1], "doomed", "test", {})
+writer.record_batch = insert_then_hang
+runs.start_run(sys.argv[1], "doomed", "test", {})
 event = Event("ASSAULT", actor1="Gunmen", country="MLI", fatalities=5)
 article = Article("file", "a.txt", "Gunmen killed five villagers in Mopti on Monday.")
 store.store_batch(sys.argv[1], "doomed", [ExtractedArticle(article, [event], "v1")], [])
@@ -114,11 +114,11 @@ def test_sigkill_between_insert_and_commit_leaves_nothing_and_the_next_run_finis
     assert rows(db_path, "SELECT count(*) FROM events") == [(0,)]
     assert rows(db_path, "SELECT run_id, status FROM runs") == [("doomed", "running")]
 
-    store.start_run(db_path, "next", "test", {})
+    runs.start_run(db_path, "next", "test", {})
     counts = store.store_batch(
         db_path, "next", [_item("Gunmen killed five villagers in Mopti on Monday.")], []
     )
-    store.finish_run(db_path, "next", "completed", counts)
+    runs.finish_run(db_path, "next", "completed", counts)
     assert counts.articles_new == 1 and counts.events_stored == 1
     assert rows(db_path, "SELECT run_id, status FROM flow_runs ORDER BY started_at") == [
         ("doomed", "crashed"),
@@ -177,7 +177,7 @@ con.close()
 
 @pytest.mark.slow
 def test_two_ingestions_and_a_long_reader_at_once_all_succeed(db_path: Path) -> None:
-    store.start_run(db_path, "setup", "test", {})  # the file must exist to be read
+    runs.start_run(db_path, "setup", "test", {})  # the file must exist to be read
     reader = child(READER, str(db_path), "6")
     wait_for_line(reader, "OPEN")
     first = cli("ingest", str(SEED_FILE), "--db", str(db_path))
@@ -211,12 +211,12 @@ def test_a_writer_past_its_deadline_fails_clearly_naming_the_holder(
         wait_for_line(holder, "HELD")
         monkeypatch.setenv("EVENTPIPE_LOCK_TIMEOUT", "0.5")
         with pytest.raises(WarehouseBusy, match=f"locked by process {holder.pid} on "):
-            store.start_run(db_path, "late", "test", {})
+            runs.start_run(db_path, "late", "test", {})
     finally:
         holder.kill()
         holder.wait()
     assert not db_path.exists()  # nothing was written while it waited
-    store.start_run(db_path, "late", "test", {})  # the lock dies with its holder
+    runs.start_run(db_path, "late", "test", {})  # the lock dies with its holder
     assert rows(db_path, "SELECT status FROM runs") == [("running",)]
 
 
@@ -273,8 +273,8 @@ def test_a_corrupt_wal_is_a_clear_error_and_is_never_discarded(db_path: Path) ->
 
 
 def test_completed_runs_refresh_a_snapshot_that_readers_can_hold(db_path: Path) -> None:
-    store.start_run(db_path, "one", "test", {})
-    store.finish_run(
+    runs.start_run(db_path, "one", "test", {})
+    runs.finish_run(
         db_path, "one", "completed", store.store_batch(db_path, "one", [_item("First.")], [])
     )
     snap = snapshot_path(db_path)
@@ -282,9 +282,9 @@ def test_completed_runs_refresh_a_snapshot_that_readers_can_hold(db_path: Path) 
     reader = child(READER, str(snap), "30")  # an analyst's long session on the snapshot
     try:
         wait_for_line(reader, "OPEN")
-        store.start_run(db_path, "two", "test", {})
+        runs.start_run(db_path, "two", "test", {})
         counts = store.store_batch(db_path, "two", [_item("Second.")], [])
-        store.finish_run(db_path, "two", "completed", counts)
+        runs.finish_run(db_path, "two", "completed", counts)
     finally:
         reader.kill()
         reader.wait()
@@ -294,12 +294,12 @@ def test_completed_runs_refresh_a_snapshot_that_readers_can_hold(db_path: Path) 
 
 def test_a_retried_flow_run_starts_again_under_its_own_id(db_path: Path) -> None:
     """Prefect retries reuse the flow run id: the run restarts, its batches number on."""
-    store.start_run(db_path, "r1", "test", {})
+    runs.start_run(db_path, "r1", "test", {})
     first = store.store_batch(db_path, "r1", [_item("Gunmen attacked a convoy in Gao.")], [])
-    store.finish_run(db_path, "r1", "failed", first, "boom")
-    store.start_run(db_path, "r1", "test", {})
+    runs.finish_run(db_path, "r1", "failed", first, "boom")
+    runs.start_run(db_path, "r1", "test", {})
     second = store.store_batch(db_path, "r1", [_item("Police arrested 40 in Bamako.")], [])
-    store.finish_run(db_path, "r1", "completed", first + second)
+    runs.finish_run(db_path, "r1", "completed", first + second)
     assert rows(db_path, "SELECT status, error, batches FROM flow_runs") == [("completed", None, 2)]
     assert rows(db_path, "SELECT run_id FROM runs WHERE parent_run_id = 'r1' ORDER BY 1") == [
         ("r1/b00001",),

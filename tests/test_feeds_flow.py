@@ -15,8 +15,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.feeds import ingest_feeds, ingest_urls
-from tasks.extract import extract_events
+from flows.live import ingest_feeds, ingest_urls
+from tasks.extract import EXTRACTOR_VERSION, extract_events
 
 from .conftest import FIXTURES, shared_or_skip
 from .livesite import Reply, Route, SiteServer, write_config
@@ -118,7 +118,10 @@ def test_feeds_end_to_end_then_nothing_new(site: SiteServer, db_path: Path, tmp_
         published = _rows(
             db_path, "SELECT published_at FROM articles WHERE article_id = ?", [article_id]
         )[0][0]
-        expected = {e.event_id(article_id) for e in extract_events(text, published.date(), title)}
+        expected = {
+            e.event_id(article_id, EXTRACTOR_VERSION)
+            for e in extract_events(text, published.date(), title)
+        }
         stored = _rows(db_path, "SELECT event_id FROM events WHERE article_id = ?", [article_id])
         assert {r[0] for r in stored} == expected
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tasks.extract import extract_events
+from tasks.extract import EXTRACTOR_VERSION, extract_events
 
 from .livesite import SiteServer, write_config
 from .sitegen import build_site
@@ -69,7 +69,10 @@ def test_hundreds_of_odd_feeds_through_the_cli(tmp_path: Path) -> None:
     for article_id, event_id in _rows(db, "SELECT article_id, event_id FROM events"):
         stored.setdefault(article_id, set()).add(event_id)
     for article_id, title, text, published, *_ in articles:
-        expected = {e.event_id(article_id) for e in extract_events(text, published.date(), title)}
+        expected = {
+            e.event_id(article_id, EXTRACTOR_VERSION)
+            for e in extract_events(text, published.date(), title)
+        }
         assert stored.get(article_id, set()) == expected, title
 
     outcomes = dict(_rows(db, "SELECT outcome, count(*) FROM fetch_log GROUP BY ALL"))

@@ -10,7 +10,7 @@ import pytest
 
 from tasks.errors import EventpipeError
 from tasks.fetch.feeds import DEFAULT_CONFIG, FeedConfig, load_config, parse_feed
-from tasks.fetch.pages import canonical_url, decode_html, extract_page
+from tasks.fetch.pages import canonical_url, decode_html, read_page
 from tasks.fetch.records import FetchOutcome, FetchRecord
 from tasks.models import Article
 from warehouse.db import migrations
@@ -157,14 +157,14 @@ def test_a_non_utf8_page_is_stored_correctly() -> None:
     from tasks.fetch.feeds import Entry
 
     entry = Entry(f"{BASE}/news/lyon_protest.html")
-    article = extract_page(
+    article = read_page(
         entry, entry.url, (PAGES / "lyon_protest.html").read_bytes(), "text/html", "url"
     )
     assert isinstance(article, Article)
     assert article.author == "Renée Lefèvre" and article.site_name == "Rhône Courier"
     assert "Thérèse Girard" in article.text and "\ufffd" not in article.text
     assert article.published_at is not None and article.published_at.year == 2025
-    stub = extract_page(
+    stub = read_page(
         Entry(f"{BASE}/stub"),
         f"{BASE}/stub",
         (PAGES / "stub.html").read_bytes(),
@@ -217,7 +217,7 @@ def test_a_feed_is_polled_when_its_interval_has_passed() -> None:
     from datetime import UTC, datetime, timedelta
 
     from tasks.fetch.crawl import is_due
-    from tasks.fetch.storage import FeedState
+    from tasks.models import FeedState
 
     now = datetime(2025, 7, 1, 12, tzinfo=UTC)
     hourly = FeedConfig(f"{BASE}/a.rss", interval_minutes=60)

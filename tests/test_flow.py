@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 import pytest
 
-import tasks.store
+import warehouse.writer
 from flows.ingest import ingest_files
 from tasks.errors import WarehouseError
 
@@ -114,14 +114,14 @@ def test_bad_input_is_recorded_and_the_rest_stored(db_path: Path, tmp_path: Path
 def test_a_failing_batch_fails_the_run_and_leaves_earlier_batches(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_insert = tasks.store._insert
+    real_insert = warehouse.writer._insert
 
     def disk_full_on_second_batch(con: Any, table: str, rows: Any, keyed: bool = True) -> None:
         real_insert(con, table, rows, keyed)  # the batch's articles go in first...
         if table == "articles" and "kenya" in str(rows.column("source").to_pylist()):
             raise duckdb.IOException("No space left on device")  # ...then the disk fills
 
-    monkeypatch.setattr(tasks.store, "_insert", disk_full_on_second_batch)
+    monkeypatch.setattr(warehouse.writer, "_insert", disk_full_on_second_batch)
     files = [str(FIXTURES / "articles" / n) for n in ("sahel_attack.html", "kenya_protest.txt")]
     missing = str(FIXTURES / "nope.txt")
     state = ingest_files([*files, missing], db=str(db_path), batch_size=1, return_state=True)

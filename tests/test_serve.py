@@ -91,8 +91,8 @@ def test_maintenance_recodes_articles_of_an_older_coder_once(db_path: Path) -> N
 
     first = maintenance(db=str(db_path))
     again = maintenance(db=str(db_path))
-    assert (first.recoded_articles, again.recoded_articles) == (1, 0)
-    assert first.recoded_events == before  # the same coder finds the same events
+    assert (first.counts.articles_seen, again.counts.articles_seen) == (1, 0)
+    assert first.counts.events_stored == before  # the same coder finds the same events
     assert rows(db_path, "SELECT count(*) FROM events") == [(2 * before,)]  # appended
     assert rows(db_path, "SELECT DISTINCT extractor_version FROM events_view") == [
         (EXTRACTOR_VERSION,)

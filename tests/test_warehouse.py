@@ -9,10 +9,11 @@ import duckdb
 import pytest
 
 from tasks.errors import QueryFailed, QueryRefused, WarehouseError
-from tasks.models import Article, Event, Rejection
-from tasks.store import ExtractedArticle, finish_run, start_run, store_batch
+from tasks.models import Article, Event, ExtractedArticle, Rejection
+from tasks.store import store_batch
 from warehouse.db import connect, migrate, migrations, resolve_db_path
 from warehouse.query import run_query
+from warehouse.runs import finish_run, start_run
 
 # Every event field of ../shared/eval/SCHEMA.md, named exactly as there.
 SCHEMA_FIELDS = {
@@ -181,9 +182,9 @@ def test_a_failing_batch_leaves_the_warehouse_as_it_was(db_path: Path) -> None:
 
 
 def test_event_ids_are_deterministic() -> None:
-    assert _event().event_id("a1") == _event().event_id("a1")
-    assert _event().event_id("a1") != _event().event_id("a2")
-    assert _event().event_id("a1") != _event(fatalities=5).event_id("a1")
+    assert _event().event_id("a1", "v1") == _event().event_id("a1", "v1")
+    assert _event().event_id("a1", "v1") != _event().event_id("a2", "v1")
+    assert _event().event_id("a1", "v1") != _event(fatalities=5).event_id("a1", "v1")
 
 
 def test_query_refuses_writes_and_changes_nothing(db_path: Path) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from tasks.errors import WarehouseError
+from warehouse.errors import WarehouseError
 from warehouse.lock import (
     DEFAULT_READ_DEADLINE_S,
     DEFAULT_WRITE_DEADLINE_S,

@@ -33,7 +33,7 @@ from typing import TypeVar
 import duckdb
 from filelock import FileLock, Timeout
 
-from tasks.errors import WarehouseError
+from warehouse.errors import WarehouseError
 
 LOCK_TIMEOUT_ENV = "EVENTPIPE_LOCK_TIMEOUT"
 # A scheduled run waits this long for another run's batch or an analyst's

@@ -10,8 +10,8 @@ from typing import Any
 
 import duckdb
 
-from tasks.errors import QueryFailed, QueryRefused
 from warehouse.db import open_db, resolve_db_path
+from warehouse.errors import QueryFailed, QueryRefused
 
 # Statement kinds that only read. Everything else (DELETE, INSERT, UPDATE, COPY,
 # ATTACH, CREATE, SET, CALL, LOAD, EXPORT...) is refused before it reaches DuckDB;

@@ -1,1 +1,1 @@
-"""The fetch stage: feeds and web pages, fetched safely and politely (see flows/feeds.py)."""
+"""The fetch stage: feeds and web pages, fetched safely and politely (see flows/live.py)."""

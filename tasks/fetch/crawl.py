@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from tasks.fetch import storage
 from tasks.fetch.feeds import Entry, FeedConfig, parse_feed
 from tasks.fetch.http import HTML_TYPES, Fetcher, FetchSettings, Permit, Response
-from tasks.fetch.pages import canonical_url, extract_page
+from tasks.fetch.pages import canonical_url, read_page
 from tasks.fetch.records import FeedUpdate, FetchOutcome, FetchRecord, one_line
 from tasks.fetch.robots import Politeness, for_run, run_per_host
-from tasks.fetch.storage import FeedState
-from tasks.models import Article, SourceKind
+from tasks.models import Article, FeedState, SourceKind
 
 # Content types a feed may come as; HTML is let through so that feedparser,
 # not the content type, says it is not a feed (servers mislabel real feeds).
@@ -96,10 +93,15 @@ def _safe_get(
 
 
 def poll_feeds(
-    db: str | Path, run_id: str, feeds: list[FeedConfig], settings: FetchSettings
+    run_id: str,
+    feeds: list[FeedConfig],
+    states: dict[str, FeedState],
+    settings: FetchSettings,
 ) -> list[FeedPoll]:
-    """Fetch and parse the feeds that are due, hosts in parallel, with conditional GET."""
-    states = storage.feed_states(db, [f.url for f in feeds])
+    """Fetch and parse the feeds that are due, hosts in parallel, with conditional GET.
+
+    `states` are the feeds' stored cursors (read from the warehouse by the flow).
+    """
     now = datetime.now(UTC)
     due = [f for f in feeds if is_due(f, states.get(f.url), now)]
     polite = for_run(run_id, settings)
@@ -172,16 +174,12 @@ def read_poll(feed: FeedConfig, state: FeedState | None, res: Response, now: dat
     return poll
 
 
-def select_new(
-    db: str | Path, entries: list[Entry], log_known: bool = False
-) -> tuple[list[Entry], list[FetchRecord], dict[str | None, int]]:
-    """Entries worth fetching: a good URL, not seen in this batch, not known to the warehouse.
-
-    Returns them, the records of bad URLs (and of known ones when `log_known`),
-    and how many known or repeated links each feed had.
-    """
+def link_urls(
+    entries: list[Entry],
+) -> tuple[dict[str, Entry], list[FetchRecord], dict[str | None, int]]:
+    """Each entry's canonical URL, once: the entries by URL, bad URLs' records, repeats per feed."""
     records: list[FetchRecord] = []
-    skipped: dict[str | None, int] = {}
+    repeats: dict[str | None, int] = {}
     by_url: dict[str, Entry] = {}
     for entry in entries:
         canon = canonical_url(entry.url)
@@ -192,11 +190,25 @@ def select_new(
             continue
         entry.canonical_url = canon
         if canon in by_url:
-            skipped[entry.feed_url] = skipped.get(entry.feed_url, 0) + 1
+            repeats[entry.feed_url] = repeats.get(entry.feed_url, 0) + 1
             continue
         by_url[canon] = entry
-    known = storage.known_urls(db, list(by_url))
-    fresh = []
+    return by_url, records, repeats
+
+
+def drop_known(
+    by_url: dict[str, Entry],
+    known: set[str],
+    skipped: dict[str | None, int],
+    log_known: bool = False,
+) -> tuple[list[Entry], list[FetchRecord]]:
+    """The entries whose URL is not `known` (stored or settled), in order.
+
+    Known links are added to `skipped` per feed, and recorded as `duplicate_url`
+    when `log_known` (a URL asked for by name deserves an answer).
+    """
+    fresh: list[Entry] = []
+    records: list[FetchRecord] = []
     for canon, entry in by_url.items():
         if canon not in known:
             fresh.append(entry)
@@ -213,7 +225,7 @@ def select_new(
                     canonical_url=canon,
                 )
             )
-    return fresh, records, skipped
+    return fresh, records
 
 
 def fetch_pages(
@@ -255,14 +267,17 @@ def fetch_pages(
     return pages, records
 
 
-def extract_pages(
+def read_pages(
     pages: list[FetchedPage], source_kind: SourceKind
 ) -> tuple[list[tuple[Article, FetchRecord]], list[FetchRecord]]:
-    """Articles from fetched pages, each with its (provisional 'stored') record; failures."""
+    """Articles from fetched pages, each with its (provisional 'stored') record; failures.
+
+    A batch stage like `clean.clean_docs` (run over the process pool by its step).
+    """
     articles: list[tuple[Article, FetchRecord]] = []
     failures: list[FetchRecord] = []
     for page in pages:
-        result = extract_page(page.entry, page.final_url, page.body, page.content_type, source_kind)
+        result = read_page(page.entry, page.final_url, page.body, page.content_type, source_kind)
         record = result if isinstance(result, FetchRecord) else None
         if record is None:
             record = FetchRecord(

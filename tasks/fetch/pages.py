@@ -15,7 +15,7 @@ from urllib.parse import urldefrag
 import courlan
 import htmldate
 
-from tasks.clean import MIN_TEXT_LETTERS, _trafilatura, clean_text, parse_published
+from tasks.clean import article_text, parse_published, read_html
 from tasks.fetch.feeds import Entry
 from tasks.fetch.records import FetchOutcome, FetchRecord, one_line
 from tasks.models import Article, SourceKind
@@ -84,35 +84,35 @@ def page_language(body: bytes) -> str | None:
     return found.group(1).decode("ascii").lower() if found else None
 
 
-def extract_page(
+def read_page(
     entry: Entry, final_url: str, body: bytes, content_type: str, source_kind: SourceKind
 ) -> Article | FetchRecord:
-    """An article from a fetched page, or the record of why there is none."""
+    """An article from a fetched page, or the record of why there is none.
+
+    The text goes through the same `clean.read_html` and `clean.article_text`
+    as a saved page's; the feed entry's title, date and author win over the page's.
+    """
     try:
         html, _charset = decode_html(body, content_type)
-        doc = _trafilatura().bare_extraction(
-            html, url=final_url, with_metadata=True, include_comments=False
-        )
+        page = read_html(html, url=final_url)
     except Exception as exc:  # trafilatura/lxml failures are this page's data
         return _failure(entry, final_url, "bad_html", f"HTML not parsed ({type(exc).__name__})")
-    if doc is None or isinstance(doc, dict):
+    meta = page.meta
+    body_title = article_text(page.text, entry.title or meta.get("title"))
+    if body_title is None:
         return _failure(entry, final_url, "no_text", "no article text found")
-    text = clean_text(doc.text or "")
-    title = entry.title or (clean_text(doc.title) if doc.title else None)
-    if title and text.startswith(title + "\n"):
-        text = text[len(title) + 1 :].lstrip()  # the headline is kept in its own field
-    if sum(ch.isalpha() for ch in text) < MIN_TEXT_LETTERS:
-        return _failure(entry, final_url, "no_text", "no article text found")
+    text, title = body_title
+    author, site = meta.get("author"), meta.get("site_name")
     return Article(
         source_kind=source_kind,
         source=entry.feed_url or entry.url,
         text=text,
         title=title,
         url=canonical_url(final_url) or final_url,  # as fetched, less trackers and fragment
-        published_at=entry.published or page_date(doc.date, html, final_url),
-        language=doc.language or page_language(body) or entry.language,
-        author=entry.author or (one_line(doc.author) if doc.author else None),
-        site_name=one_line(doc.sitename) if doc.sitename else None,
+        published_at=entry.published or page_date(meta.get("published"), html, final_url),
+        language=meta.get("language") or page_language(body) or entry.language,
+        author=entry.author or (one_line(author) if author else None),
+        site_name=one_line(site) if site else None,
         canonical_url=entry.canonical_url or canonical_url(entry.url),
     )
 

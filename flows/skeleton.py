@@ -1,0 +1,137 @@
+"""What every flow shares: the run record, batches, code-and-store, one result type.
+
+Each flow is a list of steps over batches; the steps they share live here:
+open the run (recorded in the warehouse, SIGTERM-aware), cut the work into
+batches (checking for a stop between them), skip articles stored already
+and code the rest, and publish the run's table artifact. Every flow returns
+a `RunResult`, which the command line prints the same way.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from prefect.artifacts import create_table_artifact
+
+from flows.runs import current_run_id, recorded_run
+from tasks import steps
+from tasks.errors import EventpipeError
+from tasks.fetch.records import FetchRecord
+from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection
+from tasks.runtime import raise_if_terminating
+from warehouse import resolve_db_path
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True)
+class SourceSummary:
+    """One source's totals (an input path, a feed, the URL list), a row of the artifact."""
+
+    source: str
+    outcome: str = ""  # live sources: how the feed's poll went
+    entries: int = 0  # live sources: links listed
+    fetched: int = 0  # live sources: pages fetched
+    counts: BatchCounts = field(default_factory=BatchCounts)
+
+    def as_row(self) -> dict[str, Any]:
+        c = self.counts
+        return {
+            "source": self.source,
+            "outcome": self.outcome,
+            "entries": self.entries,
+            "fetched": self.fetched,
+            "seen": c.articles_seen,
+            "new": c.articles_new,
+            "duplicate": c.articles_duplicate,
+            "rejected": c.articles_rejected,
+            "events": c.events_stored,
+        }
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What a flow run did: totals, per-source rows, and what was refused and why."""
+
+    flow: str
+    run_id: str
+    db: str
+    counts: BatchCounts = field(default_factory=BatchCounts)
+    sources: list[SourceSummary] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)  # inputs and coder failures
+    failures: list[FetchRecord] = field(default_factory=list)  # live sources: failed URLs
+    outcomes: Counter[str] = field(default_factory=Counter)  # live sources: fetch outcomes
+    exported_events: int | None = None  # maintenance: rows exported
+    export_path: str | None = None
+
+
+@contextmanager
+def flow_run(
+    flow_name: str,
+    db: str | None,
+    parameters: dict[str, Any],
+    batch_size: int,
+    snapshot: bool = False,
+) -> Iterator[RunResult]:
+    """The run's record around its body, yielding the result the body fills in.
+
+    On success the run's table artifact is published from the result.
+    """
+    if batch_size < 1:
+        raise EventpipeError("batch_size must be at least 1")
+    result = RunResult(flow_name, current_run_id(), str(resolve_db_path(db)))
+    with recorded_run(
+        result.db, result.run_id, flow_name, parameters, lambda: result.counts, snapshot
+    ):
+        yield result
+    publish_artifact(result)
+
+
+def batches(items: Sequence[T], size: int, at_least_one: bool = False) -> Iterator[list[T]]:
+    """`items` in batches of `size`; a stop (SIGTERM) is honoured between batches."""
+    starts = range(0, len(items), size)
+    if at_least_one and not items:
+        starts = range(0, 1)
+    for start in starts:
+        raise_if_terminating()
+        yield list(items[start : start + size])
+
+
+@dataclass(slots=True)
+class Coded:
+    """A batch's articles after skipping the stored ones and coding the rest."""
+
+    fresh: list[Article]
+    duplicates: int
+    extracted: list[ExtractedArticle]
+    failures: list[Rejection]
+
+
+def code_new(db: str, articles: list[Article]) -> Coded:
+    """Skip articles the warehouse holds, code the rest (steps: skip-stored, extract-events)."""
+    if not articles:
+        return Coded([], 0, [], [])
+    fresh, duplicates = steps.skip_stored(db, articles)
+    extracted, failures = steps.extract_events(fresh) if fresh else ([], [])
+    return Coded(fresh, duplicates, extracted, failures)
+
+
+def publish_artifact(result: RunResult) -> None:
+    """The run's table artifact: a row per source, then the totals."""
+    rows = [s.as_row() for s in result.sources]
+    total = SourceSummary(
+        "TOTAL",
+        entries=sum(s.entries for s in result.sources),
+        fetched=sum(s.fetched for s in result.sources),
+        counts=result.counts,
+    )
+    rows.append(total.as_row())
+    create_table_artifact(
+        rows,
+        key=f"{result.flow}-summary",
+        description=f"{result.flow}: articles and events per source ({result.db})",
+    )

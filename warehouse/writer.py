@@ -1,0 +1,230 @@
+"""The warehouse's one writer: each batch is one transaction, all of it or none.
+
+Stages hand over rows (column name to value, see `warehouse.schema`); the
+writer stamps each with its batch's run id and the time, skips articles
+stored already (articles are content-addressed, so a re-run adds nothing)
+and writes everything as Arrow tables (`INSERT ... SELECT`), which DuckDB
+ingests in bulk. The batch's own `runs` row is written `completed` in the
+same transaction, so a row is visible only once its run is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from warehouse import schema
+from warehouse.db import connect
+from warehouse.errors import WarehouseError
+
+Row = dict[str, Any]
+
+
+@dataclass(slots=True)
+class Batch:
+    """One batch's rows by table, without the columns the writer stamps.
+
+    Events and codings of an article that turns out to be stored already are
+    dropped with it. Within a batch, each article id must appear once.
+    """
+
+    articles: list[Row] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)
+    codings: list[Row] = field(default_factory=list)
+    rejections: list[Row] = field(default_factory=list)
+    fetch_log: list[Row] = field(default_factory=list)
+    feeds: list[Row] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any((self.articles, self.rejections, self.fetch_log, self.feeds, self.events))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _table(name: str, rows: list[Row], stamp: dict[str, Any]) -> pa.Table:
+    return pa.Table.from_pylist([{**r, **stamp} for r in rows], schema.TABLES[name])
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keyed: bool = True) -> None:
+    """Bulk insert an Arrow table; rows whose key is stored already are skipped."""
+    if not rows.num_rows:
+        return
+    # A replacement scan finds the local Arrow table by its Python name.
+    conflict = " ON CONFLICT DO NOTHING" if keyed else ""
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows{conflict}")
+
+
+def _upsert_feeds(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """Feed cursors: one row per feed, replaced by its latest poll."""
+    if not rows.num_rows:
+        return
+    updates = ", ".join(f"{c} = excluded.{c}" for c in rows.schema.names if c != "feed_url")
+    con.execute(
+        "INSERT INTO feeds BY NAME SELECT * FROM rows"
+        f" ON CONFLICT (feed_url) DO UPDATE SET {updates}"
+    )
+
+
+def stored_ids(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> set[str]:
+    """Which of these article ids the warehouse holds (inside the caller's transaction)."""
+    if not article_ids:
+        return set()
+    ids = pa.table({"article_id": pa.array(article_ids, pa.string())})  # noqa: F841
+    rows = con.execute("SELECT article_id FROM articles JOIN ids USING (article_id)").fetchall()
+    return {r[0] for r in rows}
+
+
+def write_batch(db: str | Path, run_id: str, batch: Batch) -> dict[str, int]:
+    """Write one batch in one transaction; return its counts (the `runs` count columns).
+
+    `articles_seen` counts articles and rejections; an article stored already is
+    a duplicate, and its events and coding are not written again.
+    """
+    at = _now()
+    with connect(db) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            batch_id = next_batch_id(con, run_id)
+            stored = stored_ids(con, [r["article_id"] for r in batch.articles])
+            fresh = [r for r in batch.articles if r["article_id"] not in stored]
+            fresh_ids = {r["article_id"] for r in fresh}
+            events = {
+                r["event_id"]: r for r in batch.events if r["article_id"] in fresh_ids
+            }  # one row per id, as the key demands
+            codings = [r for r in batch.codings if r["article_id"] in fresh_ids]
+            stamp = {"run_id": batch_id, "loaded_at": at}
+            _insert(con, "articles", _table("articles", fresh, stamp))
+            _insert(con, "events", _table("events", list(events.values()), stamp))
+            _insert(
+                con, "codings", _table("codings", codings, {"run_id": batch_id, "coded_at": at})
+            )
+            _insert(
+                con,
+                "rejections",
+                _table("rejections", batch.rejections, {"run_id": batch_id, "rejected_at": at}),
+                keyed=False,
+            )
+            log = _table("fetch_log", batch.fetch_log, {"run_id": batch_id, "fetched_at": at})
+            _insert(con, "fetch_log", log, keyed=False)
+            _upsert_feeds(con, _table("feeds", batch.feeds, {"run_id": batch_id}))
+            counts = {
+                "articles_seen": len(batch.articles) + len(batch.rejections),
+                "articles_new": len(fresh),
+                "articles_duplicate": len(batch.articles) - len(fresh),
+                "articles_rejected": len(batch.rejections),
+                "events_stored": len(events),
+            }
+            record_batch(con, run_id, batch_id, at, counts)
+            con.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(con)
+            if isinstance(exc, Exception):  # Arrow type errors as much as DuckDB's
+                raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
+            raise
+    return counts
+
+
+def write_recoding(db: str | Path, run_id: str, batch: Batch) -> dict[str, int]:
+    """Append a new coding of stored articles (events and coding rows), one transaction.
+
+    A coding (article, coder version) stored already is skipped with its
+    events, so re-running a re-coding adds nothing.
+    """
+    at = _now()
+    with connect(db) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            batch_id = next_batch_id(con, run_id)
+            keys = pa.table(  # noqa: F841  (read by DuckDB's replacement scan)
+                {
+                    "article_id": pa.array([r["article_id"] for r in batch.codings], pa.string()),
+                    "extractor_version": pa.array(
+                        [r["extractor_version"] for r in batch.codings], pa.string()
+                    ),
+                }
+            )
+            done = set(
+                con.execute(
+                    "SELECT article_id, extractor_version FROM codings"
+                    " JOIN keys USING (article_id, extractor_version)"
+                ).fetchall()
+            )
+            codings = [
+                r for r in batch.codings if (r["article_id"], r["extractor_version"]) not in done
+            ]
+            todo = {(r["article_id"], r["extractor_version"]) for r in codings}
+            events = {
+                r["event_id"]: r
+                for r in batch.events
+                if (r["article_id"], r["extractor_version"]) in todo
+            }
+            _insert(
+                con,
+                "events",
+                _table("events", list(events.values()), {"run_id": batch_id, "loaded_at": at}),
+            )
+            _insert(
+                con, "codings", _table("codings", codings, {"run_id": batch_id, "coded_at": at})
+            )
+            counts = dict.fromkeys(schema.RUN_COUNTS, 0)
+            counts.update(articles_seen=len(batch.codings), events_stored=len(events))
+            record_batch(con, run_id, batch_id, at, counts)
+            con.execute("COMMIT")
+        except BaseException as exc:
+            _rollback(con)
+            if isinstance(exc, Exception):
+                raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
+            raise
+    return counts
+
+
+def _coding_key(row: Row) -> tuple[str, str]:
+    return row["article_id"], row["extractor_version"]
+
+
+def next_batch_id(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    """`<run id>/bNNNNN`: the flow run's next batch (writers are serialised by the lock)."""
+    row = con.execute("SELECT count(*) FROM runs WHERE parent_run_id = ?", [run_id]).fetchone()
+    return f"{run_id}/b{(row[0] if row else 0) + 1:05d}"
+
+
+def record_batch(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    batch_id: str,
+    started_at: datetime,
+    counts: dict[str, int],
+) -> None:
+    """The batch's own run row, 'completed' in the transaction that commits its rows."""
+    con.execute(
+        "INSERT INTO runs (run_id, parent_run_id, flow_name, started_at, finished_at, status,"
+        f" {', '.join(schema.RUN_COUNTS)}, pid, host)"
+        " SELECT ?, ?, coalesce((SELECT flow_name FROM runs WHERE run_id = ?), 'batch'),"
+        " ?, ?, 'completed', ?, ?, ?, ?, ?, ?, ?",
+        [
+            batch_id,
+            run_id,
+            run_id,
+            started_at,
+            _now(),
+            *(counts[c] for c in schema.RUN_COUNTS),
+            os.getpid(),
+            socket.gethostname(),
+        ],
+    )
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the open transaction; a failed COMMIT may have closed it already."""
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
