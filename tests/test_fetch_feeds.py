@@ -330,3 +330,11 @@ def test_the_fetch_log_keeps_its_rows_through_migration_8(db_path: Path) -> None
     with pytest.raises(duckdb.ConstraintException):
         con.execute("UPDATE fetch_log SET outcome = 'no_such_outcome'")
     con.close()
+
+
+def test_the_fetch_budgets_come_from_the_fetch_table(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "f.toml", [], host_budget_seconds=5, run_budget_seconds=60.5)
+    settings = load_config(config).settings
+    assert (settings.host_budget_seconds, settings.run_budget_seconds) == (5, 60.5)
+    with pytest.raises(EventpipeError, match="must not be negative"):
+        load_config(write_config(tmp_path / "g.toml", [], host_budget_seconds=-1))
