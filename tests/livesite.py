@@ -3,11 +3,13 @@
 `SiteServer` serves a dict of routes from a thread (a `ThreadingHTTPServer`,
 so a hanging route does not block the others). A route is either a static
 `Reply` or a function writing to the request handler itself (to hang, drip
-or send a gzip bomb). Nothing here talks to any address but 127.0.0.1.
+or send a gzip bomb). Nothing here talks to any address but 127.0.0.1 (or ::1,
+for the IPv6 tests).
 """
 
 from __future__ import annotations
 
+import socket
 import ssl
 import sys
 import threading
@@ -32,7 +34,7 @@ Route = Reply | Callable[[BaseHTTPRequestHandler], None]
 class SiteServer:
     """Routes by path (query string ignored); unknown paths are 404; requests are logged."""
 
-    def __init__(self, tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(self, tls: tuple[Path, Path] | None = None, host: str = LOOPBACK) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
@@ -67,7 +69,9 @@ class SiteServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a deadline, a cap): that is the test
 
-        self.server = _QuietServer((LOOPBACK, 0), Handler)
+        self.host = host
+        server_class = _QuietServer6 if ":" in host else _QuietServer
+        self.server = server_class((host, 0), Handler)
         self.scheme = "http"
         if tls is not None:  # (certificate, key) files
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -80,7 +84,8 @@ class SiteServer:
 
     @property
     def base(self) -> str:
-        return f"{self.scheme}://{LOOPBACK}:{self.server.server_address[1]}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.server.server_address[1]}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -107,6 +112,12 @@ class _QuietServer(ThreadingHTTPServer):
         exc = sys.exc_info()[1]
         if not isinstance(exc, ConnectionError | TimeoutError):
             super().handle_error(request, client_address)  # type: ignore[arg-type]
+
+
+class _QuietServer6(_QuietServer):
+    """The same on an IPv6 address (::1)."""
+
+    address_family = socket.AF_INET6
 
 
 def write_config(

@@ -344,3 +344,45 @@ def test_real_pages_from_the_shared_corpus(db_path: Path, tmp_path: Path) -> Non
     assert _rows(db_path, "SELECT count(*) FROM articles WHERE title IS NOT NULL") == [
         (result.counts.articles_new,)
     ]
+
+
+def test_pages_past_a_hosts_budget_wait_for_the_next_run(
+    site: SiteServer, db_path: Path, tmp_path: Path
+) -> None:
+    """budget_exceeded is for now: the feed keeps its cursor and the next run fetches the rest."""
+    pages = ["mali_attack.html", "sudan_talks.html", "lyon_protest.html"]
+
+    def slow(name: str) -> Route:
+        body = (FIXTURES / "pages" / name).read_bytes()
+
+        def route(handler: BaseHTTPRequestHandler) -> None:
+            time.sleep(0.5)
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html")
+            handler.send_header("Content-Length", str(len(body)))
+            handler.end_headers()
+            handler.wfile.write(body)
+
+        return route
+
+    with SiteServer() as slow_site:
+        for name in pages:
+            slow_site.routes[f"/{name}"] = slow(name)
+        slow_site.routes["/robots.txt"] = Reply(404, b"")
+        feed = _rss(slow_site.base, [f"/{name}" for name in pages])
+        site.routes["/slow.rss"] = _conditional(feed, '"s1"', "application/rss+xml")
+        config = write_config(
+            tmp_path / "f.toml", [{"url": site.url("/slow.rss")}], host_budget_seconds=0.4
+        )
+        first = ingest_feeds(str(config), db=str(db_path))
+        assert first.counts.articles_new == 1  # the budget was spent by the first page
+        assert first.outcomes["budget_exceeded"] == 2
+        assert _rows(db_path, "SELECT etag FROM feeds") == [(None,)]  # held
+        second = ingest_feeds(str(config), db=str(db_path))
+        assert second.counts.articles_new == 1
+        third = ingest_feeds(str(config), db=str(db_path))
+        assert third.counts.articles_new == 1
+        assert [slow_site.hits(f"/{name}") for name in pages] == [1, 1, 1]
+    assert _rows(db_path, "SELECT etag FROM feeds") == [('"s1"',)]
+    log = _rows(db_path, "SELECT outcome, count(*) FROM fetch_log WHERE kind = 'page' GROUP BY 1")
+    assert dict(log) == {"stored": 3, "budget_exceeded": 3}

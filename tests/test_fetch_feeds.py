@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import get_args
 
+import duckdb
 import pytest
 
 from tasks.errors import EventpipeError
@@ -13,7 +15,7 @@ from tasks.fetch.feeds import DEFAULT_CONFIG, FeedConfig, load_config, parse_fee
 from tasks.fetch.pages import canonical_url, decode_html, read_page
 from tasks.fetch.records import FetchOutcome, FetchRecord
 from tasks.models import Article
-from warehouse.db import migrations
+from warehouse.db import migrate, migrations
 
 from .conftest import FIXTURES
 from .livesite import write_config
@@ -187,9 +189,13 @@ def test_canonical_urls() -> None:
 
 
 def test_fetch_outcomes_match_the_sql_vocabulary() -> None:
-    """The fetch_log CHECK list and the FetchOutcome Literal must not drift apart."""
-    sql = next(m.sql for m in migrations() if m.name == "live_sources")
-    check = sql[sql.index("outcome       VARCHAR") :].split("http_status")[0]
+    """The fetch_log CHECK list (after every migration) and the FetchOutcome Literal agree."""
+    con = duckdb.connect()
+    migrate(con)
+    (check,) = con.execute(
+        "SELECT expression FROM duckdb_constraints()"
+        " WHERE table_name = 'fetch_log' AND expression LIKE '(outcome IN%'"
+    ).fetchone() or ("",)
     assert set(re.findall(r"'([a-z_]+)'", check)) == set(get_args(FetchOutcome))
 
 
@@ -235,3 +241,100 @@ def test_an_unreadable_robots_txt_is_a_failure_for_now_not_for_good() -> None:
     never = FetchRecord("page", "https://a.example/y", "robots_disallowed", "Disallow: /y")
     assert is_transient(later) and not is_transient(never)
     assert is_transient(FetchRecord("page", "https://a.example/z", "timeout", "slow"))
+
+
+def _punycode_bomb(size: int) -> bytes:
+    """Bytes punycode's decoder spends minutes on: ASCII, one '-', then base-36 digits."""
+    return b"a" * (size // 2) + b"-" + b"b" * (size // 2)
+
+
+def test_a_page_declaring_punycode_is_read_quickly() -> None:
+    """A charset that is no document encoding is ignored (punycode took 70 s on 1.6 MB)."""
+    from tasks.fetch.charsets import document_codec
+
+    head = b'<html><head><meta charset="punycode"><title>T</title></head><body><p>Hello</p>'
+    body = head + _punycode_bomb(1024 * 1024)
+    started = time.monotonic()
+    text, charset = decode_html(body, "text/html; charset=punycode")
+    assert time.monotonic() - started < 10
+    assert charset == "utf-8" and text.startswith("<html>")
+    for name in (
+        "punycode",
+        "idna",
+        "rot13",
+        "uu",
+        "zlib",
+        "base64",
+        "hex",
+        "bz2",
+        "unicode_escape",
+    ):
+        assert document_codec(name) is None, name
+    assert document_codec("Windows-1252") == "cp1252" and document_codec("latin1") == "iso8859-1"
+
+
+def test_a_feed_declaring_punycode_is_read_quickly() -> None:
+    rss = _fixture_feed("world.rss")
+    declared = rss.replace(b'encoding="UTF-8"', b'encoding="punycode"', 1)
+    assert declared != rss
+    body = declared + b"<!--" + _punycode_bomb(600 * 1024) + b" -->"
+    for content_type in ("application/rss+xml; charset=punycode", "application/rss+xml"):
+        started = time.monotonic()
+        parsed = parse_feed(body, content_type, FEED.url, FEED)
+        assert time.monotonic() - started < 10
+        assert len(parsed.entries) == len(
+            parse_feed(rss, "application/rss+xml", FEED.url, FEED).entries
+        )
+
+
+def test_the_fetch_log_keeps_its_rows_through_migration_8(db_path: Path) -> None:
+    """008 rebuilds fetch_log for the new outcomes: rows written before it are all kept."""
+    db_path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(db_path))
+    for mig in migrations():
+        if mig.version < 8:
+            con.execute(mig.sql)
+            con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER"
+                " PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ"
+                " NOT NULL DEFAULT current_timestamp)"
+            )
+            con.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                [mig.version, mig.name],
+            )
+    row = [
+        "r1",
+        "page",
+        "http://a.example/1",
+        None,
+        None,
+        None,
+        "timeout",
+        None,
+        "slow",
+        3,
+        None,
+        None,
+        "2025-07-01 12:00:00+00",
+    ]
+    con.execute(f"INSERT INTO fetch_log VALUES ({', '.join('?' * len(row))})", row)
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("UPDATE fetch_log SET outcome = 'dns_error'")
+    assert migrate(con) == [8]
+    assert con.execute("SELECT run_id, outcome, detail, attempts FROM fetch_log").fetchall() == [
+        ("r1", "timeout", "slow", 3)
+    ]
+    con.execute("UPDATE fetch_log SET outcome = 'dns_error'")
+    con.execute("UPDATE fetch_log SET outcome = 'budget_exceeded'")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("UPDATE fetch_log SET outcome = 'no_such_outcome'")
+    con.close()
+
+
+def test_the_fetch_budgets_come_from_the_fetch_table(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "f.toml", [], host_budget_seconds=5, run_budget_seconds=60.5)
+    settings = load_config(config).settings
+    assert (settings.host_budget_seconds, settings.run_budget_seconds) == (5, 60.5)
+    with pytest.raises(EventpipeError, match="must not be negative"):
+        load_config(write_config(tmp_path / "g.toml", [], host_budget_seconds=-1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import ipaddress
 import shutil
+import socket
 import subprocess
 import time
 import zlib
@@ -17,11 +18,14 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tasks.fetch.guard import AddressRefused, HostPolicy
-from tasks.fetch.http import Fetcher, FetchSettings, Inflater, parse_retry_after
+from tasks.fetch.crawl import extract_pages, fetch_pages
+from tasks.fetch.feeds import Entry
+from tasks.fetch.guard import AddressRefused, HostPolicy, NameNotResolved
+from tasks.fetch.http import Fetcher, FetchSettings, Inflater, Refusal, parse_retry_after
+from tasks.fetch.records import FetchRecord, is_transient
 from tasks.fetch.robots import Politeness, origin, run_per_host
 
-from .livesite import LOOPBACK, Reply, SiteServer
+from .livesite import LOOPBACK, Reply, Route, SiteServer
 
 pytestmark = pytest.mark.usefixtures("only_loopback")
 
@@ -333,7 +337,7 @@ def test_robots_txt_is_honoured_and_read_once(site: SiteServer, fetcher: Fetcher
     site.routes["/public/page"] = Reply(200, PAGE, {"Content-Type": "text/html"})
     polite = Politeness(TEST_SETTINGS)
 
-    def permit(url: Any) -> str | None:
+    def permit(url: Any) -> Refusal | None:
         return polite.refusal(fetcher, url)
 
     urls = [site.url("/private/page"), site.url("/public/page"), site.url("/public/page?2")]
@@ -384,8 +388,8 @@ def test_crawl_delay_is_honoured_up_to_the_cap(site: SiteServer, fetcher: Fetche
     assert polite.delay(origin(site.url("/a"))) == 0.5
 
 
-def test_tls_is_verified_with_no_insecure_fallback(tmp_path: Path) -> None:
-    """A self-signed certificate is refused (and not retried), never fetched unverified."""
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate and key for 127.0.0.1 (skips without openssl)."""
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.skip("openssl is not installed")
@@ -412,9 +416,188 @@ def test_tls_is_verified_with_no_insecure_fallback(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
-    with SiteServer(tls=(cert, key)) as server, Fetcher(TEST_SETTINGS) as f:
+    return cert, key
+
+
+def test_tls_is_verified_with_no_insecure_fallback(tmp_path: Path) -> None:
+    """A self-signed certificate is refused (and not retried), never fetched unverified."""
+    with SiteServer(tls=_self_signed(tmp_path)) as server, Fetcher(TEST_SETTINGS) as f:
         server.routes["/p"] = Reply(200, PAGE, {"Content-Type": "text/html"})
         res = f.get(server.url("/p"))
         assert server.url("/p").startswith("https://")
         assert (res.outcome, res.attempts, res.body) == ("tls_error", 1, b"")
         assert "CERTIFICATE_VERIFY_FAILED" in res.detail
+
+
+def test_a_tls_error_on_robots_txt_is_the_pages_tls_error(tmp_path: Path) -> None:
+    """A certificate that does not verify on robots.txt is final for the page, not 'for now'."""
+    with SiteServer(tls=_self_signed(tmp_path)) as server:
+        server.routes["/robots.txt"] = Reply(200, b"User-agent: *\nAllow: /\n")
+        server.routes["/p"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+        pages, records = fetch_pages("tls-robots", [Entry(server.url("/p"))], TEST_SETTINGS)
+    assert pages == []
+    (record,) = records
+    assert record.outcome == "tls_error" and "robots.txt" in record.detail
+    assert "CERTIFICATE_VERIFY_FAILED" in record.detail
+    assert not is_transient(record)
+
+
+def test_a_name_that_does_not_resolve_is_a_dns_error(fetcher: Fetcher) -> None:
+    """Offline, a feed host that does not resolve is no address the guard refused."""
+    url = "http://feeds.bbci.invalid/news/rss.xml"  # RFC 2606: .invalid never resolves
+    with pytest.raises(NameNotResolved):
+        HostPolicy().check_url(httpx.URL(url))
+    res = fetcher.get(url)
+    assert (res.outcome, res.attempts) == ("dns_error", 1)  # tried again next run, not now
+    assert "feeds.bbci.invalid" in res.detail and "does not resolve" in res.detail
+    record = FetchRecord("feed", url, res.outcome, res.detail)
+    assert is_transient(record)
+    assert fetcher.get("http://10.0.0.1/feed").outcome == "blocked_address"  # still the guard's
+
+
+def test_origin_keeps_ipv6_brackets() -> None:
+    assert origin("http://[::1]:8081/p") == "http://[::1]:8081"
+    assert origin("https://[2001:db8::1]/feed") == "https://[2001:db8::1]:443"
+    assert origin("http://Example.org/a?b") == "http://example.org:80"
+    assert origin("http://münchen.example/x") == "http://xn--mnchen-3ya.example:80"
+    assert httpx.URL(origin("http://[::1]:8081/p") + "/robots.txt").host == "::1"
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as sock:
+            sock.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback on this machine")
+def test_a_page_on_an_ipv6_literal_host_is_fetched() -> None:
+    """robots.txt of http://[::1]:port is asked at that origin, not at 'http://::1:port'."""
+    settings = FetchSettings(
+        allow_private_hosts=True, per_host_delay_seconds=0, connect_timeout=1, read_timeout=1
+    )
+    with SiteServer(host="::1") as server:
+        server.routes["/robots.txt"] = Reply(200, b"User-agent: *\nDisallow: /private/\n")
+        server.routes["/news/a.html"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+        server.routes["/private/b.html"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+        entries = [Entry(server.url("/news/a.html")), Entry(server.url("/private/b.html"))]
+        assert entries[0].url.startswith("http://[::1]:")
+        pages, records = fetch_pages("ipv6", entries, settings)
+        assert [p.body for p in pages] == [PAGE]
+        assert [r.outcome for r in records] == ["robots_disallowed"]
+        assert server.hits("/robots.txt") == 1 and server.hits("/private/b.html") == 0
+
+
+def test_every_redirect_hop_waits_for_the_per_host_delay(site: SiteServer) -> None:
+    """Three requests to one host (two redirects) with a 0.3 s delay take at least 0.6 s."""
+    site.routes["/r1"] = Reply(302, b"", {"Location": "/r2"})
+    site.routes["/r2"] = Reply(302, b"", {"Location": "/r3"})
+    site.routes["/r3"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+    settings = FetchSettings(
+        allowed_addresses=(LOOPBACK,), per_host_delay_seconds=0.3, respect_robots=False
+    )
+    started = time.monotonic()
+    pages, records = fetch_pages("redirect-delay", [Entry(site.url("/r1"))], settings)
+    elapsed = time.monotonic() - started
+    assert records == [] and [p.final_url for p in pages] == [site.url("/r3")]
+    assert elapsed >= 0.6
+    assert [site.hits(p) for p in ("/r1", "/r2", "/r3")] == [1, 1, 1]
+
+
+def _slow(seconds: float) -> Route:
+    def route(handler: BaseHTTPRequestHandler) -> None:
+        time.sleep(seconds)
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Length", str(len(PAGE)))
+        handler.end_headers()
+        handler.wfile.write(PAGE)
+
+    return route
+
+
+def test_a_page_declaring_punycode_is_fetched_and_read_quickly(site: SiteServer) -> None:
+    """charset=punycode in the header and the meta of a 1 MB page: read as UTF-8, not for 70 s."""
+    text = "<p>Gunmen attacked a village in central Mali on Sunday, killing nine people.</p>" * 20
+    head = f'<html><head><meta charset="punycode"><title>T</title></head><body>{text}</body>'
+    bomb = b"a" * 512 * 1024 + b"-" + b"b" * 512 * 1024  # punycode's decoder: minutes
+    site.routes["/p.html"] = Reply(
+        200, head.encode() + bomb, {"Content-Type": "text/html; charset=punycode"}
+    )
+    settings = FetchSettings(allowed_addresses=(LOOPBACK,), per_host_delay_seconds=0)
+    started = time.monotonic()
+    pages, records = fetch_pages("punycode", [Entry(site.url("/p.html"))], settings)
+    assert records == [] and len(pages) == 1
+    articles, failures = extract_pages(pages, "url")
+    assert time.monotonic() - started < 10  # a bound far from flaky, far below a minute
+    assert failures == [] and articles[0][0].text.startswith("Gunmen attacked")
+
+
+def test_a_slow_host_stops_at_its_budget() -> None:
+    """Once a host's budget is spent its other URLs are left for the next run; others go on."""
+    with SiteServer() as slow, SiteServer() as quick:
+        slow.routes["/slow"] = _slow(0.4)
+        quick.routes["/p"] = Reply(200, PAGE, {"Content-Type": "text/html"})
+        settings = FetchSettings(
+            allowed_addresses=(LOOPBACK,),
+            per_host_delay_seconds=0,
+            respect_robots=False,
+            host_budget_seconds=1.0,
+        )
+        entries = [Entry(slow.url(f"/slow?{i}"), feed_url="f") for i in range(8)]
+        entries += [Entry(quick.url(f"/p?{i}")) for i in range(3)]
+        started = time.monotonic()
+        pages, records = fetch_pages("host-budget", entries, settings)
+        elapsed = time.monotonic() - started
+        slow_hits = slow.hits("/slow")
+    assert 1 <= slow_hits <= 4  # fetched while the budget lasted (0.4 s each)
+    assert len(pages) == slow_hits + 3
+    assert len(records) == 8 - slow_hits
+    assert {r.outcome for r in records} == {"budget_exceeded"}
+    assert all(is_transient(r) and "budget of 1 s" in r.detail for r in records)
+    assert all(r.attempts == 0 and r.feed_url == "f" for r in records)
+    assert elapsed < 8 * 0.4
+
+
+def test_the_run_budget_is_shared_by_hosts_and_batches() -> None:
+    with SiteServer() as one, SiteServer() as two:
+        for server in (one, two):
+            server.routes["/slow"] = _slow(0.3)
+        settings = FetchSettings(
+            allowed_addresses=(LOOPBACK,),
+            per_host_delay_seconds=0,
+            respect_robots=False,
+            run_budget_seconds=0.8,
+        )
+        batch = [Entry(one.url(f"/slow?{i}")) for i in range(5)]
+        batch += [Entry(two.url(f"/slow?{i}")) for i in range(5)]
+        first_pages, first_records = fetch_pages("run-budget", batch, settings)
+        hits = one.hits("/slow") + two.hits("/slow")
+        assert 2 <= hits <= 8 and len(first_pages) == hits
+        assert {r.outcome for r in first_records} == {"budget_exceeded"}
+        assert "run's fetch budget" in first_records[0].detail
+        # The next batch of the same run has nothing left; another run starts afresh.
+        later = [Entry(one.url("/slow?later"))]
+        assert fetch_pages("run-budget", later, settings)[1][0].outcome == "budget_exceeded"
+        assert len(fetch_pages("next-run", later, settings)[0]) == 1
+
+
+def test_a_slow_url_stops_retrying_when_its_host_budget_is_spent(site: SiteServer) -> None:
+    """One URL timing out attempt after attempt no longer holds the run for all its retries."""
+    site.routes["/hang"] = _hang
+    settings = FetchSettings(
+        allowed_addresses=(LOOPBACK,),
+        per_host_delay_seconds=0,
+        respect_robots=False,
+        read_timeout=0.5,
+        max_attempts=5,
+        backoff_seconds=0.01,
+        host_budget_seconds=0.8,
+    )
+    started = time.monotonic()
+    _pages, (record,) = fetch_pages("slow-retries", [Entry(site.url("/hang"))], settings)
+    assert record.outcome == "budget_exceeded" and "budget of 0.8 s" in record.detail
+    assert site.hits("/hang") == 2  # the third attempt found the budget spent
+    assert time.monotonic() - started < 2.5  # not 5 attempts of 0.5 s

@@ -69,7 +69,7 @@ def is_due(feed: FeedConfig, state: FeedState | None, now: datetime) -> bool:
 
 
 def _permit(fetcher: Fetcher, polite: Politeness) -> Permit:
-    return lambda url: polite.refusal(fetcher, url)
+    return polite.permit(fetcher)
 
 
 def _safe_get(
@@ -240,6 +240,7 @@ def fetch_pages(
             lambda e: e.url,
             lambda e: _safe_get(fetcher, e.url, HTML_TYPES, permit),
             polite,
+            over_budget=lambda e, why: Response(e.url, why.outcome, why.detail),
         )
     pages: list[FetchedPage] = []
     records: list[FetchRecord] = []

@@ -8,9 +8,11 @@ bytes it first tries them as a local file name.
 from __future__ import annotations
 
 import calendar
+import codecs
 import dataclasses
 import io
 import ipaddress
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 
 from tasks.errors import EventpipeError
+from tasks.fetch.charsets import is_document_codec, xml_declared_encoding
 from tasks.fetch.http import FetchSettings
 from tasks.fetch.records import FetchRecord, one_line
 
@@ -28,6 +31,17 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "seeds" / "feeds.toml"
 FEED_KEYS = {"url", "name", "country", "language", "interval_minutes"}
 # A feed's newest entries are taken first; a feed listing more is truncated.
 MAX_ENTRIES_PER_FEED = 200
+# An XML declaration opens the document; look no further than this for its encoding.
+SNIFF_BYTES = 1024
+_CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE, whose mark it starts with
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 # The Python types a TOML value may have for each annotation of FetchSettings.
 _TOML_TYPES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -161,7 +175,8 @@ def parse_feed_table(raw: Any, index: int) -> FeedConfig | FetchRecord:
 
 def parse_feed(body: bytes, content_type: str, base_url: str, feed: FeedConfig) -> ParsedFeed:
     """Entries of an RSS/Atom document (links made absolute against the feed's URL)."""
-    headers = {"content-type": content_type or "application/xml", "content-location": base_url}
+    body, content_type = document_charsets_only(body, content_type or "application/xml")
+    headers = {"content-type": content_type, "content-location": base_url}
     parsed = feedparser.parse(
         io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
     )
@@ -190,6 +205,31 @@ def parse_feed(body: bytes, content_type: str, base_url: str, feed: FeedConfig) 
     exc = parsed.get("bozo_exception")
     reason = one_line(f"{type(exc).__name__}: {exc}") if exc else None
     return ParsedFeed(entries, bozo, reason, without_link, str(parsed.get("version") or ""))
+
+
+def document_charsets_only(body: bytes, content_type: str) -> tuple[bytes, str]:
+    """The feed as given, or re-encoded as UTF-8 when it names a charset no document uses.
+
+    feedparser decodes with the HTTP charset or the XML declaration's encoding,
+    whatever codec that is; punycode's decoder is quadratic (minutes on a
+    large body). Such a feed is decoded here with UTF-8 (else windows-1252),
+    replacing what does not decode, and handed over declared as UTF-8.
+    """
+    mime, _, params = content_type.partition(";")
+    http_charset = _CHARSET_PARAM.search(params)
+    bom_codec = next((codec for bom, codec in _BOMS if body.startswith(bom)), None)
+    # A UTF-16/32 declaration is only readable decoded.
+    head = body[:SNIFF_BYTES].decode(bom_codec or "latin-1", errors="ignore")
+    declared = [http_charset.group(1) if http_charset else None, xml_declared_encoding(head)]
+    if all(name is None or is_document_codec(name) for name in declared):
+        return body, content_type
+    try:
+        text = body.decode(bom_codec or "utf-8", errors="replace" if bom_codec else "strict")
+    except UnicodeDecodeError:
+        text = body.decode("windows-1252", errors="replace")
+    text = _XML_DECLARATION.sub("", text, count=1)
+    utf8 = f"<?xml version='1.0' encoding='utf-8'?>\n{text}".encode("utf-8", "replace")
+    return utf8, f"{mime.strip() or 'application/xml'}; charset=utf-8"
 
 
 def _entry_link(raw: Any) -> str | None:

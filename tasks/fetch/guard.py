@@ -55,6 +55,13 @@ class AddressRefused(Exception):
     """A host or address the policy does not let eventpipe connect to."""
 
 
+class NameNotResolved(AddressRefused):
+    """A host name with no address (offline, a typo, a lapsed domain): not the guard's refusal.
+
+    A subclass, so that code which only asks "may I connect?" still refuses it.
+    """
+
+
 @dataclass(frozen=True, slots=True)
 class HostPolicy:
     """Which addresses are allowed.
@@ -107,7 +114,7 @@ class HostPolicy:
             raise AddressRefused(f"{name} is a cloud metadata host")
         addresses = resolve(name, port)
         if not addresses:
-            raise AddressRefused(f"{name} resolves to no address")
+            raise NameNotResolved(f"{name} resolves to no address")
         for addr in addresses:
             why = self.refusal(addr)
             if why:
@@ -130,8 +137,10 @@ def resolve(host: str, port: int) -> list[IPAddress]:
         pass
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        raise AddressRefused(f"{host} does not resolve ({exc})") from exc
+    except UnicodeError as exc:  # a label too long or not encodable: no name at all
+        raise AddressRefused(f"{host} is not a valid host name ({exc})") from exc
+    except OSError as exc:  # socket.gaierror and kin
+        raise NameNotResolved(f"{host} does not resolve ({exc})") from exc
     found: dict[IPAddress, None] = {}
     for _family, _type, _proto, _canon, sockaddr in infos:
         found[ipaddress.ip_address(str(sockaddr[0]).split("%")[0])] = None

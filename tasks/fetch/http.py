@@ -19,8 +19,14 @@ from importlib import metadata
 
 import httpx
 
-from tasks.fetch.guard import AddressRefused, GuardedTransport, HostPolicy, total_deadline
-from tasks.fetch.records import TRANSIENT_OUTCOMES, FetchOutcome, one_line
+from tasks.fetch.guard import (
+    AddressRefused,
+    GuardedTransport,
+    HostPolicy,
+    NameNotResolved,
+    total_deadline,
+)
+from tasks.fetch.records import RETRIED_OUTCOMES, FetchOutcome, one_line
 
 MIB = 1024 * 1024
 # Where a site's operator can read about the crawler; set `contact_url` in the config.
@@ -30,8 +36,27 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ACCEPT_ENCODING = "gzip, deflate"
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
-# A permit hook: given a hop's URL, a reason to refuse it (robots.txt), or None.
-Permit = Callable[[httpx.URL], str | None]
+# A slow server must not hold a run for hours (one URL answering in 60 s per attempt
+# took 195 s with its retries). A host's fetching in one run (its requests, retries and
+# backoff, robots.txt included; not the politeness wait before each URL) stops here:
+# ten minutes fits a few hundred ordinary pages. 0: no budget.
+DEFAULT_HOST_BUDGET_SECONDS = 600.0
+# A run's fetching, all hosts (side by side, counted once): the default schedule's
+# half-hour interval, so a run leaves what it could not fetch to the next. 0: no budget.
+DEFAULT_RUN_BUDGET_SECONDS = 1800.0
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A permit hook's reason to refuse a hop, with the outcome the fetch gets for it."""
+
+    outcome: FetchOutcome
+    detail: str
+
+
+# A permit hook: given a hop's URL, a refusal (robots.txt, a spent budget), or None.
+# It may also wait (the per-host delay) before letting the hop go.
+Permit = Callable[[httpx.URL], Refusal | None]
 
 
 def user_agent(contact_url: str) -> str:
@@ -62,6 +87,8 @@ class FetchSettings:
     max_crawl_delay_seconds: float = 10.0  # a robots.txt Crawl-delay is capped here
     max_hosts_in_parallel: int = 8
     respect_robots: bool = True
+    host_budget_seconds: float = DEFAULT_HOST_BUDGET_SECONDS  # one host's fetching per run
+    run_budget_seconds: float = DEFAULT_RUN_BUDGET_SECONDS  # the run's fetching, all hosts
 
     @property
     def policy(self) -> HostPolicy:
@@ -148,8 +175,9 @@ class Fetcher:
     ) -> Response:
         """GET with retries on 429, 5xx, connection errors and timeouts.
 
-        `accept` lists the content types wanted (None takes any); `permit`
-        may refuse a hop (robots.txt).
+        `accept` lists the content types wanted (None takes any); `permit` is
+        asked before every hop, retries included: it may refuse one (robots.txt,
+        a spent budget) or wait (the per-host delay).
         """
         headers = {}
         if etag:
@@ -165,7 +193,7 @@ class Fetcher:
                 return result
             except _Failure as failure:
                 last = failure
-            if last.outcome not in TRANSIENT_OUTCOMES or attempts >= self.settings.max_attempts:
+            if last.outcome not in RETRIED_OUTCOMES or attempts >= self.settings.max_attempts:
                 break
             time.sleep(self._delay(attempts, last.retry_after))
         detail = one_line(last.detail)
@@ -229,18 +257,22 @@ class Fetcher:
             raise _Failure("bad_url", f"{current}: no host")
         try:
             self.policy.check_url(current)
+        except NameNotResolved as exc:
+            raise _Failure("dns_error", f"{current}: {exc}") from exc
         except AddressRefused as exc:
             outcome: FetchOutcome = "bad_url" if "scheme" in str(exc) else "blocked_address"
             raise _Failure(outcome, f"{current}: {exc}") from exc
         if permit is not None:
-            why = permit(current)
-            if why:
-                raise _Failure("robots_disallowed", f"{current}: {why}")
+            refusal = permit(current)
+            if refusal is not None:
+                raise _Failure(refusal.outcome, f"{current}: {refusal.detail}")
 
     def _send(self, current: httpx.URL, headers: dict[str, str]) -> httpx.Response:
         try:
             request = self.client.build_request("GET", current, headers=headers)
             return self.client.send(request, stream=True)
+        except NameNotResolved as exc:  # resolved for the check, not for the connection
+            raise _Failure("dns_error", f"{current}: {exc}") from exc
         except AddressRefused as exc:  # the transport's re-check on the connected address
             raise _Failure("blocked_address", f"{current}: {exc}") from exc
         except httpx.TimeoutException as exc:

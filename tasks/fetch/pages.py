@@ -16,6 +16,7 @@ import courlan
 import htmldate
 
 from tasks.clean import article_text, parse_published, read_html
+from tasks.fetch.charsets import document_codec, is_document_codec
 from tasks.fetch.feeds import Entry
 from tasks.fetch.records import FetchOutcome, FetchRecord, one_line
 from tasks.models import Article, SourceKind
@@ -42,17 +43,12 @@ def canonical_url(url: str) -> str | None:
     return normal if normal.startswith(("http://", "https://")) else None
 
 
-def _codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name.strip().lower()).name
-    except LookupError:
-        return None
-
-
 def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
-    """Text of a page and the charset used: BOM, HTTP charset, meta charset, UTF-8, a guess."""
+    """Text of a page and the charset used: BOM, HTTP charset, meta charset, UTF-8, a guess.
+
+    Only document encodings are used (see `charsets`): a page naming punycode,
+    rot13 or base64 as its charset is read as if it named none.
+    """
     for bom, name in _BOMS:
         if body.startswith(bom):
             return body.decode(name, errors="replace"), name
@@ -60,8 +56,8 @@ def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
     meta = _META_CHARSET.search(head)
     declared = _CHARSET_PARAM.search(content_type or "")
     for candidate in (
-        _codec(declared.group(1)) if declared else None,
-        _codec(meta.group(1).decode("ascii", "replace")) if meta else None,
+        document_codec(declared.group(1)) if declared else None,
+        document_codec(meta.group(1).decode("ascii", "replace")) if meta else None,
         "utf-8",
     ):
         if candidate:
@@ -71,7 +67,7 @@ def decode_html(body: bytes, content_type: str = "") -> tuple[str, str]:
                 continue
     from trafilatura.utils import detect_encoding  # charset_normalizer's guesses
 
-    for guess in detect_encoding(body):
+    for guess in filter(is_document_codec, detect_encoding(body)):
         try:
             return body.decode(guess), guess
         except (UnicodeDecodeError, LookupError):

@@ -24,7 +24,8 @@ FetchOutcome = Literal[
     # the request
     "bad_url",
     "bad_config",
-    "blocked_address",
+    "blocked_address",  # an address the SSRF guard refuses
+    "dns_error",  # a host name that does not resolve: tried again next run
     "robots_disallowed",
     "timeout",
     "connection_error",
@@ -33,6 +34,7 @@ FetchOutcome = Literal[
     "client_error",
     "rate_limited",
     "server_error",
+    "budget_exceeded",  # not fetched: the host's or the run's fetch budget was spent
     # the body
     "too_large",
     "bad_content_type",
@@ -44,11 +46,16 @@ FetchOutcome = Literal[
     "extract_failed",
 ]
 
-# Failures worth trying again on a later run; while a feed's entries had one,
-# its conditional-GET cursor is held back so the next poll sees them again.
-TRANSIENT_OUTCOMES: frozenset[FetchOutcome] = frozenset(
+# Failures the client tries again within one fetch, after a backoff.
+RETRIED_OUTCOMES: frozenset[FetchOutcome] = frozenset(
     {"timeout", "connection_error", "rate_limited", "server_error"}
 )
+# Failures worth trying again on a later run; while a feed's entries had one,
+# its conditional-GET cursor is held back so the next poll sees them again.
+# A name that does not resolve is not retried at once (the resolver has retried
+# already, and offline every retry costs its timeout again); a spent budget
+# would only be spent again.
+TRANSIENT_OUTCOMES: frozenset[FetchOutcome] = RETRIED_OUTCOMES | {"dns_error", "budget_exceeded"}
 # A robots.txt that could not be read (5xx, unreachable) disallows the host for now,
 # not for good: the page is refused with this in its detail, and tried again later.
 ROBOTS_UNAVAILABLE = "robots.txt unavailable"
