@@ -40,9 +40,13 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 # A sidecar holds a few short fields (title, url, date, language, source): 64 KiB
 # is a hundred times what one needs, and bounds what a wrong file costs to read.
 MAX_SIDECAR_BYTES = 64 * 1024
+# Files are read in chunks of this size: few system calls, no large transient buffer.
+READ_CHUNK_BYTES = 1024 * 1024
 META_KEYS = {"title", "url", "published", "language", "source"}
 
 PayloadKind = Literal["text", "html"]
+# Lines of a `.jsonl` file to read: the first (1-based) and the end (excluded; None: no end).
+LineRange = tuple[int, int | None]
 
 
 @dataclass(slots=True)
@@ -225,7 +229,7 @@ def read_regular(path: Path, limit: int) -> bytes:
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
-            chunk = os.read(fd, min(limit + 1 - size, 1024 * 1024))
+            chunk = os.read(fd, min(limit + 1 - size, READ_CHUNK_BYTES))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -243,9 +247,22 @@ def is_sidecar(path: Path) -> bool:
     return path.name.lower().endswith(SIDECAR_SUFFIX)
 
 
-def read_file(path: Path) -> Iterator[RawDoc | Rejection]:
-    """Read one article file into raw documents (a `.jsonl` file yields many)."""
+def read_file(path: Path, lines: LineRange | None = None) -> Iterator[RawDoc | Rejection]:
+    """Read one article file into raw documents (a `.jsonl` file yields many).
+
+    `lines` reads only those lines of a `.jsonl` file (a slice, see
+    `work_units`); a problem of the whole file is then reported by the slice
+    starting at line 1 alone, so each problem is one rejection however many
+    slices the file is cut into.
+    """
     source = path_label(path)
+    first_slice = lines is None or lines[0] <= 1
+    for item in _read_file(path, source, lines):
+        if first_slice or not (isinstance(item, Rejection) and item.source == source):
+            yield item
+
+
+def _read_file(path: Path, source: str, lines: LineRange | None) -> Iterator[RawDoc | Rejection]:
     try:
         data = read_regular(path, MAX_FILE_BYTES)
     except NotRegularFile as exc:
@@ -268,7 +285,7 @@ def read_file(path: Path) -> Iterator[RawDoc | Rejection]:
         yield Rejection(source, "not_utf8", f"{source}: {error}")
         return
     if suffix in JSONL_SUFFIXES:
-        yield from read_jsonl(source, text, meta)
+        yield from read_jsonl(source, text, meta, lines)
     else:
         yield RawDoc(source, "text", text, meta)
 
@@ -348,17 +365,23 @@ def pick_meta(obj: dict[str, Any], where: str) -> tuple[dict[str, str], str]:
     return meta, ""
 
 
-def read_jsonl(source: str, text: str, file_meta: dict[str, str]) -> Iterator[RawDoc | Rejection]:
+def read_jsonl(
+    source: str, text: str, file_meta: dict[str, str], lines: LineRange | None = None
+) -> Iterator[RawDoc | Rejection]:
     """One document per JSON line; a bad line is rejected alone, as `path:line`.
 
     Lines end at "\n" only: U+2028 and friends may stand raw inside JSON strings.
+    `lines` (first, end), 1-based and end excluded, keeps only those lines.
     """
+    start, end = lines or (1, None)
     yielded = False
     for lineno, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
         if not line.strip():
             continue
         yielded = True
+        if lineno < start or (end is not None and lineno >= end):
+            continue
         where = f"{source}:{lineno}"
         try:
             obj = json.loads(line)
@@ -375,6 +398,65 @@ def read_jsonl(source: str, text: str, file_meta: dict[str, str]) -> Iterator[Ra
         yield RawDoc(where, "text", storable(obj["text"]), {**file_meta, **line_meta})
     if not yielded:
         yield Rejection(source, "empty", f"{source}: no JSON lines")
+
+
+@dataclass(frozen=True, slots=True)
+class WorkUnit:
+    """A file to read, or a slice of a `.jsonl` file: lines `line_start` to `line_end` - 1."""
+
+    path: Path
+    line_start: int = 1
+    line_end: int | None = None  # None: to the end of the file
+
+    @property
+    def lines(self) -> LineRange | None:
+        return (
+            None
+            if self.line_start <= 1 and self.line_end is None
+            else (
+                self.line_start,
+                self.line_end,
+            )
+        )
+
+
+def work_units(files: Iterable[Path], lines_per_unit: int) -> list[WorkUnit]:
+    """Files as units of work: each `.jsonl` file cut into slices of `lines_per_unit` lines.
+
+    So a flow can batch a JSONL file's lines like files (one batch, one
+    transaction, for 100k lines held 1.75 GB). A file whose lines cannot be
+    counted (unreadable, too large) is one unit: reading it reports why.
+    Each slice reads the file again (at most MAX_FILE_BYTES) and keeps its lines.
+    """
+    if lines_per_unit < 1:
+        raise ValueError("lines_per_unit must be at least 1")
+    units: list[WorkUnit] = []
+    for path in files:
+        if path.suffix.lower() not in JSONL_SUFFIXES:
+            units.append(WorkUnit(path))
+            continue
+        try:
+            data = read_regular(path, MAX_FILE_BYTES)
+        except NotRegularFile:
+            units.append(WorkUnit(path))
+            continue
+        count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if count <= lines_per_unit:
+            units.append(WorkUnit(path))
+            continue
+        for first in range(1, count + 1, lines_per_unit):
+            units.append(WorkUnit(path, first, first + lines_per_unit))
+    return units
+
+
+def load_units(units: Iterable[WorkUnit]) -> tuple[list[RawDoc], list[Rejection]]:
+    """Read a batch of work units (files or `.jsonl` slices); split docs from rejections."""
+    docs: list[RawDoc] = []
+    rejections: list[Rejection] = []
+    for unit in units:
+        for item in read_file(unit.path, unit.lines):
+            (docs if isinstance(item, RawDoc) else rejections).append(item)  # type: ignore[arg-type]
+    return docs, rejections
 
 
 def load_paths(paths: Iterable[Path]) -> tuple[list[RawDoc], list[Rejection]]:

@@ -20,7 +20,14 @@ import pytest
 import tasks.clean
 from tasks.clean import clean_docs, parse_published
 from tasks.dates import dateline_date
-from tasks.load import MAX_SIDECAR_BYTES, RawDoc, discover, load_paths
+from tasks.load import (
+    MAX_SIDECAR_BYTES,
+    RawDoc,
+    discover,
+    load_paths,
+    load_units,
+    work_units,
+)
 from tasks.models import Article, Rejection
 from tasks.text import path_label, storable
 
@@ -323,3 +330,44 @@ def test_a_txt_file_takes_the_date_at_its_top_and_its_sidecar_wins(tmp_path: Pat
         "b.txt": "2025-10-14",
         "c.txt": None,
     }
+
+
+def test_a_jsonl_file_is_read_in_slices_that_together_read_it_once(tmp_path: Path) -> None:
+    lines = [json.dumps({"text": f"{BODY} Line {n}."}) for n in range(1, 11)]
+    lines[3] = "{not json"
+    lines[6] = ""
+    wire = tmp_path / "w.jsonl"
+    wire.write_text("\n".join(lines) + "\n")
+    (tmp_path / "a.txt").write_text(BODY)
+    units = work_units([tmp_path / "a.txt", wire], lines_per_unit=4)
+    assert [(u.path.name, u.line_start, u.line_end) for u in units] == [
+        ("a.txt", 1, None),
+        ("w.jsonl", 1, 5),
+        ("w.jsonl", 5, 9),
+        ("w.jsonl", 9, 13),
+    ]
+    whole_docs, whole_rej = load_paths([tmp_path / "a.txt", wire])
+    sliced: list[tuple[list[RawDoc], list[Rejection]]] = [load_units([u]) for u in units]
+    assert [[d.source.rsplit(":", 1)[-1] for d in docs] for docs, _ in sliced] == [
+        [str(tmp_path / "a.txt")],
+        ["1", "2", "3"],
+        ["5", "6", "8"],
+        ["9", "10"],
+    ]
+    assert [d for docs, _ in sliced for d in docs] == whole_docs
+    assert [r for _, rej in sliced for r in rej] == whole_rej
+    assert [r.source for r in whole_rej] == [f"{wire}:4"]
+
+
+def test_a_whole_file_problem_is_one_rejection_however_many_slices(tmp_path: Path) -> None:
+    wire = tmp_path / "w.jsonl"
+    wire.write_bytes(b'{"text": "caf\xe9"}\n' * 5)
+    (tmp_path / "w.meta.json").write_text("{}")
+    units = work_units([wire], lines_per_unit=2)
+    assert len(units) == 3
+    docs, rejections = load_units(units)
+    assert docs == [] and [r.reason for r in rejections] == ["not_utf8"]
+    blank = tmp_path / "blank.jsonl"
+    blank.write_bytes(b"\xef\xbb\xbf\n\n  \n")
+    assert load_units(work_units([blank], lines_per_unit=1))[1][0].reason == "empty"
+    assert len(load_units(work_units([blank], lines_per_unit=1))[1]) == 1
