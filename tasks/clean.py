@@ -17,8 +17,10 @@ from functools import cache
 from types import ModuleType
 from typing import Any
 
+from tasks.dates import check_published_range, dateline_date
 from tasks.load import RawDoc
 from tasks.models import Article, Rejection, RejectReason, SourceKind
+from tasks.text import storable
 
 # Below this many letters a "text" is a stub, a caption or a failed extraction,
 # and nothing in it could be coded as an event.
@@ -32,8 +34,8 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 
 
 def clean_text(text: str) -> str:
-    """Normalise Unicode and white space, keeping paragraph breaks."""
-    text = unicodedata.normalize("NFC", text)
+    """Normalise Unicode and white space, keeping paragraph breaks (and make it storable)."""
+    text = unicodedata.normalize("NFC", storable(text))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _CONTROL.sub("", text)
     lines = (_BLANKS.sub(" ", line).strip() for line in text.split("\n"))
@@ -41,7 +43,12 @@ def clean_text(text: str) -> str:
 
 
 def parse_published(value: Any) -> datetime | None:
-    """An ISO date or date-time (naive means UTC); raises ValueError if unreadable."""
+    """An ISO date or date-time (naive means UTC).
+
+    Raises ValueError if unreadable, or outside the sane range (before 1900,
+    over a day in the future: see tasks/dates.py), so that "9999-12-31" is
+    not stored as year 10000 and no event is dated from it.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, datetime):
@@ -52,7 +59,9 @@ def parse_published(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     else:
         raise ValueError(f"published must be an ISO date string, got {type(value).__name__}")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    check_published_range(parsed)
+    return parsed
 
 
 @cache
@@ -119,8 +128,23 @@ def article_text(text: str, title: Any) -> tuple[str, str | None] | None:
     return text, title
 
 
+def without_bad_date(page_meta: dict[str, Any]) -> dict[str, Any]:
+    """Page metadata without its publication date if that is unreadable or out of range."""
+    try:
+        parse_published(page_meta.get("published"))
+    except ValueError:
+        return {k: v for k, v in page_meta.items() if k != "published"}
+    return page_meta
+
+
 def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Rejection:
-    """Turn one raw document into an article, or say why it cannot be one."""
+    """Turn one raw document into an article, or say why it cannot be one.
+
+    A bad `published` given as metadata (sidecar, JSON line) rejects the input;
+    a bad date the page itself gives (HTML) is dropped instead: it is the
+    extractor's guess, and the article is still good. A text with no date
+    takes the one its top gives (`dateline_date`), if any.
+    """
     meta = dict(doc.meta)
     if doc.kind == "html":
         try:
@@ -128,7 +152,7 @@ def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Reject
         except Exception as exc:  # trafilatura/lxml failures are per-page data
             return Rejection(doc.source, "bad_html", f"{doc.source}: HTML not parsed ({exc})")
         text = page.text
-        meta = {**page.meta, **meta}  # the sidecar wins over what the page says
+        meta = {**without_bad_date(page.meta), **meta}  # the sidecar wins over the page
     else:
         assert isinstance(doc.payload, str), "the loader decodes text documents"
         text = doc.payload
@@ -142,6 +166,8 @@ def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Reject
         published = parse_published(meta.get("published"))
     except ValueError as exc:
         return Rejection(doc.source, "bad_metadata", f"{doc.source}: bad published date: {exc}")
+    if published is None and doc.kind == "text":
+        published = dateline_date(text)
     return Article(
         source_kind=source_kind,
         source=str(meta.get("source") or doc.source),

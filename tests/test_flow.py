@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,35 @@ def test_each_run_publishes_a_table_artifact(db_path: Path) -> None:
     data = mine[0].data
     rows: list[dict[str, Any]] = json.loads(data) if isinstance(data, str) else data  # type: ignore[assignment]
     assert rows[-1]["source"] == "TOTAL" and rows[-1]["articles_new"] == 7
+
+
+def test_hostile_names_and_surrogates_are_stored_and_the_batch_survives(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """Lone surrogates (JSON escapes) and undecodable file names: each input stored, twice over."""
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    body = b"Police arrested ten protesters in Lagos on Monday after a march."
+    fd = os.open(os.fsencode(folder) + b"/bad\xff.txt", os.O_WRONLY | os.O_CREAT, 0o644)
+    os.write(fd, body)
+    os.close(fd)
+    lines = [
+        {"text": "Police arrested ten protesters in Lagos on Monday after a march. \ud800"},
+        {"text": "Soldiers clashed with rebels near Goma on Tuesday.", "title": "T \ud800"},
+        {"text": "Troops shelled the border town of Kupiansk on Friday.", "url": "http://x/\udcff"},
+    ]
+    (folder / "wire.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    (folder / "side.txt").write_text("Rioters burned a police station in Dhaka on Sunday night.")
+    (folder / "side.meta.json").write_text(json.dumps({"title": "x\udc80y"}))
+    for _ in range(2):  # a re-run reads the same inputs again and must not crash either
+        state = ingest_files([str(folder)], db=str(db_path), return_state=True)
+        assert state.is_completed()
+    sources = {r[0] for r in _rows(db_path, "SELECT source FROM articles")}
+    assert str(folder / "bad\\xff.txt") in sources
+    assert len(sources) == 5
+    assert _rows(db_path, "SELECT count(*) FROM rejections") == [(0,)]
+    titles = {r[0] for r in _rows(db_path, "SELECT title FROM articles WHERE title IS NOT NULL")}
+    assert titles == {"T \ufffd", "x\ufffdy"}
+    assert _rows(db_path, "SELECT url FROM articles WHERE url IS NOT NULL") == [
+        ("http://x/\ufffd",)
+    ]

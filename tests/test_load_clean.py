@@ -149,5 +149,5 @@ def test_a_named_fifo_is_rejected_not_read(tmp_path: Path) -> None:
     files, rejections = discover([fifo])
     assert files == []
     assert [(r.reason, r.detail) for r in rejections] == [
-        ("unreadable", f"{fifo}: not a regular file")
+        ("unreadable", f"{fifo}: not a regular file (a FIFO)")
     ]
