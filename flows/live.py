@@ -16,8 +16,8 @@ from tasks import fetch_steps, steps
 from tasks.fetch import reconcile, robots
 from tasks.fetch.feeds import DEFAULT_CONFIG, Entry, load_config
 from tasks.fetch.http import FetchSettings
-from tasks.fetch.records import FeedUpdate, FetchRecord
 from tasks.models import BatchCounts, SourceKind
+from tasks.records import FeedUpdate, FetchRecord
 
 FEEDS_FLOW = "ingest-feeds"
 URLS_FLOW = "ingest-urls"

@@ -20,8 +20,8 @@ from prefect.artifacts import create_table_artifact
 from flows.runs import current_run_id, recorded_run
 from tasks import steps
 from tasks.errors import EventpipeError
-from tasks.fetch.records import FetchRecord
 from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection
+from tasks.records import FetchRecord
 from tasks.runtime import raise_if_terminating
 from warehouse import resolve_db_path
 

@@ -23,8 +23,8 @@ from tasks.fetch import crawl  # noqa: E402
 from tasks.fetch.crawl import FeedPoll, FetchedPage  # noqa: E402
 from tasks.fetch.feeds import Entry, FeedConfig  # noqa: E402
 from tasks.fetch.http import FetchSettings  # noqa: E402
-from tasks.fetch.records import SETTLED_OUTCOMES, FetchRecord  # noqa: E402
 from tasks.models import Article, FeedState, SourceKind  # noqa: E402
+from tasks.records import SETTLED_OUTCOMES, FetchRecord  # noqa: E402
 from warehouse import open_warehouse  # noqa: E402
 
 

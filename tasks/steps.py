@@ -19,9 +19,9 @@ from prefect import task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from tasks import clean, coding, load, parallel, store  # noqa: E402
-from tasks.fetch.records import FeedUpdate, FetchRecord  # noqa: E402
 from tasks.load import RawDoc  # noqa: E402
 from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection, RejectReason  # noqa: E402
+from tasks.records import FeedUpdate, FetchRecord  # noqa: E402
 from warehouse import open_warehouse  # noqa: E402
 from warehouse.runs import RunStatus  # noqa: E402
 

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tasks.fetch.records import FeedUpdate, FetchRecord
 from tasks.models import Article, BatchCounts, Event, ExtractedArticle, Rejection
+from tasks.records import FeedUpdate, FetchRecord
 from warehouse import Batch, open_warehouse
 
 Row = dict[str, Any]

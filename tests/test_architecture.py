@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tasks import store
-from tasks.fetch.records import FeedUpdate, FetchRecord
 from tasks.models import Article, Event, ExtractedArticle, Rejection
+from tasks.records import FeedUpdate, FetchRecord
 from warehouse import schema
 from warehouse.db import connect
 

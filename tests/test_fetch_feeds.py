@@ -13,8 +13,8 @@ import pytest
 from tasks.errors import EventpipeError
 from tasks.fetch.feeds import DEFAULT_CONFIG, FeedConfig, load_config, parse_feed
 from tasks.fetch.pages import canonical_url, decode_html, read_page
-from tasks.fetch.records import FetchOutcome, FetchRecord
 from tasks.models import Article
+from tasks.records import FetchOutcome, FetchRecord
 from warehouse.db import migrate, migrations
 
 from .conftest import FIXTURES
@@ -235,7 +235,7 @@ def test_a_feed_is_polled_when_its_interval_has_passed() -> None:
 
 
 def test_an_unreadable_robots_txt_is_a_failure_for_now_not_for_good() -> None:
-    from tasks.fetch.records import ROBOTS_UNAVAILABLE, FetchRecord, is_transient
+    from tasks.records import ROBOTS_UNAVAILABLE, FetchRecord, is_transient
 
     later = FetchRecord("page", "https://a.example/x", "robots_disallowed", ROBOTS_UNAVAILABLE)
     never = FetchRecord("page", "https://a.example/y", "robots_disallowed", "Disallow: /y")

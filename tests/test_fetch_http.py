@@ -18,12 +18,12 @@ import httpx
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tasks.fetch.crawl import extract_pages, fetch_pages
+from tasks.fetch.crawl import fetch_pages, read_pages
 from tasks.fetch.feeds import Entry
 from tasks.fetch.guard import AddressRefused, HostPolicy, NameNotResolved
 from tasks.fetch.http import Fetcher, FetchSettings, Inflater, Refusal, parse_retry_after
-from tasks.fetch.records import FetchRecord, is_transient
 from tasks.fetch.robots import Politeness, origin, run_per_host
+from tasks.records import FetchRecord, is_transient
 
 from .livesite import LOOPBACK, Reply, Route, SiteServer
 
@@ -530,7 +530,7 @@ def test_a_page_declaring_punycode_is_fetched_and_read_quickly(site: SiteServer)
     started = time.monotonic()
     pages, records = fetch_pages("punycode", [Entry(site.url("/p.html"))], settings)
     assert records == [] and len(pages) == 1
-    articles, failures = extract_pages(pages, "url")
+    articles, failures = read_pages(pages, "url")
     assert time.monotonic() - started < 10  # a bound far from flaky, far below a minute
     assert failures == [] and articles[0][0].text.startswith("Gunmen attacked")
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 from tasks.fetch.feeds import Entry, FeedConfig, parse_feed
 from tasks.fetch.http import HTML_TYPES, Fetcher, FetchSettings, Permit, Response
 from tasks.fetch.pages import canonical_url, read_page
-from tasks.fetch.records import FeedUpdate, FetchOutcome, FetchRecord, one_line
 from tasks.fetch.robots import Politeness, for_run, run_per_host
 from tasks.models import Article, FeedState, SourceKind
+from tasks.records import FeedUpdate, FetchOutcome, FetchRecord, one_line
 
 # Content types a feed may come as; HTML is let through so that feedparser,
 # not the content type, says it is not a feed (servers mislabel real feeds).

@@ -25,7 +25,7 @@ import feedparser
 from tasks.errors import EventpipeError
 from tasks.fetch.charsets import is_document_codec, xml_declared_encoding
 from tasks.fetch.http import FetchSettings
-from tasks.fetch.records import FetchRecord, one_line
+from tasks.records import FetchRecord, one_line
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "seeds" / "feeds.toml"
 FEED_KEYS = {"url", "name", "country", "language", "interval_minutes"}

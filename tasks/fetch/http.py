@@ -26,7 +26,7 @@ from tasks.fetch.guard import (
     NameNotResolved,
     total_deadline,
 )
-from tasks.fetch.records import RETRIED_OUTCOMES, FetchOutcome, one_line
+from tasks.records import RETRIED_OUTCOMES, FetchOutcome, one_line
 
 MIB = 1024 * 1024
 # Where a site's operator can read about the crawler; set `contact_url` in the config.

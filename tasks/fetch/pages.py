@@ -18,8 +18,8 @@ import htmldate
 from tasks.clean import article_text, parse_published, read_html
 from tasks.fetch.charsets import document_codec, is_document_codec
 from tasks.fetch.feeds import Entry
-from tasks.fetch.records import FetchOutcome, FetchRecord, one_line
 from tasks.models import Article, SourceKind
+from tasks.records import FetchOutcome, FetchRecord, one_line
 
 # A meta charset or <html lang> sits near the top; look no further than this.
 SNIFF_BYTES = 4096

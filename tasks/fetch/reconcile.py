@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tasks.fetch.records import FeedUpdate, FetchRecord, is_transient
 from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection
+from tasks.records import FeedUpdate, FetchRecord, is_transient
 
 
 @dataclass(slots=True)

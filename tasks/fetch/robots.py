@@ -24,7 +24,7 @@ import httpx
 from protego import Protego
 
 from tasks.fetch.http import Fetcher, FetchSettings, Permit, Refusal
-from tasks.fetch.records import ROBOTS_UNAVAILABLE, FetchOutcome
+from tasks.records import ROBOTS_UNAVAILABLE, FetchOutcome
 
 T = TypeVar("T")
 R = TypeVar("R")

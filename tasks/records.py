@@ -1,4 +1,4 @@
-"""What the fetch stage records: one `fetch_log` row per URL tried, one `feeds` row per feed.
+"""Records of live sources: a `fetch_log` row per URL tried, a `feeds` row per feed.
 
 Bad input is data: a timeout, a 404, an oversized body or a page with no
 text is a `FetchRecord` with an outcome from a closed vocabulary (mirrored
@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
+
+from tasks.text import storable
 
 FetchKind = Literal["feed", "page", "robots"]
 
@@ -78,11 +80,6 @@ SUCCESS_OUTCOMES: frozenset[FetchOutcome] = frozenset(
 )
 # A detail longer than this is cut: it is one line for a human, not a dump.
 MAX_DETAIL_CHARS = 300
-
-
-def storable(text: str) -> str:
-    """The text with anything UTF-8 cannot hold (lone surrogates) replaced."""
-    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def one_line(text: str, limit: int = MAX_DETAIL_CHARS) -> str:
