@@ -280,10 +280,12 @@ def test_parse_published_range_edges() -> None:
 def test_a_bad_page_date_is_dropped_not_held_against_the_page(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def extractor(html: bytes | str, url: str | None = None) -> tuple[str, dict[str, Any]]:
-        return BODY, {"title": "Lagos", "published": "9999-12-31T23:59:59-14:00"}
+    def extractor(html: bytes | str, url: str | None = None) -> tasks.clean.PageText:
+        return tasks.clean.PageText(
+            BODY, {"title": "Lagos", "published": "9999-12-31T23:59:59-14:00"}
+        )
 
-    monkeypatch.setattr(tasks.clean, "html_to_text", extractor)
+    monkeypatch.setattr(tasks.clean, "read_html", extractor)
     (article,), rejections = clean_docs([RawDoc("p.html", "html", b"<html></html>")])
     assert rejections == [] and article.published_at is None and article.title == "Lagos"
     # The sidecar's own bad date is not a guess: it still rejects the page.
