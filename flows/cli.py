@@ -8,6 +8,7 @@ import json
 import logging
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -24,7 +25,8 @@ from rich.table import Table
 from rich.text import Text
 
 import flows  # noqa: F401  (sets Prefect's quiet, local environment first)
-from tasks.errors import EventpipeError, RunTerminated
+from tasks.clean import parse_published
+from tasks.errors import EventpipeError, RunTerminated, UsageError
 from tasks.runtime import terminating
 
 if TYPE_CHECKING:
@@ -51,6 +53,23 @@ MAX_EVENTS_SHOWN = 50
 MAX_FAILURES_SHOWN = 20
 
 
+# Exit codes (README: "Exit codes"): the run did its work, rejections and all; the run
+# failed or nothing it was asked to do succeeded; a usage or configuration error.
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# C0 and C1 control characters (newline, ESC, OSC...): never written raw to a terminal.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def safe(text: object) -> str:
+    """Text fit to print: control characters shown as escapes, rich markup escaped.
+
+    A file named `a\nrejected fake.txt` cannot forge a second line, and one
+    holding `ESC[2J` cannot clear the screen.
+    """
+    shown = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))
+    return escape(shown)
+
+
 class Format(StrEnum):
     table = "table"
     csv = "csv"
@@ -64,13 +83,31 @@ def ingest(
     ],
     db: DbOption = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Articles per batch.")] = 200,
+    published: Annotated[
+        str | None,
+        typer.Option(
+            help="Publication date (ISO) for articles that give none (no sidecar, page date"
+            " or dateline): relative dates such as 'on Monday' resolve against it."
+        ),
+    ] = None,
 ) -> None:
     """Run the file-ingestion flow over PATHS and show the events it stored."""
+    missing = [p for p in paths if not os.path.lexists(p)]
+    if missing and len(missing) == len(paths):
+        names = ", ".join(str(p) for p in missing)
+        raise UsageError(f"no such file or folder: {names}")
+    if published is not None:
+        _check_published(published)
     from flows.ingest import ingest_files
 
     with _one_run():
-        result = ingest_files([str(p) for p in paths], db=db, batch_size=batch_size)
+        result = ingest_files(
+            [str(p) for p in paths], db=db, batch_size=batch_size, published=published
+        )
     _print_result(result, "seen")
+    raise typer.Exit(
+        EXIT_OK if result.counts.articles_new + result.counts.articles_duplicate else EXIT_FAILED
+    )
 
 
 # Live sources (feeds and pages): thin commands over flows/live.py.
@@ -91,13 +128,32 @@ def ingest_feeds_command(
     config: ConfigOption = None,
     db: DbOption = None,
     allow_private_hosts: AllowPrivateOption = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Poll every feed now, due or not.")
+    ] = False,
 ) -> None:
     """Poll the feeds of a TOML file, fetch their new pages and store their events."""
+    from tasks.fetch.feeds import load_config
+
+    feeds_file = load_config(config, allow_private_hosts=allow_private_hosts or None)
+    if feeds_file.problems:
+        for problem in feeds_file.problems:
+            err.print(f"[red]bad_config[/] {safe(problem.detail)}", highlight=False)
+        where = config or "seeds/feeds.toml"
+        raise UsageError(f"{len(feeds_file.problems)} bad [[feeds]] table(s) in {where}")
+    if not feeds_file.feeds:
+        raise UsageError(f"no [[feeds]] in {config or 'seeds/feeds.toml'}")
     from flows.live import ingest_feeds
 
     with _one_run():
-        result = ingest_feeds(str(config) if config else None, db, allow_private_hosts)
+        result = ingest_feeds(str(config) if config else None, db, allow_private_hosts, force=force)
     _print_result(result, "links")
+    from tasks.records import SUCCESS_OUTCOMES
+
+    polled = any(
+        s.outcome in SUCCESS_OUTCOMES or s.outcome.startswith("not due") for s in result.sources
+    )
+    raise typer.Exit(EXIT_OK if polled else EXIT_FAILED)
 
 
 @app.command("ingest-urls")
@@ -110,11 +166,18 @@ def ingest_urls_command(
     ] = None,
 ) -> None:
     """Fetch single pages and store their articles and events."""
+    if config is not None:
+        from tasks.fetch.feeds import load_config
+
+        load_config(config)  # a bad file is a usage error, found before any work
     from flows.live import ingest_urls
 
     with _one_run():
         result = ingest_urls(urls, db, allow_private_hosts, str(config) if config else None)
     _print_result(result, "links")
+    raise typer.Exit(
+        EXIT_OK if result.counts.articles_new + result.counts.articles_duplicate else EXIT_FAILED
+    )
 
 
 def _print_result(result: RunResult, seen: str) -> None:
@@ -123,13 +186,11 @@ def _print_result(result: RunResult, seen: str) -> None:
     `seen` names what the totals count (articles of files, links of feeds and pages).
     """
     for rejection in result.rejections:
-        err.print(
-            f"[yellow]rejected[/] {escape(rejection.detail)}", highlight=False, soft_wrap=True
-        )
+        err.print(f"[yellow]rejected[/] {safe(rejection.detail)}", highlight=False, soft_wrap=True)
     for failure in result.failures[:MAX_FAILURES_SHOWN]:
-        what = "feed" if failure.kind == "feed" else failure.kind
         err.print(
-            f"[yellow]{failure.outcome}[/] {what} {escape(failure.url)}: {escape(failure.detail)}",
+            f"[yellow]{failure.outcome}[/] {failure.kind} {safe(failure.url)}:"
+            f" {safe(failure.detail)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -143,12 +204,25 @@ def _print_result(result: RunResult, seen: str) -> None:
             soft_wrap=True,
         )
     _print_totals(result.run_id, result.counts, seen)
+    for source in result.sources:
+        if source.outcome.startswith("not due"):
+            out.print(
+                f"feed {safe(source.source)}: {source.outcome}", highlight=False, soft_wrap=True
+            )
+    if result.undated:
+        out.print(
+            f"[yellow]{result.undated} new article(s) have no publication date[/]: relative dates"
+            " in them ('on Monday') are left empty. Give one with a sidecar <name>.meta.json,"
+            " a date line at the top of the text, or --published DATE.",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.outcomes:
         counts = ", ".join(f"{k} {n}" for k, n in sorted(result.outcomes.items()))
         out.print(f"fetches: {escape(counts)}", highlight=False, soft_wrap=True)
     if result.export_path is not None:
         out.print(
-            f"exported {result.exported_events} events to {escape(result.export_path)}",
+            f"exported {result.exported_events} events to {safe(result.export_path)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -230,7 +304,7 @@ def _print_run_events(db: str, run_id: str, n_events: int) -> None:
     """The table of the run's stored events (when it stored any), then the warehouse path."""
     if n_events:
         _print_events_table(db, run_id, n_events)
-    out.print(f"warehouse: {escape(db)}", highlight=False, soft_wrap=True)
+    out.print(f"warehouse: {safe(db)}", highlight=False, soft_wrap=True)
 
 
 def _print_events_table(db: str, run_id: str, n_events: int) -> None:
@@ -266,7 +340,7 @@ def _table(columns: list[str], rows: list[tuple[Any, ...]], title: str | None = 
     for name in columns:
         table.add_column(Text(name), overflow="fold")
     for row in rows:  # Text, not str: "[red]" in data is data, not rich markup
-        table.add_row(*(Text("" if v is None else str(v)) for v in row))
+        table.add_row(*(Text("" if v is None else _CONTROL.sub(" ", str(v))) for v in row))
     return table
 
 
@@ -403,6 +477,7 @@ def maintain(
     with _one_run():
         result = maintenance(db=db, recode=recode, export=export)
     _print_result(result, "re-coded")
+    raise typer.Exit(EXIT_OK)
 
 
 def read_cases(path: Path) -> list[dict[str, Any]]:
@@ -423,22 +498,40 @@ def read_cases(path: Path) -> list[dict[str, Any]]:
         if not isinstance(case, dict) or "id" not in case or not isinstance(case.get("text"), str):
             raise EventpipeError(f"{where}: needs an object with an 'id' and a string 'text'")
         published = case.get("published")
-        try:
-            if published is not None:
-                dt.date.fromisoformat(published)
-        except (TypeError, ValueError) as exc:
-            raise EventpipeError(f"{where}: 'published' must be YYYY-MM-DD or null") from exc
+        if published is not None:
+            # Dates or date-times, as `ingest` takes them: the coder needs the day.
+            try:
+                parsed = parse_published(published)
+                case["published"] = parsed.date().isoformat() if parsed else None
+            except (TypeError, ValueError) as exc:
+                raise EventpipeError(
+                    f"{where}: 'published' must be an ISO date or date-time, or null ({exc})"
+                ) from exc
         cases.append(case)
     return cases
 
 
+def _check_published(value: str) -> None:
+    try:
+        parse_published(value)
+    except ValueError as exc:
+        raise UsageError(f"--published {value}: {exc}") from exc
+
+
 def main() -> None:
-    """Console entry point: a whole-run failure is one clear line and exit code 1."""
+    """Console entry point: a whole-run failure is one clear line.
+
+    Exit codes: 0 the run did its work (rejections and all), 1 the run failed or
+    nothing it was asked to do succeeded, 2 a usage or configuration error.
+    """
     try:
         app()
+    except UsageError as exc:
+        err.print(f"[red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
+        raise SystemExit(EXIT_USAGE) from None
     except (EventpipeError, RunTerminated) as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        raise SystemExit(1) from None
+        err.print(f"[red]error:[/] {safe(exc)}", highlight=False, soft_wrap=True)
+        raise SystemExit(EXIT_FAILED) from None
 
 
 if __name__ == "__main__":

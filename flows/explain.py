@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tasks.errors import EventpipeError
+from tasks.errors import UsageError
 from tasks.models import Event
 
 # An id prefix shorter than this matches too many articles to be meant as one.
@@ -81,10 +81,10 @@ def explain_file(path: Path) -> Explanation:
     rejected += unclean
     if not articles:
         reason = rejected[0].detail if rejected else "no article in it"
-        raise EventpipeError(f"cannot explain {path}: {reason}")
+        raise UsageError(f"cannot explain {path}: {reason}")
     coded, failed = coding.code_articles(articles[:1])
     if failed:
-        raise EventpipeError(f"cannot explain {path}: {failed[0].detail}")
+        raise UsageError(f"cannot explain {path}: {failed[0].detail}")
     item = coded[0]
     many = len(articles) > 1
     note = f"{len(articles)} articles in the file; explaining the first" if many else ""
@@ -103,15 +103,15 @@ def explain_stored(article_id: str, db: str | None) -> Explanation:
     from warehouse import reads
 
     if len(article_id) < MIN_ID_PREFIX:
-        raise EventpipeError(
+        raise UsageError(
             f"{article_id!r} is neither a file nor an article id (ids have 32 hex digits;"
             f" give at least {MIN_ID_PREFIX})"
         )
     found = reads.articles_by_prefix(db, article_id, limit=2)
     if not found:
-        raise EventpipeError(f"no file and no stored article with id {article_id!r}")
+        raise UsageError(f"no file and no stored article with id {article_id!r}")
     if len(found) > 1:
-        raise EventpipeError(f"article id prefix {article_id!r} matches several articles")
+        raise UsageError(f"article id prefix {article_id!r} matches several articles")
     full_id, source = found[0]["article_id"], found[0]["source"]
     events = []
     versions = set()

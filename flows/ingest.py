@@ -25,10 +25,20 @@ FLOW_NAME = "ingest-files"
 
 @flow(name=FLOW_NAME)
 def ingest_files(
-    paths: list[str], db: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+    paths: list[str],
+    db: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    published: str | None = None,
 ) -> RunResult:
-    """Ingest `.txt`, `.html` and `.jsonl` articles from files and folders."""
-    parameters = {"paths": [str(Path(p).absolute()) for p in paths], "batch_size": batch_size}
+    """Ingest `.txt`, `.html` and `.jsonl` articles from files and folders.
+
+    `published` (an ISO date) dates the articles that give no date of their own.
+    """
+    parameters = {
+        "paths": [str(Path(p).absolute()) for p in paths],
+        "batch_size": batch_size,
+        "published": published,
+    }
     parallel.warm_up()  # the workers start while the run is being recorded
     with flow_run(FLOW_NAME, db, parameters, batch_size) as result:
         for label, group in group_sources(paths):
@@ -37,12 +47,13 @@ def ingest_files(
             for index, batch in enumerate(
                 batches([str(f) for f in files], batch_size, at_least_one=True)
             ):
-                counts, rejected = ingest_batch(
-                    result.db, result.run_id, batch, discovered if index == 0 else []
+                counts, rejected, undated = ingest_batch(
+                    result.db, result.run_id, batch, discovered if index == 0 else [], published
                 )
                 summary.counts += counts
                 result.counts += counts
                 result.rejections.extend(rejected)
+                result.undated += undated
             result.sources.append(summary)
     return result
 
@@ -62,20 +73,28 @@ def group_sources(paths: Sequence[str]) -> list[tuple[str, list[str]]]:
 
 
 def ingest_batch(
-    db: str, run_id: str, paths: list[str], rejections: list[Rejection]
-) -> tuple[BatchCounts, list[Rejection]]:
-    """Load, skip stored inputs, clean, skip stored articles, code and store one batch."""
+    db: str,
+    run_id: str,
+    paths: list[str],
+    rejections: list[Rejection],
+    published: str | None = None,
+) -> tuple[BatchCounts, list[Rejection], int]:
+    """Load, skip stored inputs, clean, skip stored articles, code and store one batch.
+
+    Returns the batch's counts, its rejections and how many new articles have no date.
+    """
     rejected = list(rejections)
     known_inputs = 0
     coded = code_new(db, [])
     if paths:
         docs, load_rejections = steps.load_files(paths)
         docs, known_inputs = steps.skip_stored_inputs(db, docs)
-        articles, clean_rejections = steps.clean_docs(docs)
+        articles, clean_rejections = steps.clean_docs(docs, published)
         coded = code_new(db, articles)
         rejected += load_rejections + clean_rejections + coded.failures
     duplicates = known_inputs + coded.duplicates
     counts = BatchCounts(articles_seen=duplicates, articles_duplicate=duplicates)
     if coded.extracted or rejected:
         counts += steps.store_batch(db, run_id, coded.extracted, rejected)
-    return counts, rejected
+    undated = sum(x.article.published_at is None for x in coded.extracted)
+    return counts, rejected, undated

@@ -36,27 +36,28 @@ def ingest_feeds(
     db: str | None = None,
     allow_private_hosts: bool = False,
     batch_size: int = DEFAULT_FEED_BATCH,
+    force: bool = False,
 ) -> RunResult:
-    """Poll the feeds of a TOML file, fetch their new pages, store articles and events."""
+    """Poll the feeds of a TOML file, fetch their new pages, store articles and events.
+
+    A feed is polled when due (its interval passed since its last successful poll),
+    or always with `force`.
+    """
     feeds_file = load_config(config, allow_private_hosts=allow_private_hosts or None)
     settings = feeds_file.settings
     parameters = {
         "config": str(config or DEFAULT_CONFIG),
         "allow_private_hosts": settings.allow_private_hosts,
         "batch_size": batch_size,
+        "force": force,
     }
     with flow_run(FEEDS_FLOW, db, parameters, batch_size) as result:
         try:
             pending = list(feeds_file.problems)  # bad [[feeds]] tables, stored with batch one
             for batch in batches(feeds_file.feeds, batch_size, at_least_one=True):
-                polls = fetch_steps.poll_feeds(result.db, result.run_id, batch, settings)
+                polls = fetch_steps.poll_feeds(result.db, result.run_id, batch, settings, force)
                 summaries: dict[str | None, SourceSummary] = {
-                    p.feed.url: SourceSummary(
-                        p.feed.url,
-                        p.records[0].outcome if p.records else "not_due",
-                        len(p.entries),
-                    )
-                    for p in polls
+                    p.feed.url: SourceSummary(p.feed.url, p.outcome, len(p.entries)) for p in polls
                 }
                 records = pending + [r for p in polls for r in p.records]
                 entries = [e for p in polls for e in p.entries]

@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from tasks.errors import EventpipeError
+from tasks.errors import UsageError
 from warehouse.db import resolve_db_path
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "seeds" / "feeds.toml"
@@ -51,7 +51,7 @@ class Plan:
 
 def _minutes(value: Any, key: str, where: Path) -> timedelta:
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise EventpipeError(f"{where}: [serve] {key} must be a positive number of minutes")
+        raise UsageError(f"{where}: [serve] {key} must be a positive number of minutes")
     return timedelta(minutes=value)
 
 
@@ -61,13 +61,13 @@ def plan(config: str | Path | None, db: str | None, allow_private_hosts: bool = 
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise EventpipeError(f"cannot read config {path}: {exc}") from exc
+        raise UsageError(f"cannot read config {path}: {exc}") from exc
     serve = data.get("serve", {})
     if not isinstance(serve, dict):
-        raise EventpipeError(f"{path}: [serve] must be a table")
+        raise UsageError(f"{path}: [serve] must be a table")
     unknown = sorted(set(serve) - SERVE_KEYS)
     if unknown:
-        raise EventpipeError(f"{path}: unknown [serve] setting(s) {', '.join(unknown)}")
+        raise UsageError(f"{path}: unknown [serve] setting(s) {', '.join(unknown)}")
     feeds = [f for f in data.get("feeds", []) if isinstance(f, dict)]
     intervals = [
         f["interval_minutes"]
@@ -81,10 +81,10 @@ def plan(config: str | Path | None, db: str | None, allow_private_hosts: bool = 
         feeds_every = timedelta(minutes=min(intervals, default=DEFAULT_FEEDS_EVERY_MINUTES))
     folders = serve.get("watch_folders", [])
     if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
-        raise EventpipeError(f"{path}: [serve] watch_folders must be a list of paths")
+        raise UsageError(f"{path}: [serve] watch_folders must be a list of paths")
     cron = serve.get("maintenance_cron", DEFAULT_MAINTENANCE_CRON)
     if not isinstance(cron, str):
-        raise EventpipeError(f"{path}: [serve] maintenance_cron must be a cron string")
+        raise UsageError(f"{path}: [serve] maintenance_cron must be a cron string")
     return Plan(
         config=str(path.resolve()),
         db=str(resolve_db_path(db)),
@@ -159,7 +159,7 @@ def require_server() -> str:
 
     url = get_current_settings().api.url
     if not url:
-        raise EventpipeError(
+        raise UsageError(
             "`eventpipe serve` needs a Prefect server to schedule runs: start one with"
             " `prefect server start`, then set PREFECT_API_URL=http://127.0.0.1:4200/api"
         )

@@ -19,7 +19,7 @@ from prefect.artifacts import create_table_artifact
 
 from flows.runs import current_run_id, recorded_run
 from tasks import steps
-from tasks.errors import EventpipeError
+from tasks.errors import UsageError
 from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection
 from tasks.records import FetchRecord
 from tasks.runtime import raise_if_terminating
@@ -65,6 +65,7 @@ class RunResult:
     rejections: list[Rejection] = field(default_factory=list)  # inputs and coder failures
     failures: list[FetchRecord] = field(default_factory=list)  # live sources: failed URLs
     outcomes: Counter[str] = field(default_factory=Counter)  # live sources: fetch outcomes
+    undated: int = 0  # new articles with no publication date (relative dates unresolved)
     exported_events: int | None = None  # maintenance: rows exported
     export_path: str | None = None
 
@@ -82,7 +83,7 @@ def flow_run(
     On success the run's table artifact is published from the result.
     """
     if batch_size < 1:
-        raise EventpipeError("batch_size must be at least 1")
+        raise UsageError("batch_size must be at least 1")
     result = RunResult(flow_name, current_run_id(), str(resolve_db_path(db)))
     with recorded_run(
         result.db, result.run_id, flow_name, parameters, lambda: result.counts, snapshot

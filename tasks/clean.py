@@ -182,12 +182,21 @@ def clean_doc(doc: RawDoc, source_kind: SourceKind = "file") -> Article | Reject
     )
 
 
-def clean_docs(docs: Iterable[RawDoc]) -> tuple[list[Article], list[Rejection]]:
-    """Clean a batch, splitting articles from rejections (duplicates are the store's call)."""
+def clean_docs(
+    docs: Iterable[RawDoc], published: str | None = None
+) -> tuple[list[Article], list[Rejection]]:
+    """Clean a batch, splitting articles from rejections (duplicates are the store's call).
+
+    `published` (an ISO date, checked by the caller) dates the articles that give
+    none of their own: no metadata, page date or dateline.
+    """
+    default = parse_published(published) if published else None
     articles: list[Article] = []
     rejections: list[Rejection] = []
     for doc in docs:
         result = clean_doc(doc)
+        if isinstance(result, Article) and result.published_at is None:
+            result.published_at = default
         if isinstance(result, Rejection):
             result.raw_sha256 = doc.raw_sha256  # the same bytes would be judged the same
             rejections.append(result)

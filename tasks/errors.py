@@ -4,9 +4,22 @@
 the bottom layer; they are re-exported here for the stages and flows.
 """
 
-from warehouse.errors import EventpipeError, QueryFailed, QueryRefused, WarehouseError
+from warehouse.errors import (
+    EventpipeError,
+    QueryFailed,
+    QueryRefused,
+    UsageError,
+    WarehouseError,
+)
 
-__all__ = ["EventpipeError", "QueryFailed", "QueryRefused", "RunTerminated", "WarehouseError"]
+__all__ = [
+    "EventpipeError",
+    "QueryFailed",
+    "QueryRefused",
+    "RunTerminated",
+    "UsageError",
+    "WarehouseError",
+]
 
 
 class RunTerminated(BaseException):

@@ -30,12 +30,13 @@ from warehouse import open_warehouse  # noqa: E402
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
 def poll_feeds(
-    db: str, run_id: str, feeds: list[FeedConfig], settings: FetchSettings
+    db: str, run_id: str, feeds: list[FeedConfig], settings: FetchSettings, force: bool = False
 ) -> list[FeedPoll]:
-    """Fetch and parse a batch of feeds that are due (conditional GET; hosts in parallel)."""
+    """Fetch and parse a batch of feeds that are due, or all of them with `force`
+    (conditional GET; hosts in parallel)."""
     cursors = open_warehouse(db).feed_cursors([f.url for f in feeds])
     states = {url: FeedState(**row) for url, row in cursors.items()}
-    return crawl.poll_feeds(run_id, feeds, states, settings)
+    return crawl.poll_feeds(run_id, feeds, states, settings, force)
 
 
 @task(name="select-new-links", cache_policy=NO_CACHE)

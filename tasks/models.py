@@ -297,3 +297,4 @@ class FeedState:
     etag: str | None
     last_modified: str | None
     last_polled_at: datetime | None
+    last_outcome: str | None = None  # how the last poll went (a fetch_log outcome)

@@ -12,6 +12,7 @@ from tasks.runtime import configure_prefect_env
 
 configure_prefect_env()
 
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -53,9 +54,16 @@ def skip_stored_inputs(db: str, docs: list[RawDoc]) -> tuple[list[RawDoc], int]:
 
 
 @task(name="clean", cache_policy=NO_CACHE)
-def clean_docs(docs: list[RawDoc]) -> tuple[list[Article], list[Rejection]]:
-    """Extract and normalise text; reject what holds none (on every core)."""
-    return parallel.map_split(clean.clean_docs, docs)
+def clean_docs(
+    docs: list[RawDoc], published: str | None = None
+) -> tuple[list[Article], list[Rejection]]:
+    """Extract and normalise text; reject what holds none (on every core).
+
+    `published` dates the articles that give no date of their own.
+    """
+    if published is None:
+        return parallel.map_split(clean.clean_docs, docs)
+    return parallel.map_split(partial(clean.clean_docs, published=published), docs)
 
 
 @task(name="skip-stored", cache_policy=NO_CACHE)

@@ -19,3 +19,8 @@ class QueryRefused(EventpipeError):
 
 class QueryFailed(EventpipeError):
     """A read-only query that DuckDB could not run (a typo, a missing table...)."""
+
+
+class UsageError(EventpipeError):
+    """A command asked for something that cannot be done as asked: a path that does not
+    exist, a bad configuration file. Found before any work starts (exit code 2)."""

@@ -54,16 +54,16 @@ def settled_raw_hashes(
 
 
 def feed_cursors(db: str | Path, feed_urls: Sequence[str]) -> dict[str, Row]:
-    """Each of these feeds' stored cursor: etag, last_modified, last_polled_at."""
+    """Each of these feeds' stored cursor: etag, last_modified, last_polled_at, last_outcome."""
     if not feed_urls:
         return {}
     urls = _keys("feed_url", feed_urls)  # noqa: F841
+    columns = ("etag", "last_modified", "last_polled_at", "last_outcome")
     with connect(db, read_only=True) as con:
         rows = con.execute(
-            "SELECT feed_url, etag, last_modified, last_polled_at"
-            " FROM feeds JOIN urls USING (feed_url)"
+            f"SELECT feed_url, {', '.join(columns)} FROM feeds JOIN urls USING (feed_url)"
         ).fetchall()
-    return {r[0]: {"etag": r[1], "last_modified": r[2], "last_polled_at": r[3]} for r in rows}
+    return {r[0]: dict(zip(columns, r[1:], strict=True)) for r in rows}
 
 
 def settled_urls(

@@ -41,6 +41,16 @@ class FeedPoll:
     records: list[FetchRecord] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     update: FeedUpdate | None = None
+    due_at: datetime | None = None  # a feed not due: when it will be
+
+    @property
+    def outcome(self) -> str:
+        """How the poll went, for the run's summary: its outcome, or when it is due."""
+        if self.records:
+            return self.records[0].outcome
+        if self.due_at is not None:
+            return f"not due until {self.due_at:%H:%M} UTC"
+        return "not_due"
 
     @property
     def due(self) -> bool:
@@ -59,13 +69,28 @@ class FetchedPage:
     attempts: int
 
 
-def is_due(feed: FeedConfig, state: FeedState | None, now: datetime) -> bool:
-    """A feed is polled when never polled, or when its interval has passed."""
+# A poll with one of these outcomes starts the feed's interval; after any other (a
+# timeout, a DNS failure, a refused address) the feed is due again at once, so a
+# retry (say with --allow-private-hosts) is not skipped as "not due".
+POLLED_OUTCOMES = frozenset({"fetched", "fetched_bozo", "not_modified"})
+
+
+def due_at(feed: FeedConfig, state: FeedState | None) -> datetime | None:
+    """When the feed is next due: None when it is due now (never polled successfully,
+    no interval, or its last poll failed)."""
     if state is None or state.last_polled_at is None or not feed.interval_minutes:
-        return True
+        return None
+    if state.last_outcome is not None and state.last_outcome not in POLLED_OUTCOMES:
+        return None
     last = state.last_polled_at
     last = last if last.tzinfo else last.replace(tzinfo=UTC)
-    return now - last >= timedelta(minutes=feed.interval_minutes)
+    return last + timedelta(minutes=feed.interval_minutes)
+
+
+def is_due(feed: FeedConfig, state: FeedState | None, now: datetime) -> bool:
+    """A feed is polled when never polled successfully, or when its interval has passed."""
+    when = due_at(feed, state)
+    return when is None or now >= when
 
 
 def _permit(fetcher: Fetcher, polite: Politeness) -> Permit:
@@ -97,13 +122,15 @@ def poll_feeds(
     feeds: list[FeedConfig],
     states: dict[str, FeedState],
     settings: FetchSettings,
+    force: bool = False,
 ) -> list[FeedPoll]:
-    """Fetch and parse the feeds that are due, hosts in parallel, with conditional GET.
+    """Fetch and parse the feeds that are due (all with `force`), hosts in parallel,
+    with conditional GET.
 
     `states` are the feeds' stored cursors (read from the warehouse by the flow).
     """
     now = datetime.now(UTC)
-    due = [f for f in feeds if is_due(f, states.get(f.url), now)]
+    due = [f for f in feeds if force or is_due(f, states.get(f.url), now)]
     polite = for_run(run_id, settings)
     with Fetcher(settings) as fetcher:
         permit = _permit(fetcher, polite)
@@ -114,7 +141,7 @@ def poll_feeds(
             return read_poll(feed, state, res, now)
 
         polled = {p.feed.url: p for p in run_per_host(due, lambda f: f.url, one, polite)}
-    return [polled.get(f.url) or FeedPoll(f) for f in feeds]
+    return [polled.get(f.url) or FeedPoll(f, due_at=due_at(f, states.get(f.url))) for f in feeds]
 
 
 def read_poll(feed: FeedConfig, state: FeedState | None, res: Response, now: datetime) -> FeedPoll:

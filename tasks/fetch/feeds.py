@@ -22,7 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from tasks.errors import EventpipeError
+from tasks.errors import UsageError
 from tasks.fetch.charsets import is_document_codec, xml_declared_encoding
 from tasks.fetch.http import FetchSettings
 from tasks.records import FetchRecord, one_line
@@ -106,13 +106,13 @@ def load_config(path: str | Path | None, **overrides: Any) -> FeedsFile:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise EventpipeError(f"cannot read feeds file {file}: {exc}") from exc
+        raise UsageError(f"cannot read feeds file {file}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise EventpipeError(f"feeds file {file} is not valid TOML: {exc}") from exc
+        raise UsageError(f"feeds file {file} is not valid TOML: {exc}") from exc
     settings = parse_settings(data.get("fetch", {}), file, overrides)
     raw_feeds = data.get("feeds", [])
     if not isinstance(raw_feeds, list):
-        raise EventpipeError(f"feeds file {file}: 'feeds' must be an array of [[feeds]] tables")
+        raise UsageError(f"feeds file {file}: 'feeds' must be an array of [[feeds]] tables")
     feeds: list[FeedConfig] = []
     problems: list[FetchRecord] = []
     seen: set[str] = set()
@@ -128,22 +128,22 @@ def load_config(path: str | Path | None, **overrides: Any) -> FeedsFile:
 
 def parse_settings(raw: Any, file: Path, overrides: dict[str, Any]) -> FetchSettings:
     if not isinstance(raw, dict):
-        raise EventpipeError(f"feeds file {file}: [fetch] must be a table")
+        raise UsageError(f"feeds file {file}: [fetch] must be a table")
     values: dict[str, Any] = {}
     for key, value in {**raw, **{k: v for k, v in overrides.items() if v is not None}}.items():
         types = SETTINGS_TYPES.get(key)
         if types is None:
-            raise EventpipeError(f"feeds file {file}: unknown [fetch] setting {key!r}")
+            raise UsageError(f"feeds file {file}: unknown [fetch] setting {key!r}")
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
-            raise EventpipeError(f"feeds file {file}: [fetch] {key} has the wrong type")
+            raise UsageError(f"feeds file {file}: [fetch] {key} has the wrong type")
         if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
-            raise EventpipeError(f"feeds file {file}: [fetch] {key} must not be negative")
+            raise UsageError(f"feeds file {file}: [fetch] {key} must not be negative")
         values[key] = tuple(str(v) for v in value) if isinstance(value, list | tuple) else value
     for net in values.get("allowed_addresses", ()):
         try:
             ipaddress.ip_network(net, strict=False)
         except ValueError as exc:
-            raise EventpipeError(f"feeds file {file}: [fetch] allowed_addresses: {exc}") from exc
+            raise UsageError(f"feeds file {file}: [fetch] allowed_addresses: {exc}") from exc
     return FetchSettings(**values)
 
 
