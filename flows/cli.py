@@ -268,9 +268,10 @@ def _subclasses(cls: type) -> list[type]:
 def _one_run() -> Iterator[None]:
     """Flow runs started from the command line: expected failures are reported
     once, by `main`, and runs on the temporary API skip heartbeats."""
-    from flows.runs import local_run_settings
+    from flows.runs import CLI_RUN_ENV, local_run_settings
 
     _quiet_expected_failures()
+    os.environ[CLI_RUN_ENV] = "1"
     with local_run_settings():
         yield
 

@@ -16,7 +16,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from tasks.errors import UsageError
+from tasks.errors import EventpipeError, UsageError
 from tasks.models import Event
 
 # An id prefix shorter than this matches too many articles to be meant as one.
@@ -33,6 +33,14 @@ FIELD_GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("date", ("event_date", "date_precision", "date_text"), "event_date"),
     ("killed", ("fatalities",), "fatalities"),
 )
+
+
+# Evidence keys ending so hold character offsets for tools ("68:77"): not for a reader.
+SPAN_SUFFIX = "_span"
+
+
+def _readable(evidence: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in evidence.items() if not k.endswith(SPAN_SUFFIX)}
 
 
 @dataclass(slots=True)
@@ -63,7 +71,7 @@ def from_event(event: Event) -> ExplainedEvent:
     values = event.as_dict()
     return ExplainedEvent(
         values=values,
-        evidence=dict(event.evidence),
+        evidence=_readable(event.evidence),
         sentence=event.sentence or "",
         char_start=event.char_start,
         char_end=event.char_end,
@@ -81,10 +89,10 @@ def explain_file(path: Path) -> Explanation:
     rejected += unclean
     if not articles:
         reason = rejected[0].detail if rejected else "no article in it"
-        raise UsageError(f"cannot explain {path}: {reason}")
+        raise EventpipeError(f"cannot explain {path}: {reason}")
     coded, failed = coding.code_articles(articles[:1])
     if failed:
-        raise UsageError(f"cannot explain {path}: {failed[0].detail}")
+        raise EventpipeError(f"cannot explain {path}: {failed[0].detail}")
     item = coded[0]
     many = len(articles) > 1
     note = f"{len(articles)} articles in the file; explaining the first" if many else ""
@@ -109,7 +117,7 @@ def explain_stored(article_id: str, db: str | None) -> Explanation:
         )
     found = reads.articles_by_prefix(db, article_id, limit=2)
     if not found:
-        raise UsageError(f"no file and no stored article with id {article_id!r}")
+        raise EventpipeError(f"no file and no stored article with id {article_id!r}")
     if len(found) > 1:
         raise UsageError(f"article id prefix {article_id!r} matches several articles")
     full_id, source = found[0]["article_id"], found[0]["source"]
@@ -122,13 +130,15 @@ def explain_stored(article_id: str, db: str | None) -> Explanation:
         events.append(
             ExplainedEvent(
                 values=row,
-                evidence=evidence,
+                evidence=_readable(evidence),
                 sentence=row.get("sentence") or "",
                 char_start=row.get("char_start"),
                 char_end=row.get("char_end"),
                 confidence=row.get("confidence"),
             )
         )
+    # An article the coder found nothing in still has its coding: say which coder.
+    versions.update(reads.article_codings(db, full_id))
     note = ""
     if events and not any(e.evidence for e in events):
         note = "stored before evidence was kept: values shown without the words that set them"

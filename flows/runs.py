@@ -8,6 +8,8 @@ no run is left 'running' by a process that could still say how it ended.
 
 from __future__ import annotations
 
+import os
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,9 @@ from tasks import steps
 from tasks.errors import RunTerminated
 from tasks.models import BatchCounts
 from tasks.runtime import sigterm_ends_run, terminating
+
+# Set by the command line for the runs it starts itself: it prints their summary.
+CLI_RUN_ENV = "EVENTPIPE_CLI_RUN"
 
 
 @contextmanager
@@ -61,6 +66,7 @@ def recorded_run(
     The snapshot is refreshed after runs that stored rows, or always with `snapshot`.
     """
     steps.start_run(db, run_id, flow_name, parameters)
+    _say(f"{flow_name} run {run_id} started ({db})")
     try:
         with sigterm_ends_run():
             yield
@@ -70,7 +76,24 @@ def recorded_run(
             # error (a ValueError from a half-made task run): say what happened.
             stopped = RunTerminated("stopped by signal SIGTERM during the run")
             steps.finish_run(db, run_id, "failed", counts(), f"RunTerminated: {stopped}")
+            _say(f"{flow_name} run {run_id} failed: {stopped}")
             raise stopped from exc
         steps.finish_run(db, run_id, "failed", counts(), f"{type(exc).__name__}: {exc}")
+        _say(f"{flow_name} run {run_id} failed: {type(exc).__name__}: {exc}")
         raise
     steps.finish_run(db, run_id, "completed", counts(), snapshot=snapshot)
+    c = counts()
+    _say(
+        f"{flow_name} run {run_id} completed: {c.articles_seen} seen, {c.articles_new} new,"
+        f" {c.articles_duplicate} duplicate, {c.articles_rejected} rejected,"
+        f" {c.events_stored} events"
+    )
+
+
+def _say(line: str) -> None:
+    """One line per run start and end on stderr, for runs a server started (`serve`,
+    workers), so an operator sees them working; the CLI prints its own summary."""
+    from prefect.settings import get_current_settings
+
+    if get_current_settings().api.url and not os.environ.get(CLI_RUN_ENV):
+        print(f"eventpipe: {' '.join(line.split())}", file=sys.stderr, flush=True)

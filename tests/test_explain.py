@@ -65,3 +65,28 @@ def test_stored_evidence_matches_the_coding_of_the_file(db_path: Path) -> None:
     for a, b in zip(sorted(stored.events, key=key), sorted(now.events, key=key), strict=True):
         assert a.evidence == b.evidence and a.sentence == b.sentence
     assert stored.note == ""
+
+
+def test_no_offset_rows_are_shown_to_a_reader() -> None:
+    x = explain_file(SEED_FILE)
+    assert all(not key.endswith("_span") for e in x.events for key in e.evidence)
+    assert not any(":" in line and "_span" in line for line in rendered(render(x)).splitlines())
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_api")
+def test_an_article_without_events_names_the_coder_that_read_it(
+    db_path: Path, tmp_path: Path
+) -> None:
+    from flows.ingest import ingest_files
+    from tasks.extract import EXTRACTOR_VERSION
+
+    quiet = tmp_path / "weather.txt"
+    quiet.write_text(
+        "Sunny skies are expected across the region this weekend, with light winds and"
+        " temperatures a little above the seasonal average, forecasters said.\n",
+        encoding="utf-8",
+    )
+    ingest_files([str(quiet)], db=str(db_path))
+    stored = explain(explain_file(quiet).article_id, str(db_path))
+    assert stored.events == [] and stored.extractor_version == EXTRACTOR_VERSION

@@ -320,7 +320,7 @@ def test_the_ingest_urls_command(site: SiteServer, db_path: Path, tmp_path: Path
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "2 links, 1 new" in result.stdout and "events stored by this run" in result.stdout
-    assert f"no_text {urls[1]}: no article text found" in result.stderr
+    assert f"no_text page {urls[1]}: no article text found" in result.stderr
     assert "fetch_log" in result.stderr
 
 

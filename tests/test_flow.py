@@ -153,7 +153,7 @@ def test_each_run_publishes_a_table_artifact(db_path: Path) -> None:
     assert len(mine) == 1 and mine[0].type == "table"
     data = mine[0].data
     rows: list[dict[str, Any]] = json.loads(data) if isinstance(data, str) else data  # type: ignore[assignment]
-    assert rows[-1]["source"] == "TOTAL" and rows[-1]["articles_new"] == 7
+    assert rows[-1]["source"] == "TOTAL" and rows[-1]["new"] == 7
 
 
 def test_hostile_names_and_surrogates_are_stored_and_the_batch_survives(
