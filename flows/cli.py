@@ -100,7 +100,7 @@ def ingest(
         _check_published(published)
     from flows.ingest import ingest_files
 
-    with _one_run():
+    with _one_run("files"):
         result = ingest_files(
             [str(p) for p in paths], db=db, batch_size=batch_size, published=published
         )
@@ -145,7 +145,7 @@ def ingest_feeds_command(
         raise UsageError(f"no [[feeds]] in {config or 'seeds/feeds.toml'}")
     from flows.live import ingest_feeds
 
-    with _one_run():
+    with _one_run("feeds"):
         result = ingest_feeds(str(config) if config else None, db, allow_private_hosts, force=force)
     _print_result(result, "links")
     from tasks.records import SUCCESS_OUTCOMES
@@ -172,7 +172,7 @@ def ingest_urls_command(
         load_config(config)  # a bad file is a usage error, found before any work
     from flows.live import ingest_urls
 
-    with _one_run():
+    with _one_run("URLs"):
         result = ingest_urls(urls, db, allow_private_hosts, str(config) if config else None)
     _print_result(result, "links")
     raise typer.Exit(
@@ -265,14 +265,48 @@ def _subclasses(cls: type) -> list[type]:
 
 
 @contextmanager
-def _one_run() -> Iterator[None]:
+def _one_run(unit: str = "inputs") -> Iterator[None]:
     """Flow runs started from the command line: expected failures are reported
-    once, by `main`, and runs on the temporary API skip heartbeats."""
+    once, by `main`, runs on the temporary API skip heartbeats, and a terminal
+    shows a progress bar (`unit` names what it counts: files, feeds, URLs)."""
     from flows.runs import CLI_RUN_ENV, local_run_settings
 
     _quiet_expected_failures()
     os.environ[CLI_RUN_ENV] = "1"
-    with local_run_settings():
+    with local_run_settings(), _progress_bar(unit):
+        yield
+
+
+@contextmanager
+def _progress_bar(unit: str) -> Iterator[None]:
+    """A rich progress bar on stderr when it is a terminal; nothing at all otherwise."""
+    if not err.is_terminal:
+        yield
+        return
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from flows.skeleton import progress_to
+
+    started = time.monotonic()
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task(unit, total=None, rate="")
+
+    def show(result: RunResult, done: int, total: int) -> None:
+        c = result.counts
+        per_s = c.articles_seen / max(time.monotonic() - started, 1e-6)
+        rate = f"{per_s:.1f} articles/s, {c.articles_new} new, {c.events_stored} events"
+        bar.update(task, completed=done, total=total, rate=rate)
+
+    with bar, progress_to(show):
         yield
 
 

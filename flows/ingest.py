@@ -12,7 +12,14 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.skeleton import RunResult, SourceSummary, batches, code_new, flow_run
+from flows.skeleton import (
+    RunResult,
+    SourceSummary,
+    batches,
+    code_new,
+    flow_run,
+    report_progress,
+)
 from tasks import parallel, steps
 from tasks.load import discover
 from tasks.models import BatchCounts, Rejection
@@ -41,9 +48,11 @@ def ingest_files(
     }
     parallel.warm_up()  # the workers start while the run is being recorded
     with flow_run(FLOW_NAME, db, parameters, batch_size) as result:
+        done = known = 0
         for label, group in group_sources(paths):
             summary = SourceSummary(label)
             files, discovered = discover(group)
+            known += len(files)
             for index, batch in enumerate(
                 batches([str(f) for f in files], batch_size, at_least_one=True)
             ):
@@ -54,6 +63,8 @@ def ingest_files(
                 result.counts += counts
                 result.rejections.extend(rejected)
                 result.undated += undated
+                done += len(batch)
+                report_progress(result, done, known)
             result.sources.append(summary)
     return result
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.skeleton import RunResult, SourceSummary, batches, code_new, flow_run
+from flows.skeleton import (
+    RunResult,
+    SourceSummary,
+    batches,
+    code_new,
+    flow_run,
+    report_progress,
+)
 from tasks import fetch_steps, steps
 from tasks.fetch import reconcile, robots
 from tasks.fetch.feeds import DEFAULT_CONFIG, Entry, load_config
@@ -63,6 +70,7 @@ def ingest_feeds(
                 entries = [e for p in polls for e in p.entries]
                 updates = [p.update for p in polls if p.update is not None]
                 live_batch(result, settings, "feed", entries, records, updates, summaries)
+                report_progress(result, len(result.sources) + len(batch), len(feeds_file.feeds))
                 pending = []
                 result.sources.extend(summaries.values())
         finally:
@@ -88,8 +96,11 @@ def ingest_urls(
     summary = SourceSummary("URLs", "fetched", len(urls))
     with flow_run(URLS_FLOW, db, parameters, batch_size) as result:
         try:
+            done = 0
             for batch in batches([Entry(url=u.strip()) for u in urls], batch_size):
                 live_batch(result, settings, "url", batch, [], [], {None: summary})
+                done += len(batch)
+                report_progress(result, done, len(urls))
         finally:
             robots.forget_run(result.run_id)
         result.sources.append(summary)

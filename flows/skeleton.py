@@ -10,7 +10,7 @@ a `RunResult`, which the command line prints the same way.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,6 +26,30 @@ from tasks.runtime import raise_if_terminating
 from warehouse import resolve_db_path
 
 T = TypeVar("T")
+
+# Called after each batch with the run's result so far, the inputs done and the inputs
+# known (files, feeds or URLs): the command line shows it as a progress bar on a terminal.
+ProgressHook = Callable[["RunResult", int, int], None]
+_progress_hooks: list[ProgressHook] = []
+
+
+@contextmanager
+def progress_to(hook: ProgressHook) -> Iterator[None]:
+    """Report the progress of the runs started inside the block to `hook`."""
+    _progress_hooks.append(hook)
+    try:
+        yield
+    finally:
+        _progress_hooks.remove(hook)
+
+
+def report_progress(result: RunResult, done: int, total: int) -> None:
+    """Tell whoever watches (a progress bar) how far the run is; never fails the run."""
+    for hook in list(_progress_hooks):
+        try:
+            hook(result, done, total)
+        except Exception:  # a display must never fail a run
+            _progress_hooks.remove(hook)
 
 
 @dataclass(slots=True)

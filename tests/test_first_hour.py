@@ -165,3 +165,52 @@ def test_extract_takes_published_date_times_like_ingest(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     (pred,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert any(e.get("event_date") == "2025-10-13" for e in pred["events"])
+
+
+# --- progress on a terminal, nothing extra elsewhere -------------------------------------
+
+
+@pytest.mark.slow
+def test_a_terminal_shows_progress_and_a_pipe_does_not(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+
+    from .test_cli import EVENTPIPE
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(12):
+        (inbox / f"a{i}.txt").write_text(ARTICLE.replace("ten", str(i + 11)), encoding="utf-8")
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "TERM": "xterm-256color",
+        "COLUMNS": "150",
+    }
+    args = [EVENTPIPE, "ingest", str(inbox), "--batch-size", "4"]
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [*args, "--db", str(tmp_path / "tty.duckdb")],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=180) == 0
+    os.close(leader)
+    shown = seen.decode("utf-8", "replace")
+    assert "files" in shown and "articles/s" in shown and "/12" in shown
+    piped = run_cli(*args[1:], "--db", str(tmp_path / "pipe.duckdb"), env=env)
+    assert piped.returncode == 0
+    assert "articles/s" not in piped.stdout + piped.stderr and "\x1b[" not in piped.stderr
