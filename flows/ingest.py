@@ -15,12 +15,12 @@ from prefect import flow
 from flows.skeleton import (
     RunResult,
     SourceSummary,
-    batches,
     code_new,
     flow_run,
     report_progress,
+    stoppable,
 )
-from tasks import parallel, steps
+from tasks import load, parallel, steps
 from tasks.load import discover
 from tasks.models import BatchCounts, Rejection
 
@@ -52,10 +52,10 @@ def ingest_files(
         for label, group in group_sources(paths):
             summary = SourceSummary(label)
             files, discovered = discover(group)
-            known += len(files)
-            for index, batch in enumerate(
-                batches([str(f) for f in files], batch_size, at_least_one=True)
-            ):
+            units = load.work_units(files, batch_size)  # a JSONL file's lines in slices
+            known += len(units)
+            unit_batches = load.unit_batches(units, batch_size) or [[]]
+            for index, batch in enumerate(stoppable(unit_batches)):
                 counts, rejected, undated = ingest_batch(
                     result.db, result.run_id, batch, discovered if index == 0 else [], published
                 )
@@ -86,7 +86,7 @@ def group_sources(paths: Sequence[str]) -> list[tuple[str, list[str]]]:
 def ingest_batch(
     db: str,
     run_id: str,
-    paths: list[str],
+    units: list[load.WorkUnit],
     rejections: list[Rejection],
     published: str | None = None,
 ) -> tuple[BatchCounts, list[Rejection], int]:
@@ -97,8 +97,8 @@ def ingest_batch(
     rejected = list(rejections)
     known_inputs = 0
     coded = code_new(db, [])
-    if paths:
-        docs, load_rejections = steps.load_files(paths)
+    if units:
+        docs, load_rejections = steps.load_files(units)
         docs, known_inputs = steps.skip_stored_inputs(db, docs)
         articles, clean_rejections = steps.clean_docs(docs, published)
         coded = code_new(db, articles)

@@ -10,7 +10,7 @@ a `RunResult`, which the command line prints the same way.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -116,14 +116,20 @@ def flow_run(
     publish_artifact(result)
 
 
+def stoppable(batches: Iterable[T]) -> Iterator[T]:
+    """The batches one by one; a stop (SIGTERM) is honoured between them."""
+    for batch in batches:
+        raise_if_terminating()
+        yield batch
+
+
 def batches(items: Sequence[T], size: int, at_least_one: bool = False) -> Iterator[list[T]]:
-    """`items` in batches of `size`; a stop (SIGTERM) is honoured between batches."""
+    """`items` in batches of `size` (one empty batch for no items with `at_least_one`),
+    a stop (SIGTERM) honoured between batches."""
     starts = range(0, len(items), size)
     if at_least_one and not items:
         starts = range(0, 1)
-    for start in starts:
-        raise_if_terminating()
-        yield list(items[start : start + size])
+    return stoppable(list(items[start : start + size]) for start in starts)
 
 
 @dataclass(slots=True)

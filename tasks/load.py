@@ -407,6 +407,7 @@ class WorkUnit:
     path: Path
     line_start: int = 1
     line_end: int | None = None  # None: to the end of the file
+    inputs: int = 1  # articles it may hold: 1 for a file, its lines for JSONL
 
     @property
     def lines(self) -> LineRange | None:
@@ -442,11 +443,32 @@ def work_units(files: Iterable[Path], lines_per_unit: int) -> list[WorkUnit]:
             continue
         count = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         if count <= lines_per_unit:
-            units.append(WorkUnit(path))
+            units.append(WorkUnit(path, inputs=count))
             continue
         for first in range(1, count + 1, lines_per_unit):
-            units.append(WorkUnit(path, first, first + lines_per_unit))
+            size = min(lines_per_unit, count - first + 1)
+            units.append(WorkUnit(path, first, first + lines_per_unit, inputs=size))
     return units
+
+
+def unit_batches(units: Iterable[WorkUnit], size: int) -> list[list[WorkUnit]]:
+    """Consecutive units in batches of at most `size` inputs (a larger unit goes alone).
+
+    So a batch holds about as many articles whether they come as files or as
+    JSON lines, and memory and transactions stay the same size.
+    """
+    batches: list[list[WorkUnit]] = []
+    current: list[WorkUnit] = []
+    held = 0
+    for unit in units:
+        if current and held + unit.inputs > size:
+            batches.append(current)
+            current, held = [], 0
+        current.append(unit)
+        held += unit.inputs
+    if current:
+        batches.append(current)
+    return batches
 
 
 def load_units(units: Iterable[WorkUnit]) -> tuple[list[RawDoc], list[Rejection]]:

@@ -39,9 +39,9 @@ def start_run(db: str, run_id: str, flow_name: str, parameters: dict[str, Any]) 
 
 
 @task(name="load-files", cache_policy=NO_CACHE)
-def load_files(paths: list[str]) -> tuple[list[RawDoc], list[Rejection]]:
-    """Read a batch of files from disk."""
-    return load.load_paths(Path(p) for p in paths)
+def load_files(units: list[load.WorkUnit]) -> tuple[list[RawDoc], list[Rejection]]:
+    """Read a batch of files (or slices of JSONL files) from disk."""
+    return load.load_units(units)
 
 
 @task(name="skip-stored-inputs", cache_policy=NO_CACHE)
