@@ -467,9 +467,11 @@ def test_deadline_is_checked_once_per_sentence_in_each_pass(
     text = _REFINED * 10 + _PROTEST * 10
     extract_events(text, date(2025, 5, 8), deadline=time.monotonic() + 3600)
     n = len(split_sentences(text))
+    assert stages["splitting sentences"] >= n - 1  # once per boundary
     for stage in ("looking for trigger words", "finding actors", "coding sentences"):
         assert stages[stage] == n, stage
     for stage in (
+        "finding place names",
         "counting the article's countries",
         "finding the article's first place",
         "attaching references to their events",

@@ -18,20 +18,9 @@ from tasks.extract.candidates import (
     has_trigger,
     sentence_candidates,
 )
-from tasks.extract.dates import (
-    DateMention,
-    find_dates,
-    mark_speech,
-    month_before,
-    relative_days,
-    shift,
-)
-from tasks.extract.filters import (
-    RELATIVE_CLAUSE,
-    ArticleContext,
-    article_context,
-    drop_candidate,
-)
+from tasks.extract.dates import DateMention, month_before
+from tasks.extract.dating import NEXT_DAY, nearest_date, sentence_dates
+from tasks.extract.filters import ArticleContext, article_context, drop_candidate
 from tasks.extract.finish import PLACED, finish
 from tasks.extract.grouping import fallback_groups, place_groups
 from tasks.extract.numbers import find_fatalities_at
@@ -48,58 +37,6 @@ _CLAIM = re.compile(
     r"said (?:it|they) (?:had )?targeted|was behind|were behind|suspicion fell on)\b",
     re.I,
 )
-
-
-def _nearest_date(
-    dates: list[DateMention], pos: int, physical: bool, text: str = ""
-) -> DateMention | None:
-    """The date nearest the trigger; for an act (not a statement) a date of the act beats
-    the day it was reported ("said on Tuesday it had captured the town on Monday")."""
-    if not physical:
-        # A date inside a relative clause before a statement dates that clause ("The CSP,
-        # which has been fighting the army since last year, accused ..."). An act's own
-        # clause often dates it ("The drone, which hit ... early on Friday, killed one").
-        aside = [m.span() for m in RELATIVE_CLAUSE.finditer(text) if m.end() <= pos]
-        dates = [d for d in dates if not any(s <= d.start < e for s, e in aside)]
-        # "warned the families of protesters killed last year": that date is the killing's.
-        dates = [d for d in dates if not _participle_date(text, d, pos)]
-    if not dates:
-        return None
-    own = [
-        d
-        for d in dates
-        if d.precision == "month"
-        and (
-            0 < d.start - pos <= MONTH_AFTER
-            or (0 <= pos - d.end <= MONTH_BEFORE and not _OTHER_CLAUSE.search(text[d.end : pos]))
-        )
-    ]
-    if own:
-        return own[0]  # "captured Goma in late January and took Bukavu on February 16"
-    # A month named further away dates another clause ("the ceasefire agreed in November").
-    rest = [d for d in dates if d.precision != "month"]
-    if not rest:
-        return None
-    return min(rest, key=lambda d: (d.value is None, physical and d.speech, abs(d.start - pos)))
-
-
-_PARTICIPLE_BEFORE = re.compile(r"\b[a-z]{3,}ed\s+(?:in\s+|on\s+|since\s+)?$")
-
-
-def _participle_date(text: str, d: DateMention, pos: int) -> bool:
-    """A date right after a past participle that comes after the statement's verb."""
-    base = max(0, d.start - 25)
-    m = _PARTICIPLE_BEFORE.search(text[base : d.start])
-    return m is not None and base + m.start() > pos
-
-
-# A month named this close after a trigger ("captured Goma in late January") or before it
-# ("In March, rebels seized ...") dates that act, even when a day-precise date further on
-# dates another; a month further away dates some other clause.
-MONTH_AFTER = 30
-MONTH_BEFORE = 40
-# Between a month and a later trigger: another verb's clause ("in late January and took").
-_OTHER_CLAUSE = re.compile(r"\band\b|\bwhile\b|;|\bthen\b")
 
 
 @dataclass(slots=True)
@@ -158,7 +95,7 @@ def build_candidates(
 ) -> tuple[list[Candidate], DateMention | None]:
     """Candidates for every sentence (actors, places, dates, tolls attached) and the
     article's lead date: the first day-precise date it gives."""
-    sents = split_sentences(text)
+    sents = split_sentences(text, budget)
     # Cheap pre-scan: a sentence without any trigger key word cannot yield an event,
     # and an article without one needs no actor, place or date work at all.
     active = []
@@ -168,7 +105,7 @@ def build_candidates(
     if not any(active):
         return [], None
     art = _read_article(text, sents, active, published, title, budget)
-    walk = _Walk(track_days=bool(_NEXT_DAY.search(text)))
+    walk = _Walk(track_days=bool(NEXT_DAY.search(text)))
     for i in range(len(sents)):
         budget.check("coding sentences")
         if i > 0:
@@ -202,7 +139,11 @@ def _read_article(
     context.update(memory.countries)
     # Places give context only from the title and sentences with a trigger: the
     # countries of the rest are already counted through their actors.
-    scans = {i: scan_places(s.text) for i, s in enumerate(sents) if active[i]}
+    scans: dict[int, PlaceScan] = {}
+    for i, s in enumerate(sents):
+        if active[i]:
+            budget.check("finding place names")
+            scans[i] = scan_places(s.text)
     texts = ([scan_places(title)] if title else []) + list(scans.values())
     for scan in texts:
         budget.check("counting the article's countries")
@@ -268,7 +209,7 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
             and _PRONOUN.search(sent.text[: c.tstart])
         ):
             c.actor1 = walk.last_person
-        c.date = _nearest_date(dates, c.tstart, c.event_type in PHYSICAL, sent.text)
+        c.date = nearest_date(dates, c.tstart, c.event_type in PHYSICAL, sent.text)
     cands = _one_assault_per_day(cands)
     _share_subject(cands, art.published)
     walk.emit(
@@ -285,20 +226,7 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
 def _sentence_dates(sent: Sentence, published: date | None, walk: _Walk) -> list[DateMention]:
     """The sentence's dates; they update the last day the article gave and, in its
     opening sentences, its lead date."""
-    dates = mark_speech(
-        sent.text, [replace(d, base=sent.start) for d in find_dates(sent.text, published)]
-    )
-    dates += relative_days(sent.text, sent.start, dates, walk.last_day)
-    nxt = _NEXT_DAY.search(sent.text)
-    if nxt and walk.last_day is not None and not any(d.value for d in dates):
-        # "the following day": one day after the last date the article gave ("the
-        # same day", "later that day": that date).
-        days = 0 if re.search(r"same|that day", nxt.group(0), re.I) else 1
-        dates.append(
-            DateMention(
-                nxt.start(), nxt.end(), nxt.group(0), shift(walk.last_day, days), "day", sent.start
-            )
-        )
+    dates = sentence_dates(sent, published, walk.last_day)
     # The day of the last act the article dated, rather than of a statement about it.
     act_days = [d.value for d in dates if d.value is not None and not d.speech]
     any_days = [d.value for d in dates if d.value is not None]
@@ -362,11 +290,7 @@ def _background(c: Candidate, published: date | None) -> bool:
 # The lead date is the first day-precise date within this many opening sentences; a
 # date first given deep in a long article dates a later passage, not the lead.
 LEAD_SENTENCES = 8
-_NEXT_DAY = re.compile(
-    r"\b(?:the following day|the next day|a day later|the day after|(?:on )?the same day|"
-    r"that same day|later that day)\b",
-    re.I,
-)
+# A pronoun before a trigger: the act is the last named person's.
 _PRONOUN = re.compile(r"\b(?:His|Her|He|She|his|her|he|she)\b")
 
 
