@@ -5,13 +5,19 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 from typing import Any, get_args
 
 import pytest
 
-from tasks.extract import EXTRACTOR_VERSION, extract_events, predict_cases
+import tasks.extract.coder as coder
+import tasks.extract.merging as merging
+from tasks.extract import EXTRACTOR_VERSION, CodingTimeout, extract_events, predict_cases
+from tasks.extract.actors import ActorMention
+from tasks.extract.budget import Budget
 from tasks.extract.dates import find_dates
 from tasks.extract.numbers import find_fatalities, parse_number
 from tasks.extract.sentences import split_sentences
@@ -416,3 +422,112 @@ def test_benchmark_corpus_stays_quiet() -> None:
     ]
     assert sum(counts) <= CORPUS_MAX_EVENTS, sum(counts)
     assert sum(1 for n in counts if n) <= CORPUS_MAX_PAGES
+
+
+# Long texts for the time-budget and linearity tests: an attack report, a country-level
+# strike refined by the next sentence, and a plain arrest.
+_PROTEST = "Police arrested ten protesters in Lagos on Monday after a march. "
+_REFINED = (
+    "India fired missiles at sites in Pakistan on Wednesday. "
+    "The strikes hit Bahawalpur and Muzaffarabad, killing eight people. "
+)
+
+
+def test_deadline_already_passed_stops_before_any_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_actors(*args: Any, **kwargs: Any) -> list[ActorMention]:
+        raise AssertionError("coding went on past its deadline")
+
+    monkeypatch.setattr(coder, "find_actors", no_actors)
+    with pytest.raises(CodingTimeout, match="deadline"):
+        extract_events(_PROTEST * 20_000, date(2024, 5, 7), deadline=time.monotonic() - 1)
+
+
+def test_tiny_deadline_stops_a_long_article() -> None:
+    # Coding this 1.3 MB text takes seconds; a 20 ms budget stops it within a sentence.
+    with pytest.raises(CodingTimeout):
+        extract_events(_PROTEST * 20_000, date(2024, 5, 7), deadline=time.monotonic() + 0.02)
+
+
+def test_generous_deadline_changes_nothing() -> None:
+    text = SEED.read_text(encoding="utf-8")
+    free = [e.as_dict() for e in extract_events(text, date(2025, 10, 12))]
+    timed = extract_events(text, date(2025, 10, 12), deadline=time.monotonic() + 3600)
+    assert [e.as_dict() for e in timed] == free
+
+
+def test_deadline_is_checked_once_per_sentence_in_each_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stages: Counter[str] = Counter()
+
+    def count(self: Budget, stage: str) -> None:
+        stages[stage] += 1
+
+    monkeypatch.setattr(Budget, "check", count)
+    text = _REFINED * 10 + _PROTEST * 10
+    extract_events(text, date(2025, 5, 8), deadline=time.monotonic() + 3600)
+    n = len(split_sentences(text))
+    assert stages["splitting sentences"] >= n - 1  # once per boundary
+    for stage in ("looking for trigger words", "finding actors", "coding sentences"):
+        assert stages[stage] == n, stage
+    for stage in (
+        "finding place names",
+        "counting the article's countries",
+        "finding the article's first place",
+        "attaching references to their events",
+        "refining country-level attacks",
+        "merging repeated mentions",
+        "merging verbal acts",
+        "filling events from context",
+    ):
+        assert stages[stage] >= 1, stage
+
+
+@pytest.mark.parametrize("unit", [_PROTEST, _REFINED])
+def test_refine_and_merge_compare_within_a_window(
+    unit: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settling repeats compares each mention with a bounded set of earlier events (its
+    window of sentences, its place): four times the text, about four times the pairs (a
+    rescan of all earlier events would make it sixteen)."""
+    pairs: Counter[str] = Counter()
+    refines, merges = merging._refines, merging._merges
+
+    def counted_refines(c: Any, k: Any) -> bool:
+        pairs["refine"] += 1
+        return refines(c, k)
+
+    def counted_merges(k: Any, c: Any) -> bool:
+        pairs["merge"] += 1
+        return merges(k, c)
+
+    monkeypatch.setattr(merging, "_refines", counted_refines)
+    monkeypatch.setattr(merging, "_merges", counted_merges)
+    counts = []
+    for repeats in (25, 100):
+        pairs.clear()
+        extract_events(unit * repeats, date(2025, 5, 8))
+        counts.append(sum(pairs.values()))
+    assert counts[0] > 0
+    assert counts[1] <= 4 * counts[0] + 10, counts
+
+
+def _party(country: str) -> ActorMention:
+    return ActorMention(0, 1, country, country, "government", "country")
+
+
+def test_both_sides_memory_keeps_the_pair_a_full_scan_would_find() -> None:
+    """ "both sides" refers to the last party named and the last of another country; the
+    coder keeps just those two instead of every party named so far."""
+    seq = [_party(c) for c in "AABABBBCCAAAD"]
+    for n in range(1, len(seq) + 1):
+        recent: list[ActorMention] = []
+        coder._remember_parties(recent, seq[:n])
+        pair: list[ActorMention] = []
+        for m in reversed(seq[:n]):  # the full backward scan the coder used to make
+            if all(m.country != p.country for p in pair):
+                pair.append(m)
+            if len(pair) == 2:
+                break
+        assert recent == pair[::-1]
+        assert all(a is b for a, b in zip(recent, pair[::-1], strict=True))

@@ -11,23 +11,32 @@ from datetime import date
 from typing import Any
 
 from tasks.extract.assemble import to_events
+from tasks.extract.budget import Budget, CodingTimeout
 from tasks.extract.coder import build_candidates
 from tasks.extract.sentences import mask_dateline
 from tasks.models import Event
 
 EXTRACTOR_VERSION = "rules-0.4.0"
 
-__all__ = ["EXTRACTOR_VERSION", "extract_events", "predict_cases"]
+__all__ = ["EXTRACTOR_VERSION", "CodingTimeout", "extract_events", "predict_cases"]
 
 
 def extract_events(
-    text: str, published: date | None = None, title: str | None = None
+    text: str,
+    published: date | None = None,
+    title: str | None = None,
+    deadline: float | None = None,
 ) -> list[Event]:
-    """Events reported in ``text``; relative dates resolve against ``published``."""
+    """Events reported in ``text``; relative dates resolve against ``published``.
+
+    ``deadline`` is a ``time.monotonic()`` value: coding checks it in every pass, at least
+    once per sentence, and raises :class:`CodingTimeout` once it has passed (None: no
+    limit)."""
     if not text or not text.strip():
         return []
-    cands, lead = build_candidates(mask_dateline(text), published, title)
-    return to_events(cands, lead)
+    budget = Budget(deadline)
+    cands, lead = build_candidates(mask_dateline(text), published, title, budget)
+    return to_events(cands, lead, budget)
 
 
 def predict_cases(cases: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

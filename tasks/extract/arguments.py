@@ -71,78 +71,16 @@ _CLAUSE_VERB = re.compile(
 
 
 def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
+    """Set ``c``'s actor1 (who acts) and actor2 (who is acted on or addressed) from the
+    sentence's actor mentions."""
     text = c.sent.text
-    # Actors inside the trigger are dropped; one that starts before it is its modifier
-    # ("Israeli fighter jets" over the trigger "fighter jets").
-    actors = [a for a in actors if not (c.tstart <= a.start < c.tend)]
-    if c.event_type in ("ASSAULT", "PROTEST"):
-        # Attributions are not parties to violence; for deployments, aid and arrests the
-        # one who announces it is usually the one who does it.
-        actors = [a for a in actors if not _is_speaker(text, a)]
-    victims = [
-        a
-        for a in actors
-        if (
-            _VICTIM_AFTER.match(text[a.end :])
-            or _VICTIM_BEFORE.search(text[max(0, a.start - 40) : a.start])
-            or (a.kind == "role" and _FACILITY_AFTER.match(text[a.end :]))
-        )
-        and a.end <= c.tstart + 200
-    ]
-    by_agent = None
-    for a in actors:
-        if a.start > c.tend and re.search(
-            r"\bby\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}$", text[max(0, a.start - 30) : a.start]
-        ):
-            by_agent = a
-            break
-    a1: ActorMention | None = None
-    # "M23 rebels backed by Rwanda captured ...": the backer is not the one acting.
-    actors = [
-        a for a in actors if not _BACKER.search(text[max(0, a.start - 30) : a.start])
-    ] or actors
+    actors, victims, by_agent = _parties(c, actors)
     before = [a for a in actors if a.end <= c.tstart]
     if c.event_type not in PHYSICAL and before:
-        # Verbal acts: the clause subject, i.e. the first actor before the verb.
-        cut = max((m.end() for m in _CLAUSE_CUT.finditer(text[: c.tstart])), default=0)
-        clause = [a for a in before if a.start >= cut] or before
-        subj = clause[0] if clause else before[-1]
-        nxt = next((a for a in before if a.start > subj.end), None)
-        a2c = None
-        if nxt is not None and re.fullmatch(r"\s+and\s+(?:the\s+)?", text[subj.end : nxt.start]):
-            a2c = nxt  # "Israel and Hamas agreed": the pair
-        others = [a for a in actors if a.start >= c.tend and a is not subj]
-        c.actor1 = subj
-        c.actor2 = a2c or (others[0] if others else None)
+        c.actor1, c.actor2 = _verbal_pair(c, actors, before)
         return
-    for a in reversed(before):
-        gap = text[a.end : c.tstart]
-        if len(gap) <= MODIFIER_GAP or re.fullmatch(r"\s*(?:[a-z\-]+\s+){0,2}", gap):
-            if a not in victims:
-                a1 = a
-            break
-    if a1 is None and by_agent is not None:
-        a1 = by_agent
-    if a1 is None:
-        for a in reversed(before):
-            if a not in victims and a.type != "civilians":
-                a1 = a
-                break
-    if a1 is None and c.event_type not in ("ASSAULT",):
-        a1 = before[-1] if before else None
-    a2: ActorMention | None = None
-    if c.event_type == "ASSAULT" and victims and victims[0] is not a1:
-        a2 = victims[0]
-    if a2 is None:
-        for a in actors:
-            if (
-                a.start >= c.tend
-                and a is not a1
-                and a is not by_agent
-                and (a1 is None or a.country != a1.country or a.type != a1.type)
-            ):
-                a2 = a
-                break
+    a1 = _subject(c, before, victims, by_agent)
+    a2 = _target(c, actors, victims, a1, by_agent)
     if a1 is None and c.event_type == "ASSAULT":
         for a in actors:
             if a is not a2 and a.type in ARMED | {None} and a not in victims:
@@ -175,6 +113,110 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
             None,
         )
     c.actor1, c.actor2 = a1, a2
+
+
+def _parties(
+    c: Candidate, actors: list[ActorMention]
+) -> tuple[list[ActorMention], list[ActorMention], ActorMention | None]:
+    """The mentions that may be parties to the act, those named as its victims, and the
+    agent named after "by" ("were killed by gunmen")."""
+    text = c.sent.text
+    # Actors inside the trigger are dropped; one that starts before it is its modifier
+    # ("Israeli fighter jets" over the trigger "fighter jets").
+    actors = [a for a in actors if not (c.tstart <= a.start < c.tend)]
+    if c.event_type in ("ASSAULT", "PROTEST"):
+        # Attributions are not parties to violence; for deployments, aid and arrests the
+        # one who announces it is usually the one who does it.
+        actors = [a for a in actors if not _is_speaker(text, a)]
+    victims = [
+        a
+        for a in actors
+        if (
+            _VICTIM_AFTER.match(text[a.end :])
+            or _VICTIM_BEFORE.search(text[max(0, a.start - 40) : a.start])
+            or (a.kind == "role" and _FACILITY_AFTER.match(text[a.end :]))
+        )
+        and a.end <= c.tstart + 200
+    ]
+    by_agent = None
+    for a in actors:
+        if a.start > c.tend and re.search(
+            r"\bby\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}$", text[max(0, a.start - 30) : a.start]
+        ):
+            by_agent = a
+            break
+    # "M23 rebels backed by Rwanda captured ...": the backer is not the one acting.
+    actors = [
+        a for a in actors if not _BACKER.search(text[max(0, a.start - 30) : a.start])
+    ] or actors
+    return actors, victims, by_agent
+
+
+def _verbal_pair(
+    c: Candidate, actors: list[ActorMention], before: list[ActorMention]
+) -> tuple[ActorMention, ActorMention | None]:
+    """Verbal acts: the clause subject, i.e. the first actor before the verb, and the
+    party it addresses (the second of "Israel and Hamas agreed", else the next after)."""
+    text = c.sent.text
+    cut = max((m.end() for m in _CLAUSE_CUT.finditer(text[: c.tstart])), default=0)
+    clause = [a for a in before if a.start >= cut] or before
+    subj = clause[0] if clause else before[-1]
+    nxt = next((a for a in before if a.start > subj.end), None)
+    a2c = None
+    if nxt is not None and re.fullmatch(r"\s+and\s+(?:the\s+)?", text[subj.end : nxt.start]):
+        a2c = nxt  # "Israel and Hamas agreed": the pair
+    others = [a for a in actors if a.start >= c.tend and a is not subj]
+    return subj, a2c or (others[0] if others else None)
+
+
+def _subject(
+    c: Candidate,
+    before: list[ActorMention],
+    victims: list[ActorMention],
+    by_agent: ActorMention | None,
+) -> ActorMention | None:
+    """Who does a physical act: the mention right before the trigger, else the agent
+    after "by", else the nearest non-victim before it."""
+    text = c.sent.text
+    a1: ActorMention | None = None
+    for a in reversed(before):
+        gap = text[a.end : c.tstart]
+        if len(gap) <= MODIFIER_GAP or re.fullmatch(r"\s*(?:[a-z\-]+\s+){0,2}", gap):
+            if a not in victims:
+                a1 = a
+            break
+    if a1 is None and by_agent is not None:
+        a1 = by_agent
+    if a1 is None:
+        for a in reversed(before):
+            if a not in victims and a.type != "civilians":
+                a1 = a
+                break
+    if a1 is None and c.event_type not in ("ASSAULT",):
+        a1 = before[-1] if before else None
+    return a1
+
+
+def _target(
+    c: Candidate,
+    actors: list[ActorMention],
+    victims: list[ActorMention],
+    a1: ActorMention | None,
+    by_agent: ActorMention | None,
+) -> ActorMention | None:
+    """Who a physical act is aimed at: the first victim of an attack, else the first
+    mention after the trigger that is not its subject's side."""
+    if c.event_type == "ASSAULT" and victims and victims[0] is not a1:
+        return victims[0]
+    for a in actors:
+        if (
+            a.start >= c.tend
+            and a is not a1
+            and a is not by_agent
+            and (a1 is None or a.country != a1.country or a.type != a1.type)
+        ):
+            return a
+    return None
 
 
 # Acts whose grammatical subject in the passive is their target.

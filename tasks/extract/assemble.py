@@ -8,10 +8,12 @@ from collections import Counter
 from typing import cast
 
 from tasks.extract.actors import ActorMention
+from tasks.extract.attach import attach
+from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import PHYSICAL, Candidate
 from tasks.extract.dates import DateMention
 from tasks.extract.filters import WEAPON_TRIGGERS
-from tasks.extract.merging import attach, merge, refine
+from tasks.extract.merging import merge, refine
 from tasks.extract.places import PlaceMention
 from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverType
 
@@ -20,8 +22,6 @@ from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverTy
 BASE_CONFIDENCE = 0.4
 FIELD_BONUS = 0.1
 INHERITED_PENALTY = 0.05
-# Actor types whose country, when the text gives none, is the country the event is in.
-LOCAL_TYPES = {"state_forces", "government", "civilians", "protesters", "rioters", None}
 
 
 _ARMED = re.compile(
@@ -55,9 +55,12 @@ def _political(c: Candidate) -> bool:
     )
 
 
-def to_events(cands: list[Candidate], lead_date: DateMention | None) -> list[Event]:
+def to_events(
+    cands: list[Candidate], lead_date: DateMention | None, budget: Budget = NO_BUDGET
+) -> list[Event]:
     """Final Event records, with places and dates filled from the article where missing."""
-    cands = [c for c in merge(refine(attach(cands))) if _political(c)]
+    settled = merge(refine(attach(cands, budget), budget), budget)
+    cands = [c for c in settled if _political(c)]
     countries = Counter(c.place.country for c in cands if c.place is not None)
     main_country = countries.most_common(1)[0][0] if countries else None
     events: list[Event] = []
@@ -66,6 +69,7 @@ def to_events(cands: list[Candidate], lead_date: DateMention | None) -> list[Eve
     last_attacker: ActorMention | None = None
     last_actor: tuple[ActorMention, str | None] | None = None
     for c in cands:
+        budget.check("filling events from context")
         inherited = False
         place, admin = c.place, c.admin_place
         if place is None and c.event_type in PHYSICAL:

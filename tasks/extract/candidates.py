@@ -243,21 +243,52 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
     return et not in PHYSICAL and not dated and bool(_PLUPERFECT.search(text[max(0, s - 14) : s]))
 
 
+@dataclass(slots=True)
+class _Picked:
+    """A sentence's candidates sorted by role while its triggers are read."""
+
+    best: dict[str, Candidate] = field(default_factory=dict)  # the best act of each type
+    verbal: list[Candidate] = field(default_factory=list)
+    # All attack triggers: kept apart when dated differently.
+    extra: list[Candidate] = field(default_factory=list)
+    refs: list[Candidate] = field(default_factory=list)
+    # "killed" with a toll: an act of its own next to a kidnapping.
+    kills: list[Candidate] = field(default_factory=list)
+
+    def add(self, cand: Candidate) -> None:
+        et = cand.event_type
+        if cand.kind == "ref":
+            if et in ("ASSAULT", "PROTEST"):
+                self.refs.append(cand)
+            return
+        if et not in PHYSICAL:
+            self.verbal.append(cand)
+            return
+        if et == "ASSAULT" and cand.kind == "explicit":
+            self.extra.append(cand)
+        if et == "ASSAULT" and cand.kind == "weak":
+            self.kills.append(cand)
+        self.keep_best(cand)
+
+    def keep_best(self, cand: Candidate) -> None:
+        cur = self.best.get(cand.event_type)
+        if cur is None or better(cand, cur):
+            self.best[cand.event_type] = cand
+
+
 def sentence_candidates(
     sent: Sentence, idx: int, dated: bool, actor_ends: set[int]
 ) -> list[Candidate]:
+    """The sentence's candidates in textual order: the best trigger of each act type,
+    repeated verbal acts in clauses of their own, every differently worded attack, and a
+    reference to an earlier attack when the sentence reports none of its own."""
     text = sent.text
     crowd = bool(cue("crowd_words").search(text))
     matches = _match_triggers(text, crowd)
     first_speech = min((s for t, s, _ in matches if t.event_type in SPEECH), default=None)
-    best: dict[str, Candidate] = {}
-    verbal: list[Candidate] = []
-    extra: list[Candidate] = []  # all attack triggers: kept apart when dated differently
-    refs: list[Candidate] = []
-    kills: list[Candidate] = []  # "killed" with a toll: an act of its own next to a kidnapping
     toll = any(t.weak for t, _, _ in matches) and find_fatalities(text) is not None
+    picked = _Picked()
     for trig, s, e in matches:
-        et = trig.event_type
         if trig.needs_crowd and not crowd:
             continue
         if _skip(trig, text, s, e, first_speech, dated):
@@ -268,39 +299,39 @@ def sentence_candidates(
             t.event_type == "ASSAULT" and ts > e for t, ts, _ in matches
         ):
             continue  # "In a separate attack, gunmen killed ...": the verb names the act
-        kind = "weak" if trig.weak else "explicit"
-        # "that killed", "its drones had hit": a verb, so not a noun pointing back.
-        low_words = text[s:e].lower().split()
-        verb = (
-            trig.id == "overtake"
-            or bool(_VERB_END.search(text[s:e].lower()))
-            or (len(low_words) > 1 and (low_words[0].endswith("ed") or low_words[0] in _VERBS))
-        )
-        if (
-            et in ("ASSAULT", "PROTEST", "AGREE")
-            and not verb
-            and _is_anaphoric(text, s, actor_ends)
-        ) or (trig.weak and not toll):
-            kind = "ref"
-        cand = Candidate(trig, kind, sent, idx, s, e, event_type=et)
-        if kind == "ref":
-            if et in ("ASSAULT", "PROTEST"):
-                refs.append(cand)
-            continue
-        if et not in PHYSICAL:
-            verbal.append(cand)
-            continue
-        if et == "ASSAULT" and kind == "explicit":
-            extra.append(cand)
-        if et == "ASSAULT" and kind == "weak":
-            kills.append(cand)
-        cur = best.get(et)
-        if cur is None or better(cand, cur):
-            best[et] = cand
-    for cand in verbal:
-        cur = best.get(cand.event_type)
-        if cur is None or better(cand, cur):
-            best[cand.event_type] = cand
+        kind = _kind(trig, text, s, e, toll, actor_ends)
+        picked.add(Candidate(trig, kind, sent, idx, s, e, event_type=trig.event_type))
+    for cand in picked.verbal:
+        picked.keep_best(cand)
+    _settle_pairs(picked, text, crowd)
+    return _collect(picked, text)
+
+
+def _kind(trig: Trigger, text: str, s: int, e: int, toll: bool, actor_ends: set[int]) -> str:
+    """ "explicit"; "weak" for a trigger that needs a toll ("killed"); "ref" for a noun
+    pointing back at a reported event, or a weak trigger without a toll."""
+    kind = "weak" if trig.weak else "explicit"
+    # "that killed", "its drones had hit": a verb, so not a noun pointing back.
+    low_words = text[s:e].lower().split()
+    verb = (
+        trig.id == "overtake"
+        or bool(_VERB_END.search(text[s:e].lower()))
+        or (len(low_words) > 1 and (low_words[0].endswith("ed") or low_words[0] in _VERBS))
+    )
+    if (
+        trig.event_type in ("ASSAULT", "PROTEST", "AGREE")
+        and not verb
+        and _is_anaphoric(text, s, actor_ends)
+    ) or (trig.weak and not toll):
+        kind = "ref"
+    return kind
+
+
+def _settle_pairs(picked: _Picked, text: str, crowd: bool) -> None:
+    """Two act types that are one act between them: the crowd an attack is aimed at, the
+    demand of a march, the killing an arrest is over; and a kidnapping beside killings
+    that stay an act of their own."""
+    best = picked.best
     if (
         "PROTEST" in best
         and "ASSAULT" in best
@@ -328,15 +359,20 @@ def sentence_candidates(
         and best["ASSAULT"].tstart > best["COERCE"].tstart
     ):
         del best["ASSAULT"]  # "arrested three men over the killing of ...": the cause
-    if best.get("ASSAULT") and best["ASSAULT"].trigger.id in SEPARATE_ACTS and kills:
+    if best.get("ASSAULT") and best["ASSAULT"].trigger.id in SEPARATE_ACTS and picked.kills:
         # "killed five villagers and abducted 20 others": two acts, two events.
-        extra.append(replace(kills[0], kind="explicit"))
+        picked.extra.append(replace(picked.kills[0], kind="explicit"))
+
+
+def _collect(picked: _Picked, text: str) -> list[Candidate]:
+    """The sentence's candidates, in textual order."""
+    best = picked.best
     out = list(best.values())
     # A second act of the same verbal type in its own clause ("A condemned ..., and B
     # accused ..."): kept; duplicates are removed once actors are known.
     out += [
         c
-        for c in verbal
+        for c in picked.verbal
         if c is not best[c.event_type]
         and (
             re.search(r"(?:,|;)\s+(?:and\s+|while\s+)?", text[: c.tstart])
@@ -344,9 +380,9 @@ def sentence_candidates(
         )
     ]
     if "ASSAULT" in best:
-        out += [c for c in extra if c is not best["ASSAULT"]]
-    if not any(c.event_type == "ASSAULT" for c in out) and refs:
-        out.append(refs[0])
+        out += [c for c in picked.extra if c is not best["ASSAULT"]]
+    if not any(c.event_type == "ASSAULT" for c in out) and picked.refs:
+        out.append(picked.refs[0])
     out.sort(key=lambda c: c.tstart)
     return out
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from tasks.extract.actors import ActorMemory, ActorMention, find_actors
-from tasks.extract.arguments import assault_type, crowd_event, protest_type, shift_day
+from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import (
     ARMED,
     PHYSICAL,
@@ -18,28 +18,16 @@ from tasks.extract.candidates import (
     has_trigger,
     sentence_candidates,
 )
-from tasks.extract.dates import (
-    DateMention,
-    find_dates,
-    mark_speech,
-    month_before,
-    relative_days,
-    shift,
-)
-from tasks.extract.filters import RELATIVE_CLAUSE, article_context, drop_candidate
-from tasks.extract.grouping import (
-    BETWEEN_BEFORE,
-    COORDINATED,
-    best_place,
-    fallback_groups,
-    gap,
-    place_groups,
-)
+from tasks.extract.dates import DateMention, month_before
+from tasks.extract.dating import NEXT_DAY, nearest_date, sentence_dates
+from tasks.extract.filters import ArticleContext, article_context, drop_candidate
+from tasks.extract.finish import PLACED, finish
+from tasks.extract.grouping import fallback_groups, place_groups
 from tasks.extract.numbers import find_fatalities_at
 from tasks.extract.pairs import dedupe_verbal, each_counterpart, reciprocal
-from tasks.extract.places import PlaceMention, find_places
-from tasks.extract.sentences import split_sentences
-from tasks.extract.tolls import completes_toll, follow_up_toll, place_tolls
+from tasks.extract.places import PlaceMention, PlaceScan, find_places, scan_places
+from tasks.extract.sentences import Sentence, split_sentences
+from tasks.extract.tolls import completes_toll, follow_up_toll
 
 _CLAIM = re.compile(
     r"\b(?:claimed responsibility|claimed by|said it had carried out|said it carried out|"
@@ -51,200 +39,246 @@ _CLAIM = re.compile(
 )
 
 
-def _nearest_date(
-    dates: list[DateMention], pos: int, physical: bool, text: str = ""
-) -> DateMention | None:
-    """The date nearest the trigger; for an act (not a statement) a date of the act beats
-    the day it was reported ("said on Tuesday it had captured the town on Monday")."""
-    if not physical:
-        # A date inside a relative clause before a statement dates that clause ("The CSP,
-        # which has been fighting the army since last year, accused ..."). An act's own
-        # clause often dates it ("The drone, which hit ... early on Friday, killed one").
-        aside = [m.span() for m in RELATIVE_CLAUSE.finditer(text) if m.end() <= pos]
-        dates = [d for d in dates if not any(s <= d.start < e for s, e in aside)]
-        # "warned the families of protesters killed last year": that date is the killing's.
-        dates = [d for d in dates if not _participle_date(text, d, pos)]
-    if not dates:
-        return None
-    own = [
-        d
-        for d in dates
-        if d.precision == "month"
-        and (
-            0 < d.start - pos <= MONTH_AFTER
-            or (0 <= pos - d.end <= MONTH_BEFORE and not _OTHER_CLAUSE.search(text[d.end : pos]))
-        )
-    ]
-    if own:
-        return own[0]  # "captured Goma in late January and took Bukavu on February 16"
-    # A month named further away dates another clause ("the ceasefire agreed in November").
-    rest = [d for d in dates if d.precision != "month"]
-    if not rest:
-        return None
-    return min(rest, key=lambda d: (d.value is None, physical and d.speech, abs(d.start - pos)))
+@dataclass(slots=True)
+class _Article:
+    """What the whole article gives each sentence: its actors, the countries it talks
+    about, its first point (for namesakes), and the places of each sentence."""
+
+    sents: list[Sentence]
+    active: list[bool]  # whether the sentence has a trigger at all
+    actors: list[list[ActorMention]]
+    context: Counter[str]
+    anchor: tuple[float, float] | None
+    ctx: ArticleContext
+    published: date | None
+    scans: dict[int, PlaceScan]
+    placed: dict[int, list[PlaceMention]] = field(default_factory=dict)
+
+    def scan(self, i: int) -> PlaceScan:
+        """Sentence ``i``'s place names, found once and resolved in each context."""
+        if i not in self.scans:
+            self.scans[i] = scan_places(self.sents[i].text)
+        return self.scans[i]
+
+    def places(self, i: int) -> list[PlaceMention]:
+        """Sentence ``i``'s places, resolved with the article's context and anchor."""
+        if i not in self.placed:
+            base = self.sents[i].start
+            found = find_places(self.scan(i), self.context, self.anchor)
+            self.placed[i] = [replace(p, base=base) for p in found]
+        return self.placed[i]
 
 
-_PARTICIPLE_BEFORE = re.compile(r"\b[a-z]{3,}ed\s+(?:in\s+|on\s+|since\s+)?$")
+@dataclass(slots=True)
+class _Walk:
+    """What coding carries from one sentence to the next."""
 
+    track_days: bool  # "the following day" needs the last date of even quiet sentences
+    out: list[Candidate] = field(default_factory=list)
+    lead: DateMention | None = None
+    lead_done: bool = False
+    last_day: date | None = None
+    last_person: ActorMention | None = None
+    # The last two named parties of different countries, latest last, for "both sides".
+    recent: list[ActorMention] = field(default_factory=list)
+    last_attack: Candidate | None = None  # the latest attack in ``out``, for claims
 
-def _participle_date(text: str, d: DateMention, pos: int) -> bool:
-    """A date right after a past participle that comes after the statement's verb."""
-    base = max(0, d.start - 25)
-    m = _PARTICIPLE_BEFORE.search(text[base : d.start])
-    return m is not None and base + m.start() > pos
-
-
-# A month named this close after a trigger ("captured Goma in late January") or before it
-# ("In March, rebels seized ...") dates that act, even when a day-precise date further on
-# dates another; a month further away dates some other clause.
-MONTH_AFTER = 30
-MONTH_BEFORE = 40
-# Between a month and a later trigger: another verb's clause ("in late January and took").
-_OTHER_CLAUSE = re.compile(r"\band\b|\bwhile\b|;|\bthen\b")
+    def emit(self, cands: list[Candidate]) -> None:
+        self.out.extend(cands)
+        for c in cands:
+            if c.event_type == "ASSAULT" and c.kind != "ref":
+                self.last_attack = c
 
 
 def build_candidates(
-    text: str, published: date | None, title: str | None
+    text: str, published: date | None, title: str | None, budget: Budget = NO_BUDGET
 ) -> tuple[list[Candidate], DateMention | None]:
     """Candidates for every sentence (actors, places, dates, tolls attached) and the
     article's lead date: the first day-precise date it gives."""
-    sents = split_sentences(text)
+    sents = split_sentences(text, budget)
     # Cheap pre-scan: a sentence without any trigger key word cannot yield an event,
     # and an article without one needs no actor, place or date work at all.
-    active = [has_trigger(s.text) for s in sents]
+    active = []
+    for s in sents:
+        budget.check("looking for trigger words")
+        active.append(has_trigger(s.text))
     if not any(active):
         return [], None
-    ctx = article_context(text, published)
+    art = _read_article(text, sents, active, published, title, budget)
+    walk = _Walk(track_days=bool(NEXT_DAY.search(text)))
+    for i in range(len(sents)):
+        budget.check("coding sentences")
+        if i > 0:
+            _remember_parties(walk.recent, art.actors[i - 1])
+        _code_sentence(art, walk, i)
+        persons = [a for a in art.actors[i] if a.kind == "person"]
+        walk.last_person = persons[-1] if persons else walk.last_person
+    return walk.out, walk.lead
+
+
+def _read_article(
+    text: str,
+    sents: list[Sentence],
+    active: list[bool],
+    published: date | None,
+    title: str | None,
+    budget: Budget,
+) -> _Article:
+    """Actors of every sentence, then the article's countries and its first point."""
     memory = ActorMemory()
-    actors_per = [
-        find_actors(s.text, memory, light=not a) for s, a in zip(sents, active, strict=True)
-    ]
-    for s, acts in zip(sents, actors_per, strict=True):
-        for a in acts:
-            a.base = s.start
+    actors_per: list[list[ActorMention]] = []
+    for s, a in zip(sents, active, strict=True):
+        budget.check("finding actors")
+        acts = find_actors(s.text, memory, light=not a)
+        for m in acts:
+            m.base = s.start
+        actors_per.append(acts)
     context: Counter[str] = Counter()
     for acts in actors_per:
         context.update(a.country for a in acts if a.country)
     context.update(memory.countries)
     # Places give context only from the title and sentences with a trigger: the
     # countries of the rest are already counted through their actors.
-    texts = ([title] if title else []) + [s.text for s, a in zip(sents, active, strict=True) if a]
-    for t in texts:
+    scans: dict[int, PlaceScan] = {}
+    for i, s in enumerate(sents):
+        if active[i]:
+            budget.check("finding place names")
+            scans[i] = scan_places(s.text)
+    texts = ([scan_places(title)] if title else []) + list(scans.values())
+    for scan in texts:
+        budget.check("counting the article's countries")
         context.update(
-            p.country for p in find_places(t, Counter()) if p.precision == "country" or p.admin_hint
+            p.country
+            for p in find_places(scan, Counter())
+            if p.precision == "country" or p.admin_hint
         )
     anchor: tuple[float, float] | None = None
-    for t in texts:
-        for p in find_places(t, context):
+    for scan in texts:
+        budget.check("finding the article's first place")
+        for p in find_places(scan, context):
             if p.precision == "point" and p.lat is not None and p.lon is not None:
                 anchor = (p.lat, p.lon)
                 break
         if anchor is not None:
             break
-    out: list[Candidate] = []
-    lead: DateMention | None = None
-    lead_done = False
-    last_day: date | None = None
-    last_person: ActorMention | None = None
-    recent: list[ActorMention] = []  # named parties met so far, for "both sides"
-    # "the following day" needs the last date of earlier sentences, even quiet ones.
-    track_days = bool(_NEXT_DAY.search(text))
-    for i, sent in enumerate(sents):
-        persons = [a for a in actors_per[i] if a.kind == "person"]
-        if i > 0:
-            recent.extend(a for a in actors_per[i - 1] if a.country and a.kind != "role")
-        if i >= LEAD_SENTENCES:
-            lead_done = True
-        if not active[i] and lead_done and not track_days:
-            last_person = persons[-1] if persons else last_person
-            follow_up_toll(out, sent, i)
+    ctx = article_context(text, published)
+    return _Article(sents, active, actors_per, context, anchor, ctx, published, scans)
+
+
+def _remember_parties(recent: list[ActorMention], actors: list[ActorMention]) -> None:
+    """Keep, latest last, the last named party and the last one of another country: all
+    that "both sides" can refer to (so the memory stays two mentions long)."""
+    for a in actors:
+        if not a.country or a.kind == "role":
             continue
-        dates = mark_speech(
-            sent.text, [replace(d, base=sent.start) for d in find_dates(sent.text, published)]
-        )
-        dates += relative_days(sent.text, sent.start, dates, last_day)
-        nxt = _NEXT_DAY.search(sent.text)
-        if nxt and last_day is not None and not any(d.value for d in dates):
-            # "the following day": one day after the last date the article gave ("the
-            # same day", "later that day": that date).
-            days = 0 if re.search(r"same|that day", nxt.group(0), re.I) else 1
-            dates.append(
-                DateMention(
-                    nxt.start(), nxt.end(), nxt.group(0), shift(last_day, days), "day", sent.start
-                )
-            )
-        # The day of the last act the article dated, rather than of a statement about it.
-        act_days = [d.value for d in dates if d.value is not None and not d.speech]
-        any_days = [d.value for d in dates if d.value is not None]
-        if act_days or any_days:
-            last_day = (act_days or any_days)[-1]
-        if lead is None and not lead_done:
-            # The article's first date expression dates its lead; if it cannot be
-            # resolved (a weekday with no publication date), there is no lead date.
-            first = next((d for d in dates if d.precision in ("day", "unknown", "relative")), None)
-            if first is not None:
-                lead, lead_done = (first if first.value is not None else None), True
-        if not active[i]:
-            last_person = persons[-1] if persons else last_person
-            follow_up_toll(out, sent, i)
-            continue
-        cands = sentence_candidates(
-            sent, i, any(d.value is not None for d in dates), {a.end for a in actors_per[i]}
-        )
-        if not cands or (all(c.kind != "explicit" for c in cands) and completes_toll(sent.text)):
-            # No act of its own, or only a revised count or nobody ("put the dead at 35",
-            # "Nobody died in the blast"): the toll of the attack before it.
-            last_person = persons[-1] if persons else last_person
-            follow_up_toll(out, sent, i)
-            continue
-        places = [replace(p, base=sent.start) for p in find_places(sent.text, context, anchor)]
-        groups = place_groups(places, actors_per[i], sent.text)
-        if not groups and any(c.event_type in PLACED and c.kind != "ref" for c in cands):
-            prev = sents[i - 1] if i > 0 else None
-            groups = fallback_groups(
-                sent, prev, actors_per[i - 1] if i > 0 else [], context, anchor
-            )
-        cands = each_counterpart(
-            reciprocal(dedupe_verbal(cands, actors_per[i]), recent), actors_per[i]
-        )
-        for c in cands:
-            if (
-                c.actor1 is None
-                and last_person is not None
-                and _PRONOUN.search(sent.text[: c.tstart])
-            ):
-                c.actor1 = last_person
-            c.date = _nearest_date(dates, c.tstart, c.event_type in PHYSICAL, sent.text)
-        cands = _one_assault_per_day(cands)
-        attacks = [
+        if recent and recent[-1].country == a.country:
+            recent[-1] = a
+        else:
+            recent.append(a)
+            del recent[:-2]
+
+
+def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
+    """Code sentence ``i``: its dates always (they date later sentences), its acts when it
+    has a trigger; a sentence without an act of its own may complete the last toll."""
+    sent = art.sents[i]
+    if i >= LEAD_SENTENCES:
+        walk.lead_done = True
+    if not art.active[i] and walk.lead_done and not walk.track_days:
+        follow_up_toll(walk.out, sent, i)
+        return
+    dates = _sentence_dates(sent, art.published, walk)
+    if not art.active[i]:
+        follow_up_toll(walk.out, sent, i)
+        return
+    actors = art.actors[i]
+    cands = sentence_candidates(
+        sent, i, any(d.value is not None for d in dates), {a.end for a in actors}
+    )
+    if not cands or (all(c.kind != "explicit" for c in cands) and completes_toll(sent.text)):
+        # No act of its own, or only a revised count or nobody ("put the dead at 35",
+        # "Nobody died in the blast"): the toll of the attack before it.
+        follow_up_toll(walk.out, sent, i)
+        return
+    groups = _place_groups(art, i, cands)
+    cands = each_counterpart(reciprocal(dedupe_verbal(cands, actors), walk.recent), actors)
+    for c in cands:
+        if (
+            c.actor1 is None
+            and walk.last_person is not None
+            and _PRONOUN.search(sent.text[: c.tstart])
+        ):
+            c.actor1 = walk.last_person
+        c.date = nearest_date(dates, c.tstart, c.event_type in PHYSICAL, sent.text)
+    cands = _one_assault_per_day(cands)
+    _share_subject(cands, art.published)
+    walk.emit(
+        [
             c
-            for c in cands
-            if c.event_type == "ASSAULT" and c.kind != "ref" and not _background(c, published)
+            for c in finish(cands, groups, find_fatalities_at(sent.text))
+            if not _background(c, art.published) and not drop_candidate(c, art.ctx)
         ]
-        for later in attacks[1:]:
-            lead_attack = attacks[0]
-            own_day = (
-                later.date is not None
-                and later.date.value is not None
-                and (lead_attack.date is None or lead_attack.date.value != later.date.value)
-            )
-            # The sentence's subject belongs to its first attack, unless the later one has
-            # a day of its own ("captured Goma in January and took Bukavu on February 16").
-            if (
-                later.actor1 is lead_attack.actor1
-                and later.trigger.id not in SEPARATE_ACTS
-                and not own_day
-            ):
-                later.actor1 = None
-        out.extend(
-            c
-            for c in _finish(cands, groups, find_fatalities_at(sent.text))
-            if not _background(c, published) and not drop_candidate(c, ctx)
+    )
+    if _CLAIM.search(sent.text):
+        _apply_claim(walk.last_attack, actors)
+
+
+def _sentence_dates(sent: Sentence, published: date | None, walk: _Walk) -> list[DateMention]:
+    """The sentence's dates; they update the last day the article gave and, in its
+    opening sentences, its lead date."""
+    dates = sentence_dates(sent, published, walk.last_day)
+    # The day of the last act the article dated, rather than of a statement about it.
+    act_days = [d.value for d in dates if d.value is not None and not d.speech]
+    any_days = [d.value for d in dates if d.value is not None]
+    if act_days or any_days:
+        walk.last_day = (act_days or any_days)[-1]
+    if walk.lead is None and not walk.lead_done:
+        # The article's first date expression dates its lead; if it cannot be
+        # resolved (a weekday with no publication date), there is no lead date.
+        first = next((d for d in dates if d.precision in ("day", "unknown", "relative")), None)
+        if first is not None:
+            walk.lead, walk.lead_done = (first if first.value is not None else None), True
+    return dates
+
+
+def _place_groups(art: _Article, i: int, cands: list[Candidate]) -> list[list[PlaceMention]]:
+    """The sentence's places of action; for an act named without one, the capital ("in
+    the capital") or the place of the sentence before."""
+    sent = art.sents[i]
+    groups = place_groups(art.places(i), art.actors[i], sent.text)
+    if not groups and any(c.event_type in PLACED and c.kind != "ref" for c in cands):
+        prev = art.sents[i - 1] if i > 0 else None
+        groups = fallback_groups(
+            sent,
+            prev,
+            art.places(i - 1) if i > 0 else [],
+            art.actors[i - 1] if i > 0 else [],
+            art.context,
         )
-        if _CLAIM.search(sent.text):
-            _apply_claim(out, actors_per[i])
-        last_person = persons[-1] if persons else last_person
-    return out, lead
+    return groups
+
+
+def _share_subject(cands: list[Candidate], published: date | None) -> None:
+    """The sentence's subject belongs to its first attack, unless a later one has a day of
+    its own ("captured Goma in January and took Bukavu on February 16")."""
+    attacks = [
+        c
+        for c in cands
+        if c.event_type == "ASSAULT" and c.kind != "ref" and not _background(c, published)
+    ]
+    for later in attacks[1:]:
+        lead_attack = attacks[0]
+        own_day = (
+            later.date is not None
+            and later.date.value is not None
+            and (lead_attack.date is None or lead_attack.date.value != later.date.value)
+        )
+        if (
+            later.actor1 is lead_attack.actor1
+            and later.trigger.id not in SEPARATE_ACTS
+            and not own_day
+        ):
+            later.actor1 = None
 
 
 def _background(c: Candidate, published: date | None) -> bool:
@@ -256,11 +290,7 @@ def _background(c: Candidate, published: date | None) -> bool:
 # The lead date is the first day-precise date within this many opening sentences; a
 # date first given deep in a long article dates a later passage, not the lead.
 LEAD_SENTENCES = 8
-_NEXT_DAY = re.compile(
-    r"\b(?:the following day|the next day|a day later|the day after|(?:on )?the same day|"
-    r"that same day|later that day)\b",
-    re.I,
-)
+# A pronoun before a trigger: the act is the last named person's.
 _PRONOUN = re.compile(r"\b(?:His|Her|He|She|his|her|he|she)\b")
 
 
@@ -307,94 +337,11 @@ def _other_party(first: Candidate, later: Candidate) -> bool:
 _NEW_CLAUSE = re.compile(r"(?:,\s+(?:while|whereas|as|and|but)\b|;|\bwhile\b)", re.I)
 
 
-# Acts whose places are shared out when a sentence reports several of them.
-PLACED = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
-# Acts that are one event per place when their sentence names several (SCHEMA rule 1):
-# attacks, protests, arrests ("detained suspects in raids in Kabul and Balkh").
-SPLIT_BY_PLACE = {"ASSAULT", "PROTEST", "COERCE"}
-
-
-def _owner(group: list[PlaceMention], acts: list[Candidate]) -> Candidate:
-    """The act a place belongs to: the last trigger before it, else the nearest one."""
-    before = [k for k in acts if k.tstart <= group[0].start]
-    if before:
-        return max(before, key=lambda k: k.tstart)
-    return min(acts, key=lambda k: abs(k.tstart - group[0].start))
-
-
-def _finish(
-    cands: list[Candidate],
-    groups: list[list[PlaceMention]],
-    toll: tuple[int, str, int] | None,
-) -> list[Candidate]:
-    """Attach places, toll and ACLED types; split an attack, protest or arrests over the
-    places of one country."""
-    physical = [c for c in cands if c.event_type in PLACED and c.kind != "ref"]
-    owner = {id(g): _owner(g, physical) for g in groups} if len(physical) > 1 else {}
-    out: list[Candidate] = []
-    for c in cands:
-        mine = groups
-        if owner and c in physical:
-            # Several acts in one sentence: each place goes to the act it follows
-            # ("killed two in Jenin and arrested 12 in Nablus").
-            mine = [g for g in groups if owner[id(g)] is c]
-            nxt = next((k for k in physical if k.tstart > c.tstart), None)
-            if not mine and nxt is not None and " and " in c.sent.text[c.tend : nxt.tstart]:
-                # "killed five villagers and abducted 20 others in Zamfara": shared place.
-                mine = [g for g in groups if owner[id(g)] is nxt]
-        if c.event_type in SPLIT_BY_PLACE and len(mine) > 1:
-            # One event per place, within one country: a place abroad in the same
-            # sentence belongs to another (background) event, unless it is coordinated
-            # with the first ("strikes in Iraq and Syria": one event in each).
-            first = mine[0]
-            mine = [
-                g
-                for g in mine
-                if g[0].country == first[0].country
-                or (
-                    COORDINATED.fullmatch(gap(c.sent.text, first[-1], g[0]))
-                    and not BETWEEN_BEFORE.search(c.sent.text[: first[-1].start])
-                )
-            ]
-        c.places = mine
-        split = c.event_type in SPLIT_BY_PLACE and len(mine) > 1 and c.kind != "ref"
-        if (
-            toll is not None
-            and c.event_type in ("ASSAULT", "PROTEST")
-            and not split
-            and (len(physical) < 2 or min(physical, key=lambda k: abs(k.tstart - toll[2])) is c)
-        ):
-            c.fatalities = (toll[0], toll[1], c.sent.start + toll[2])
-        shift_day(c)
-        if c.event_type == "ASSAULT" and crowd_event(c):
-            c.event_type = "PROTEST"
-        if c.event_type == "ASSAULT":
-            assault_type(c)
-        elif c.event_type == "PROTEST":
-            protest_type(c)
-        else:
-            c.acled, c.sub = c.trigger.acled, c.trigger.sub
-        if split:
-            for g, toll_here in zip(mine, place_tolls(c, mine), strict=True):
-                part = replace(c)
-                part.place, part.admin_place = best_place(g)
-                part.places = [g]
-                part.fatalities = toll_here
-                out.append(part)
-            continue
-        if mine:
-            c.place, c.admin_place = best_place(mine[0])
-        out.append(c)
-    return out
-
-
-def _apply_claim(cands: list[Candidate], actors: list[ActorMention]) -> None:
-    """'X claimed responsibility': X becomes actor1 of the latest attack without a named one."""
+def _apply_claim(attack: Candidate | None, actors: list[ActorMention]) -> None:
+    """'X claimed responsibility': X becomes actor1 of the latest attack (``attack``) if it
+    has no named one."""
     claimant = next((a for a in actors if a.type in ARMED and a.kind == "group"), None)
-    if claimant is None:
+    if claimant is None or attack is None:
         return
-    for c in reversed(cands):
-        if c.event_type == "ASSAULT" and c.kind != "ref":
-            if c.actor1 is None or c.actor1.kind == "role":
-                c.actor1 = claimant
-            break
+    if attack.actor1 is None or attack.actor1.kind == "role":
+        attack.actor1 = claimant

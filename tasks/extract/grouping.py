@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from tasks.extract.actors import ActorMention
 from tasks.extract.lexicon import capitals, country_names
-from tasks.extract.places import PlaceMention, find_places
+from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
 from tasks.extract.text import fold, name_key
 
@@ -120,14 +120,14 @@ THE_CAPITAL = re.compile(
 def fallback_groups(
     sent: Sentence,
     prev: Sentence | None,
+    prev_places: list[PlaceMention],
     prev_actors: list[ActorMention],
     context: Counter[str],
-    anchor: tuple[float, float] | None,
 ) -> list[list[PlaceMention]]:
     """Where an act happened when its sentence names no place: "in the capital" is the
     capital of the country the article is mostly about; otherwise ("Farmers drove tractors
     into Brussels ... Police detained 20 people.") the place of the sentence before, in
-    the same paragraph."""
+    the same paragraph (``prev_places``, resolved in the article's context)."""
     the_capital = THE_CAPITAL.search(sent.text)
     if the_capital and context:
         row = capitals().get(context.most_common(1)[0][0])
@@ -149,5 +149,4 @@ def fallback_groups(
             return [[mention]]
     if prev is None or prev.paragraph != sent.paragraph:
         return []
-    found = [replace(p, base=prev.start) for p in find_places(prev.text, context, anchor)]
-    return place_groups(found, prev_actors, prev.text)[:1]
+    return place_groups(prev_places, prev_actors, prev.text)[:1]

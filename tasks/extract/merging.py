@@ -1,140 +1,79 @@
-"""One event per action, actor pair, place and day (SCHEMA rules 1-2): references ("the
-strikes") and bare tolls attach to the event they continue, precise mentions refine a
-country-level one, and repeated mentions merge."""
+"""One event per action, actor pair, place and day (SCHEMA rules 1-2): precise mentions
+refine a country-level one, and repeated mentions merge (references and bare tolls are
+attached first, in attach.py).
+
+Each mention is compared only with the events it could join: those a few sentences away,
+and those at its place; they are found through indexes, so an article's length does not
+make every mention rescan all earlier ones."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field
 
 from tasks.extract.actors import ActorMention
+from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import PHYSICAL, Candidate
 from tasks.extract.text import fold, name_key
 
-
-def attach(cands: list[Candidate]) -> list[Candidate]:
-    """References ("the strikes") and weak ("were killed") mentions update earlier events."""
-    kept: list[Candidate] = []
-    for c in cands:
-        if c.kind == "explicit":
-            kept.append(c)
-            continue
-        target = None
-        for k in reversed(kept):
-            if k.event_type == c.event_type and (
-                c.date is None or k.date is None or k.date.value == c.date.value
-            ):
-                target = k
-                break
-        if (
-            c.kind == "weak"
-            and target is not None
-            and c.place is not None
-            and target.place is not None
-            and (_place_key(c) != _place_key(target) or _other_town(c, target))
-        ):
-            target = None  # a toll at another place is another event
-        if target is None and c.kind == "weak" and _crackdown_toll(kept, c):
-            continue
-        if target is None:
-            if c.kind == "weak":
-                kept.append(replace(c, kind="explicit"))
-            continue
-        if c.place is not None and (
-            target.place is None
-            or (
-                target.place.precision == "country"
-                and c.place.precision != "country"
-                and c.place.country == target.place.country
-            )
-        ):
-            # The reference names where the earlier event happened: one event per place.
-            kept.remove(target)
-            for g in c.places or [[c.place]]:
-                part = replace(target)
-                part.place = min(
-                    g, key=lambda p: {"point": 0, "admin1": 1, "country": 2}[p.precision]
-                )
-                part.admin_place = next((p for p in g if p.precision == "admin1"), None)
-                kept.append(part)
-            target = kept[-1]
-        if target.fatalities is None and c.fatalities is not None and len(c.places) <= 1:
-            target.fatalities = c.fatalities
-        elif target.fatalities is not None and c.fatalities is not None and c.fatalities[0] > 0:
-            start = c.fatalities[2] - c.sent.start
-            if _MORE_DEAD.search(c.sent.text[max(0, start - 20) : start + len(c.fatalities[1])]):
-                # "Two rebels also died in the firefight": more dead in the same event.
-                total = target.fatalities[0] + c.fatalities[0]
-                target.fatalities = (total, target.fatalities[1], target.fatalities[2])
-        if target.actor1 is None and c.actor1 is not None:
-            target.actor1 = c.actor1
-    return kept
-
-
-def _crackdown_toll(kept: list[Candidate], c: Candidate) -> bool:
-    """ "Police opened fire on protesters ... Nineteen people were killed": a toll right
-    after a protest met with force, with no attack of its own, is that protest's dead
-    (ACLED: excessive force against protesters). True when it was attached."""
-    prev = kept[-1] if kept else None
-    if (
-        c.fatalities is None
-        or prev is None
-        or (c.place is not None and _place_key(c) != _place_key(prev))
-        or prev.event_type != "PROTEST"
-        or prev.sub not in ("Protest with intervention", "Excessive force against protesters")
-        or not 0 <= c.sent_index - prev.sent_index <= 1
-        or prev.sent.paragraph != c.sent.paragraph
-        or (c.date is not None and prev.date is not None and c.date.value != prev.date.value)
-        or prev.fatalities is not None
-    ):
-        return False
-    prev.fatalities = c.fatalities
-    if c.fatalities[0] > 0:
-        prev.acled, prev.sub = "Protests", "Excessive force against protesters"
-    return True
-
-
-# A toll that adds to the one already given for the same event.
-_MORE_DEAD = re.compile(r"\b(?:also|another|further|more)\b", re.I)
 # How many sentences after a country-level attack a more precise one may refine it.
 REFINE_WINDOW = 2
 
 
-def refine(cands: list[Candidate]) -> list[Candidate]:
+def refine(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate]:
     """ "India fired missiles at sites in Pakistan" then "strikes on ... Bahawalpur and ...
     Muzaffarabad": the precise mentions replace the country-level event, inheriting its
     attacker and weapon."""
     dropped: set[int] = set()
+    # Country-level attacks by sentence, as (position, attack): the only candidates a
+    # precise one may refine are those of the REFINE_WINDOW sentences before its own.
+    coarse: dict[int, list[tuple[int, Candidate]]] = {}
     for i, c in enumerate(cands):
-        if c.event_type != "ASSAULT" or c.place is None or c.place.precision == "country":
+        budget.check("refining country-level attacks")
+        if c.event_type != "ASSAULT" or c.place is None:
             continue
-        for k in reversed(cands[:i]):
-            if (
-                k.event_type == "ASSAULT"
-                and k.place is not None
-                and k.place.precision == "country"
-                and k.place.country == c.place.country
-                and 0 < c.sent_index - k.sent_index <= REFINE_WINDOW
-                and (k.date is None or c.date is None or k.date.value == c.date.value)
-                and (c.actor1 is None or _same_actor(c.actor1, k.actor1))
-            ):
-                c.actor1 = c.actor1 or k.actor1
-                if c.trigger.generic and k.acled:
-                    c.trigger, c.acled, c.sub = k.trigger, k.acled, k.sub
-                c.date = c.date or k.date
-                dropped.add(id(k))
-                break
+        if c.place.precision == "country":
+            coarse.setdefault(c.sent_index, []).append((i, c))
+            continue
+        window = [
+            entry
+            for back in range(1, REFINE_WINDOW + 1)
+            for entry in coarse.get(c.sent_index - back, ())
+        ]
+        window.sort(key=lambda entry: -entry[0])  # the latest first, as a backward scan
+        k = next((k for _, k in window if _refines(c, k)), None)
+        if k is not None:
+            c.actor1 = c.actor1 or k.actor1
+            if c.trigger.generic and k.acled:
+                c.trigger, c.acled, c.sub = k.trigger, k.acled, k.sub
+            c.date = c.date or k.date
+            dropped.add(id(k))
     return [c for c in cands if id(c) not in dropped]
 
 
-def _place_key(c: Candidate) -> tuple[str, str] | None:
+def _refines(c: Candidate, k: Candidate) -> bool:
+    """Whether the precise attack ``c`` names where the country-level attack ``k`` of a
+    sentence shortly before happened."""
+    return (
+        k.event_type == "ASSAULT"
+        and k.place is not None
+        and c.place is not None
+        and k.place.precision == "country"
+        and k.place.country == c.place.country
+        and 0 < c.sent_index - k.sent_index <= REFINE_WINDOW
+        and (k.date is None or c.date is None or k.date.value == c.date.value)
+        and (c.actor1 is None or _same_actor(c.actor1, k.actor1))
+    )
+
+
+def place_key(c: Candidate) -> tuple[str, str] | None:
     if c.place is None:
         return None
     name = c.place.text.removesuffix("'s").removesuffix("\u2019s")
     return (c.place.country, name_key(c.place.admin1 or name))
 
 
-def _other_town(a: Candidate, b: Candidate) -> bool:
+def other_town(a: Candidate, b: Candidate) -> bool:
     """Two different towns of one province ("in Lahore" ... "in Rawalpindi"): two places."""
     pa, pb = a.place, b.place
     if pa is None or pb is None:
@@ -228,86 +167,137 @@ def _elaborates(k: Candidate, c: Candidate, same_place: bool) -> bool:
     )
 
 
-def merge(cands: list[Candidate]) -> list[Candidate]:
+@dataclass(slots=True)
+class _Merged:
+    """The events merged so far, and two indexes of their positions: by place and type
+    (a repeat at the same place may come anywhere in the article), and by sentence and
+    type (a repeat without a place joins one at most NEARBY_SENTENCES away)."""
+
+    events: list[Candidate] = field(default_factory=list)
+    by_place: dict[tuple[tuple[str, str], str], list[int]] = field(default_factory=dict)
+    by_sentence: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+
+    def add(self, c: Candidate) -> None:
+        pos = len(self.events)
+        self.events.append(c)
+        self.by_sentence.setdefault((c.sent_index, c.event_type), []).append(pos)
+        self.placed(pos)
+
+    def placed(self, pos: int) -> None:
+        """Index event ``pos`` under its place (once it has one)."""
+        c = self.events[pos]
+        key = place_key(c)
+        if key is not None:
+            self.by_place.setdefault((key, c.event_type), []).append(pos)
+
+    def partners(self, c: Candidate) -> list[int]:
+        """Positions, in order, of every event ``c`` could merge with: of its type, and at
+        its place or (for an act) nearby."""
+        found: set[int] = set()
+        key = place_key(c)
+        if key is not None:
+            found.update(self.by_place.get((key, c.event_type), ()))
+        if c.event_type in PHYSICAL:
+            for i in range(c.sent_index - NEARBY_SENTENCES, c.sent_index + NEARBY_SENTENCES + 1):
+                found.update(self.by_sentence.get((i, c.event_type), ()))
+        return sorted(found)
+
+
+def merge(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate]:
     """One event per action, actor pair, place and day (SCHEMA rules 1-2)."""
-    out: list[Candidate] = []
+    merged = _Merged()
     for c in cands:
-        for k in out:
-            same_place = (
-                _place_key(k) is not None
-                and _place_key(k) == _place_key(c)
-                and not _other_town(k, c)
-            )
-            nearby = (
-                c.event_type in PHYSICAL
-                and (k.place is None or c.place is None)
-                and abs(c.sent_index - k.sent_index) <= NEARBY_SENTENCES
-            )
+        budget.check("merging repeated mentions")
+        for pos in merged.partners(c):
+            k = merged.events[pos]
             if c.sent_index != k.sent_index and _SEPARATE.search(c.sent.text[: c.tend]):
                 continue  # "In a second strike the same afternoon, a drone hit ..."
-            if (
-                k.event_type == c.event_type
-                and (
-                    k.sub == c.sub
-                    or k.event_type == "PROTEST"
-                    or (
-                        (nearby or (same_place and k.sent_index != c.sent_index))
-                        and (k.trigger.generic or c.trigger.generic)
-                    )
-                    or _elaborates(k, c, same_place)
-                )
-                and (same_place or nearby)
-                and (k.date is None or c.date is None or k.date.value == c.date.value)
-                and _same_actor(k.actor1, c.actor1)
-                and not _other_counterpart(k, c)
-                and not _other_speaker(k, c)
-            ):
-                if k.event_type == "PROTEST" and _VIOLENCE.get(c.sub or "", 0) > _VIOLENCE.get(
-                    k.sub or "", 0
-                ):
-                    k.acled, k.sub = c.acled, c.sub
-                if k.trigger.generic and not c.trigger.generic:
-                    k.trigger, k.acled, k.sub = c.trigger, c.acled, c.sub
-                if k.place is None and c.place is not None:
-                    k.place, k.admin_place, k.places = c.place, c.admin_place, c.places
-                k.fatalities = k.fatalities or c.fatalities
-                if k.date is None and c.date is not None:
-                    # The mention that dates the event describes it best.
-                    k.actor1 = _better_actor(c.actor1, k.actor1)
-                    k.actor2 = _better_actor(c.actor2, k.actor2)
-                else:
-                    k.actor1 = _better_actor(k.actor1, c.actor1)
-                    k.actor2 = _better_actor(k.actor2, c.actor2)
-                if k.date is None or (
-                    k.date.speech and c.date is not None and not c.date.speech and c.date.value
-                ):
-                    k.date = c.date  # the day of the act beats the day it was reported
+            if _merges(k, c):
+                had_place = k.place is not None
+                _absorb(k, c)
+                if not had_place and k.place is not None:
+                    merged.placed(pos)
                 break
         else:
-            out.append(c)
-    # Verbal acts: same type, same actor countries, same day -> one event.
-    final: list[Candidate] = []
-    for c in out:
-        same = next(
-            (
-                k
-                for k in final
-                if c.event_type not in PHYSICAL
-                and k.event_type == c.event_type
-                and k.actor1 is not None
-                and c.actor1 is not None
-                and k.actor1.country == c.actor1.country
-                and k.actor1.type == c.actor1.type
-                and (k.actor2.country if k.actor2 else None)
-                == (c.actor2.country if c.actor2 else None)
-            ),
-            None,
+            merged.add(c)
+    return _merge_verbal(merged.events, budget)
+
+
+def _merges(k: Candidate, c: Candidate) -> bool:
+    """Whether ``c`` repeats the earlier event ``k``: same type and sub-type (or a generic
+    trigger, or added detail), same place or nearby, same day and compatible actors."""
+    same_place = place_key(k) is not None and place_key(k) == place_key(c) and not other_town(k, c)
+    nearby = (
+        c.event_type in PHYSICAL
+        and (k.place is None or c.place is None)
+        and abs(c.sent_index - k.sent_index) <= NEARBY_SENTENCES
+    )
+    return (
+        k.event_type == c.event_type
+        and (
+            k.sub == c.sub
+            or k.event_type == "PROTEST"
+            or (
+                (nearby or (same_place and k.sent_index != c.sent_index))
+                and (k.trigger.generic or c.trigger.generic)
+            )
+            or _elaborates(k, c, same_place)
         )
+        and (same_place or nearby)
+        and (k.date is None or c.date is None or k.date.value == c.date.value)
+        and _same_actor(k.actor1, c.actor1)
+        and not _other_counterpart(k, c)
+        and not _other_speaker(k, c)
+    )
+
+
+def _absorb(k: Candidate, c: Candidate) -> None:
+    """The earlier event ``k`` takes what the repeat ``c`` adds: a more violent protest
+    sub-type, a specific trigger, a place, a toll, better actors, the act's own day."""
+    if k.event_type == "PROTEST" and _VIOLENCE.get(c.sub or "", 0) > _VIOLENCE.get(k.sub or "", 0):
+        k.acled, k.sub = c.acled, c.sub
+    if k.trigger.generic and not c.trigger.generic:
+        k.trigger, k.acled, k.sub = c.trigger, c.acled, c.sub
+    if k.place is None and c.place is not None:
+        k.place, k.admin_place, k.places = c.place, c.admin_place, c.places
+    k.fatalities = k.fatalities or c.fatalities
+    if k.date is None and c.date is not None:
+        # The mention that dates the event describes it best.
+        k.actor1 = _better_actor(c.actor1, k.actor1)
+        k.actor2 = _better_actor(c.actor2, k.actor2)
+    else:
+        k.actor1 = _better_actor(k.actor1, c.actor1)
+        k.actor2 = _better_actor(k.actor2, c.actor2)
+    if k.date is None or (
+        k.date.speech and c.date is not None and not c.date.speech and c.date.value
+    ):
+        k.date = c.date  # the day of the act beats the day it was reported
+
+
+def _merge_verbal(events: list[Candidate], budget: Budget) -> list[Candidate]:
+    """Verbal acts: same type, same actor countries, same day -> one event (the first;
+    a later one may give it a more precise place)."""
+    final: list[Candidate] = []
+    first: dict[tuple[str, str | None, str | None, str | None], Candidate] = {}
+    for c in events:
+        budget.check("merging verbal acts")
+        key = _verbal_key(c)
+        same = first.get(key) if key is not None else None
         if same is None:
             final.append(c)
+            if key is not None:
+                first[key] = c
         elif c.place is not None and (
             same.place is None
             or (same.place.precision == "country" and c.place.precision != "country")
         ):
             same.place, same.admin_place = c.place, c.admin_place
     return final
+
+
+def _verbal_key(c: Candidate) -> tuple[str, str | None, str | None, str | None] | None:
+    """What makes two verbal acts one: type, actor1's country and type, actor2's country."""
+    if c.event_type in PHYSICAL or c.actor1 is None:
+        return None
+    a2 = c.actor2.country if c.actor2 else None
+    return (c.event_type, c.actor1.country, c.actor1.type, a2)

@@ -256,29 +256,47 @@ def _named_admin1(sentence: str) -> frozenset[tuple[str, str]]:
     return frozenset(names)
 
 
-def find_places(
-    sentence: str,
-    context: Counter[str] | None = None,
-    anchor: tuple[float, float] | None = None,
-) -> list[PlaceMention]:
-    """Places named in ``sentence``; ``context`` counts the article's countries and
-    ``anchor`` is the article's first resolved point (nearer namesakes win)."""
-    context = context or Counter()
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A capitalised span that may name a place, with everything about it that does not
+    depend on the article: ``rows`` is empty for a country name (``country`` is set) and
+    for a name that only blocks its words (``country`` is None)."""
+
+    start: int
+    end: int
+    rows: tuple[Place, ...]
+    country: PlaceMention | None = None
+    key: str = ""
+    locative: bool = False
+    admin_hint: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceScan:
+    """The places a sentence may name, before the article's context picks among
+    namesakes: made once per sentence, resolved for each context it is read in."""
+
+    sentence: str
+    spans: tuple[_Span, ...]
+    named: frozenset[tuple[str, str]]  # subdivisions the sentence names ("Sagaing region")
+    plural_local: bool  # "the A and B districts": unknown names may sit in the list
+
+
+def scan_places(sentence: str) -> PlaceScan:
+    """The context-free part of :func:`find_places`: candidate spans, their gazetteer
+    rows, and the words around them."""
     stop = stopwords()
     countries = country_names()
     country_names_only = country_only_names()
-    taken: list[tuple[int, int]] = []
-    out: list[PlaceMention] = []
+    spans: list[_Span] = []
     named: frozenset[tuple[str, str]] | None = None  # computed on the first gazetteer hit
     for s, e, text in _spans(sentence):
-        if any(s < te and ts < e for ts, te in taken):
-            continue
         key = fold(text.removesuffix("'s").removesuffix("\u2019s"))
         if key.endswith("'s"):
             key = key[:-2]
         if key in stop or len(key) < 3:
             if " " in key:
-                taken.append((s, e))  # "Durand Line": none of its words is a place either
+                spans.append(_Span(s, e, ()))  # "Durand Line": none of its words is a place
             continue
         if key not in country_names_only and not has_place(key):
             continue  # most capitalised spans: skip the context regexes below
@@ -290,8 +308,8 @@ def find_places(
         admin_hint = bool(_ADMIN_WORD.match(sentence[e : e + 15]))
         if key in country_names_only:
             iso3 = countries[key]
-            out.append(PlaceMention(s, e, text, iso3, None, None, None, "country", locative))
-            taken.append((s, e))
+            mention = PlaceMention(s, e, text, iso3, None, None, None, "country", locative)
+            spans.append(_Span(s, e, (), mention))
             continue
         if not has_place(key) or _inside_name(sentence, s, e, text):
             continue
@@ -305,7 +323,36 @@ def find_places(
             # district" is not Karnataka's Bijapur).
             boosted = [r for r in rows if r.kind == "city" and (r.country, r.admin1) in named]
             rows = tuple(boosted) or rows
-        row = _choose(rows, context, admin_hint, countries.get(key), anchor)
+        spans.append(_Span(s, e, rows, None, key, locative, admin_hint))
+    return PlaceScan(
+        sentence, tuple(spans), named or frozenset(), bool(_PLURAL_LOCAL.search(sentence))
+    )
+
+
+def find_places(
+    sentence: str | PlaceScan,
+    context: Counter[str] | None = None,
+    anchor: tuple[float, float] | None = None,
+) -> list[PlaceMention]:
+    """Places named in ``sentence`` (or in its :func:`scan_places`); ``context`` counts the
+    article's countries and ``anchor`` is the article's first resolved point (nearer
+    namesakes win)."""
+    scan = scan_places(sentence) if isinstance(sentence, str) else sentence
+    context = context or Counter()
+    countries = country_names()
+    named = scan.named
+    taken: list[tuple[int, int]] = []
+    out: list[PlaceMention] = []
+    for span in scan.spans:
+        s, e = span.start, span.end
+        if any(s < te and ts < e for ts, te in taken):
+            continue
+        if not span.rows:
+            if span.country is not None:
+                out.append(span.country)
+            taken.append((s, e))
+            continue
+        row = _choose(span.rows, context, span.admin_hint, countries.get(span.key), anchor)
         if row is None:
             continue
         in_context = context.get(row.country, 0) > 0
@@ -313,7 +360,12 @@ def find_places(
             # "Kani township in the Sagaing region": a local place the gazetteer lacks, not
             # a namesake abroad in a country the article never mentions.
             continue
-        if not (in_context or locative or admin_hint or row.population >= MIN_POP_WITHOUT_CONTEXT):
+        if not (
+            in_context
+            or span.locative
+            or span.admin_hint
+            or row.population >= MIN_POP_WITHOUT_CONTEXT
+        ):
             continue
         if context and not in_context and row.population < MIN_POP_OUT_OF_CONTEXT:
             continue
@@ -322,19 +374,19 @@ def find_places(
             PlaceMention(
                 s,
                 e,
-                text,
+                scan.sentence[s:e],
                 row.country,
                 row.admin1,
                 row.lat,
                 row.lon,
                 precision,
-                locative,
-                admin_hint,
+                span.locative,
+                span.admin_hint,
             )
         )
         taken.append((s, e))
-    if out and _PLURAL_LOCAL.search(sentence):
-        out.extend(_coordinated_unknowns(sentence, out))
+    if out and scan.plural_local:
+        out.extend(_coordinated_unknowns(scan.sentence, out))
     out.sort(key=lambda p: p.start)
     return out
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from tasks.extract.budget import NO_BUDGET, Budget
+
 # A sentence ends at . ! or ? (optionally followed by a closing quote) before whitespace
 # and an upper-case letter, digit or opening quote; or at a newline.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'\u201d\u2019]?\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])|\n+")
@@ -52,12 +54,13 @@ class Sentence:
     paragraph: int
 
 
-def split_sentences(text: str) -> list[Sentence]:
+def split_sentences(text: str, budget: Budget = NO_BUDGET) -> list[Sentence]:
     """Split ``text`` into sentences; ``text[s.start:s.end] == s.text`` for each."""
     out: list[Sentence] = []
     para = 0
     start = 0
     for m in _BOUNDARY.finditer(text):
+        budget.check("splitting sentences")
         if "\n" not in m.group(0):
             chunk = text[start : m.start()].rstrip("\"'\u201d\u2019")
             # Only the chunk's tail can hold the abbreviation; ``pos`` keeps the word

@@ -1,0 +1,157 @@
+"""References ("the strikes") and weak mentions ("were killed") update the event they
+continue: the latest earlier event of their type and day. The events kept so far are
+indexed by type and day, so finding that event does not rescan the article."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from tasks.extract.budget import NO_BUDGET, Budget
+from tasks.extract.candidates import Candidate
+from tasks.extract.merging import other_town, place_key
+from tasks.extract.places import PlaceMention
+
+# A toll that adds to the one already given for the same event.
+_MORE_DEAD = re.compile(r"\b(?:also|another|further|more)\b", re.I)
+# Bucket of the events of a type whatever their date, and of those without a date.
+_ANY_DAY = "any"
+_NO_DATE = "none"
+
+
+@dataclass(slots=True)
+class _Kept:
+    """The events kept so far, in order, and for each (type, day) bucket its events in
+    that order: the latest event a mention can continue is at the end of one or two
+    buckets. Removed events are dropped from a bucket's end lazily."""
+
+    # id -> (when it was kept, event), in that order.
+    order: dict[int, tuple[int, Candidate]] = field(default_factory=dict)
+    buckets: dict[tuple[str, object], list[Candidate]] = field(default_factory=dict)
+    added: int = 0
+
+    def add(self, c: Candidate) -> None:
+        self.order[id(c)] = (self.added, c)
+        self.added += 1
+        day = _NO_DATE if c.date is None else ("day", c.date.value)
+        for key in ((c.event_type, _ANY_DAY), (c.event_type, day)):
+            self.buckets.setdefault(key, []).append(c)
+
+    def remove(self, c: Candidate) -> None:
+        # Kept events are never equal field for field (each has its own trigger span,
+        # place or actor pair), so removing by identity is list.remove's choice.
+        del self.order[id(c)]
+
+    def last(self) -> Candidate | None:
+        last = next(reversed(self.order.values()), None)
+        return None if last is None else last[1]
+
+    def events(self) -> list[Candidate]:
+        return [c for _, c in self.order.values()]
+
+    def _latest(self, key: tuple[str, object]) -> Candidate | None:
+        bucket = self.buckets.get(key)
+        while bucket and id(bucket[-1]) not in self.order:
+            bucket.pop()
+        return bucket[-1] if bucket else None
+
+    def target(self, c: Candidate) -> Candidate | None:
+        """The latest kept event of ``c``'s type whose day agrees with ``c``'s (either
+        has no date, or both the same day)."""
+        if c.date is None:
+            return self._latest((c.event_type, _ANY_DAY))
+        found = [
+            k
+            for k in (
+                self._latest((c.event_type, _NO_DATE)),
+                self._latest((c.event_type, ("day", c.date.value))),
+            )
+            if k is not None
+        ]
+        return max(found, key=lambda k: self.order[id(k)][0], default=None)
+
+
+def attach(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate]:
+    """References ("the strikes") and weak ("were killed") mentions update earlier events."""
+    kept = _Kept()
+    for c in cands:
+        budget.check("attaching references to their events")
+        if c.kind == "explicit":
+            kept.add(c)
+            continue
+        target = kept.target(c)
+        if (
+            c.kind == "weak"
+            and target is not None
+            and c.place is not None
+            and target.place is not None
+            and (place_key(c) != place_key(target) or other_town(c, target))
+        ):
+            target = None  # a toll at another place is another event
+        if target is None and c.kind == "weak" and _crackdown_toll(kept.last(), c):
+            continue
+        if target is None:
+            if c.kind == "weak":
+                kept.add(replace(c, kind="explicit"))
+            continue
+        if c.place is not None and (
+            target.place is None
+            or (
+                target.place.precision == "country"
+                and c.place.precision != "country"
+                and c.place.country == target.place.country
+            )
+        ):
+            target = _place_parts(kept, target, c.places or [[c.place]])
+        _add_toll(target, c)
+        if target.actor1 is None and c.actor1 is not None:
+            target.actor1 = c.actor1
+    return kept.events()
+
+
+def _place_parts(kept: _Kept, target: Candidate, groups: list[list[PlaceMention]]) -> Candidate:
+    """The reference names where the earlier event happened: one event per place group, in
+    place of the earlier one. Returns the last part."""
+    kept.remove(target)
+    part = target
+    for g in groups:
+        part = replace(target)
+        part.place = min(g, key=lambda p: {"point": 0, "admin1": 1, "country": 2}[p.precision])
+        part.admin_place = next((p for p in g if p.precision == "admin1"), None)
+        kept.add(part)
+    return part
+
+
+def _add_toll(target: Candidate, c: Candidate) -> None:
+    """A mention's toll completes its event's, or adds to it ("Two rebels also died in
+    the firefight": more dead in the same event)."""
+    if target.fatalities is None and c.fatalities is not None and len(c.places) <= 1:
+        target.fatalities = c.fatalities
+    elif target.fatalities is not None and c.fatalities is not None and c.fatalities[0] > 0:
+        start = c.fatalities[2] - c.sent.start
+        if _MORE_DEAD.search(c.sent.text[max(0, start - 20) : start + len(c.fatalities[1])]):
+            total = target.fatalities[0] + c.fatalities[0]
+            target.fatalities = (total, target.fatalities[1], target.fatalities[2])
+
+
+def _crackdown_toll(prev: Candidate | None, c: Candidate) -> bool:
+    """ "Police opened fire on protesters ... Nineteen people were killed": a toll right
+    after a protest met with force (``prev``, the last event kept), with no attack of its
+    own, is that protest's dead (ACLED: excessive force against protesters). True when it
+    was attached."""
+    if (
+        c.fatalities is None
+        or prev is None
+        or (c.place is not None and place_key(c) != place_key(prev))
+        or prev.event_type != "PROTEST"
+        or prev.sub not in ("Protest with intervention", "Excessive force against protesters")
+        or not 0 <= c.sent_index - prev.sent_index <= 1
+        or prev.sent.paragraph != c.sent.paragraph
+        or (c.date is not None and prev.date is not None and c.date.value != prev.date.value)
+        or prev.fatalities is not None
+    ):
+        return False
+    prev.fatalities = c.fatalities
+    if c.fatalities[0] > 0:
+        prev.acled, prev.sub = "Protests", "Excessive force against protesters"
+    return True

@@ -1,0 +1,93 @@
+"""Which of a sentence's dates dates each act, and the dates a sentence gives beyond its
+own words ("the following day": a day after the last date the article gave)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+
+from tasks.extract.dates import DateMention, find_dates, mark_speech, relative_days, shift
+from tasks.extract.filters import RELATIVE_CLAUSE
+from tasks.extract.sentences import Sentence
+
+# A day given relative to the last date the article gave.
+NEXT_DAY = re.compile(
+    r"\b(?:the following day|the next day|a day later|the day after|(?:on )?the same day|"
+    r"that same day|later that day)\b",
+    re.I,
+)
+
+
+def sentence_dates(
+    sent: Sentence, published: date | None, last_day: date | None
+) -> list[DateMention]:
+    """The sentence's date mentions (offsets in the article via ``base``), with relative
+    days and "the following day" resolved against ``last_day``."""
+    dates = mark_speech(
+        sent.text, [replace(d, base=sent.start) for d in find_dates(sent.text, published)]
+    )
+    dates += relative_days(sent.text, sent.start, dates, last_day)
+    nxt = NEXT_DAY.search(sent.text)
+    if nxt and last_day is not None and not any(d.value for d in dates):
+        # "the following day": one day after the last date the article gave ("the
+        # same day", "later that day": that date).
+        days = 0 if re.search(r"same|that day", nxt.group(0), re.I) else 1
+        dates.append(
+            DateMention(
+                nxt.start(), nxt.end(), nxt.group(0), shift(last_day, days), "day", sent.start
+            )
+        )
+    return dates
+
+
+def nearest_date(
+    dates: list[DateMention], pos: int, physical: bool, text: str = ""
+) -> DateMention | None:
+    """The date nearest the trigger; for an act (not a statement) a date of the act beats
+    the day it was reported ("said on Tuesday it had captured the town on Monday")."""
+    if not physical:
+        # A date inside a relative clause before a statement dates that clause ("The CSP,
+        # which has been fighting the army since last year, accused ..."). An act's own
+        # clause often dates it ("The drone, which hit ... early on Friday, killed one").
+        aside = [m.span() for m in RELATIVE_CLAUSE.finditer(text) if m.end() <= pos]
+        dates = [d for d in dates if not any(s <= d.start < e for s, e in aside)]
+        # "warned the families of protesters killed last year": that date is the killing's.
+        dates = [d for d in dates if not _participle_date(text, d, pos)]
+    if not dates:
+        return None
+    own = [
+        d
+        for d in dates
+        if d.precision == "month"
+        and (
+            0 < d.start - pos <= MONTH_AFTER
+            or (0 <= pos - d.end <= MONTH_BEFORE and not _OTHER_CLAUSE.search(text[d.end : pos]))
+        )
+    ]
+    if own:
+        return own[0]  # "captured Goma in late January and took Bukavu on February 16"
+    # A month named further away dates another clause ("the ceasefire agreed in November").
+    rest = [d for d in dates if d.precision != "month"]
+    if not rest:
+        return None
+    return min(rest, key=lambda d: (d.value is None, physical and d.speech, abs(d.start - pos)))
+
+
+_PARTICIPLE_BEFORE = re.compile(r"\b[a-z]{3,}ed\s+(?:in\s+|on\s+|since\s+)?$")
+
+
+def _participle_date(text: str, d: DateMention, pos: int) -> bool:
+    """A date right after a past participle that comes after the statement's verb."""
+    base = max(0, d.start - 25)
+    m = _PARTICIPLE_BEFORE.search(text[base : d.start])
+    return m is not None and base + m.start() > pos
+
+
+# A month named this close after a trigger ("captured Goma in late January") or before it
+# ("In March, rebels seized ...") dates that act, even when a day-precise date further on
+# dates another; a month further away dates some other clause.
+MONTH_AFTER = 30
+MONTH_BEFORE = 40
+# Between a month and a later trigger: another verb's clause ("in late January and took").
+_OTHER_CLAUSE = re.compile(r"\band\b|\bwhile\b|;|\bthen\b")

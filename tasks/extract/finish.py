@@ -1,0 +1,121 @@
+"""The last step of coding a sentence: share its places among its acts, give an attack or
+protest its toll, set the ACLED types, and split an act named at several places into one
+event per place (SCHEMA rule 1)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from tasks.extract.arguments import assault_type, crowd_event, protest_type, shift_day
+from tasks.extract.candidates import Candidate
+from tasks.extract.grouping import BETWEEN_BEFORE, COORDINATED, best_place, gap
+from tasks.extract.places import PlaceMention
+from tasks.extract.tolls import place_tolls
+
+# Acts whose places are shared out when a sentence reports several of them.
+PLACED = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
+# Acts that are one event per place when their sentence names several (SCHEMA rule 1):
+# attacks, protests, arrests ("detained suspects in raids in Kabul and Balkh").
+SPLIT_BY_PLACE = {"ASSAULT", "PROTEST", "COERCE"}
+
+Groups = list[list[PlaceMention]]
+
+
+def finish(
+    cands: list[Candidate], groups: Groups, toll: tuple[int, str, int] | None
+) -> list[Candidate]:
+    """Attach places, toll and ACLED types; split an attack, protest or arrests over the
+    places of one country."""
+    physical = [c for c in cands if c.event_type in PLACED and c.kind != "ref"]
+    owner = {id(g): _owner(g, physical) for g in groups} if len(physical) > 1 else {}
+    out: list[Candidate] = []
+    for c in cands:
+        mine = _one_country(c, _own_places(c, groups, physical, owner))
+        c.places = mine
+        split = c.event_type in SPLIT_BY_PLACE and len(mine) > 1 and c.kind != "ref"
+        if toll is not None and not split and _takes_toll(c, physical, toll):
+            c.fatalities = (toll[0], toll[1], c.sent.start + toll[2])
+        _set_types(c)
+        if split:
+            out.extend(_split(c, mine))
+            continue
+        if mine:
+            c.place, c.admin_place = best_place(mine[0])
+        out.append(c)
+    return out
+
+
+def _owner(group: list[PlaceMention], acts: list[Candidate]) -> Candidate:
+    """The act a place belongs to: the last trigger before it, else the nearest one."""
+    before = [k for k in acts if k.tstart <= group[0].start]
+    if before:
+        return max(before, key=lambda k: k.tstart)
+    return min(acts, key=lambda k: abs(k.tstart - group[0].start))
+
+
+def _own_places(
+    c: Candidate, groups: Groups, physical: list[Candidate], owner: dict[int, Candidate]
+) -> Groups:
+    """The place groups of ``c``: all of them, unless the sentence reports several acts;
+    then each place goes to the act it follows ("killed two in Jenin and arrested 12 in
+    Nablus")."""
+    if not owner or c not in physical:
+        return groups
+    mine = [g for g in groups if owner[id(g)] is c]
+    nxt = next((k for k in physical if k.tstart > c.tstart), None)
+    if not mine and nxt is not None and " and " in c.sent.text[c.tend : nxt.tstart]:
+        # "killed five villagers and abducted 20 others in Zamfara": shared place.
+        mine = [g for g in groups if owner[id(g)] is nxt]
+    return mine
+
+
+def _one_country(c: Candidate, mine: Groups) -> Groups:
+    """One event per place, within one country: a place abroad in the same sentence
+    belongs to another (background) event, unless it is coordinated with the first
+    ("strikes in Iraq and Syria": one event in each)."""
+    if c.event_type not in SPLIT_BY_PLACE or len(mine) <= 1:
+        return mine
+    first = mine[0]
+    text = c.sent.text
+    return [
+        g
+        for g in mine
+        if g[0].country == first[0].country
+        or (
+            COORDINATED.fullmatch(gap(text, first[-1], g[0]))
+            and not BETWEEN_BEFORE.search(text[: first[-1].start])
+        )
+    ]
+
+
+def _takes_toll(c: Candidate, physical: list[Candidate], toll: tuple[int, str, int]) -> bool:
+    """Whether the sentence's toll is this attack's or protest's: the only physical act,
+    or the one whose trigger is nearest the toll."""
+    return c.event_type in ("ASSAULT", "PROTEST") and (
+        len(physical) < 2 or min(physical, key=lambda k: abs(k.tstart - toll[2])) is c
+    )
+
+
+def _set_types(c: Candidate) -> None:
+    """The act's day shift and its ACLED event and sub-event types."""
+    shift_day(c)
+    if c.event_type == "ASSAULT" and crowd_event(c):
+        c.event_type = "PROTEST"
+    if c.event_type == "ASSAULT":
+        assault_type(c)
+    elif c.event_type == "PROTEST":
+        protest_type(c)
+    else:
+        c.acled, c.sub = c.trigger.acled, c.trigger.sub
+
+
+def _split(c: Candidate, mine: Groups) -> list[Candidate]:
+    """One event per place group, each with the toll written next to its place."""
+    out: list[Candidate] = []
+    for g, toll_here in zip(mine, place_tolls(c, mine), strict=True):
+        part = replace(c)
+        part.place, part.admin_place = best_place(g)
+        part.places = [g]
+        part.fatalities = toll_here
+        out.append(part)
+    return out
