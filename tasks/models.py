@@ -261,6 +261,11 @@ class Event:
         return sha256_hex(json.dumps(key, sort_keys=True, default=str))[:32]
 
 
+# How a coding stopped short: the text was cut at the coder's cap, or coding ran
+# past its time budget (the article is stored without events).
+CodingFlag = Literal["truncated", "coding_timeout"]
+
+
 @dataclass(slots=True)
 class ExtractedArticle:
     """An article with the events the coder found in it, ready to store."""
@@ -268,6 +273,8 @@ class ExtractedArticle:
     article: Article
     events: list[Event]
     extractor_version: str
+    coded_chars: int | None = None  # characters of the text the coder read
+    flag: CodingFlag | None = None
 
 
 @dataclass(slots=True)

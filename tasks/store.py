@@ -54,6 +54,8 @@ def coding_row(item: ExtractedArticle) -> Row:
         "article_id": item.article.article_id,
         "extractor_version": item.extractor_version,
         "events": len(item.events),
+        "coded_chars": item.coded_chars,
+        "flag": item.flag,
     }
 
 

@@ -75,6 +75,8 @@ CODINGS = pa.schema(
         ("run_id", pa.string()),
         ("events", pa.int32()),
         ("coded_at", _TS),
+        ("coded_chars", pa.int32()),
+        ("flag", pa.string()),
     ]
 )
 
