@@ -321,7 +321,7 @@ def test_the_fetch_log_keeps_its_rows_through_migration_8(db_path: Path) -> None
     con.execute(f"INSERT INTO fetch_log VALUES ({', '.join('?' * len(row))})", row)
     with pytest.raises(duckdb.ConstraintException):
         con.execute("UPDATE fetch_log SET outcome = 'dns_error'")
-    assert migrate(con) == [8]
+    assert migrate(con)[0] == 8  # and the later ones
     assert con.execute("SELECT run_id, outcome, detail, attempts FROM fetch_log").fetchall() == [
         ("r1", "timeout", "slow", 3)
     ]

@@ -24,6 +24,10 @@ def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         con.close()
 
 
+def _int_rows(db: Path, sql: str) -> list[tuple[str, int, int]]:
+    return [(str(a), int(str(b)), int(str(c))) for a, b, c in _rows(db, sql)]
+
+
 def test_a_jsonl_file_is_batched_by_lines_like_files(db_path: Path, tmp_path: Path) -> None:
     """100k lines in one transaction held 1.75 GB: a JSONL file's lines are batched."""
     lines = [
@@ -70,7 +74,7 @@ def test_a_text_past_the_cap_is_coded_up_to_a_sentence_end_and_says_so(
     monkeypatch.setattr(coding, "MAX_CODED_CHARS", 1000)
     (tmp_path / "long.txt").write_text(SENTENCE * 40, encoding="utf-8")
     ingest_files([str(tmp_path / "long.txt")], db=str(db_path))
-    ((flag, chars, length),) = _rows(
+    ((flag, chars, length),) = _int_rows(
         db_path,
         "SELECT flag, coded_chars, length(text) FROM codings JOIN articles USING (article_id)",
     )

@@ -254,3 +254,29 @@ def test_sql_vocabularies_match_the_typed_ones(db_path: Path) -> None:
         *(s for subs in ACLED_SUB_EVENT_TYPES.values() for s in subs),
     ]
     assert [v for v in vocabularies if f"'{v}'" not in sql] == []
+
+
+def test_codings_keep_their_rows_through_migration_9(db_path: Path) -> None:
+    """009 rebuilds codings for the cut and the timeout flag: earlier rows are kept."""
+    db_path.parent.mkdir(parents=True)
+    con = duckdb.connect(str(db_path))
+    con.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+    )
+    for mig in migrations():
+        if mig.version < 9:
+            con.execute(mig.sql)
+            con.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                [mig.version, mig.name],
+            )
+    con.execute("INSERT INTO codings VALUES ('a1', 'v1', 'r1', 3, '2025-07-01 12:00:00+00')")
+    assert 9 in migrate(con)
+    assert con.execute(
+        "SELECT article_id, events, coded_chars, flag FROM latest_codings"
+    ).fetchall() == [("a1", 3, None, None)]
+    con.execute("UPDATE codings SET flag = 'coding_timeout'")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("UPDATE codings SET flag = 'slow'")
+    con.close()
