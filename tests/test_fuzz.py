@@ -22,8 +22,29 @@ pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.slow]
 
 SEED = 20261203
 FILES = 1500  # plus JSONL lines: a few thousand inputs in all
-WORDS = tuple(
-    ["police", "arrested", "protesters", "in", "Lagos", "on", "Monday", "gunmen", "killed", "villagers", "Mopti", "army", "shelled", "Kharkiv", "minister", "met", "envoy", "talks", "ceasefire", "strike", "Kabul", "Taliban"]
+WORDS = (
+    "police",
+    "arrested",
+    "protesters",
+    "in",
+    "Lagos",
+    "on",
+    "Monday",
+    "gunmen",
+    "killed",
+    "villagers",
+    "Mopti",
+    "army",
+    "shelled",
+    "Kharkiv",
+    "minister",
+    "met",
+    "envoy",
+    "talks",
+    "ceasefire",
+    "strike",
+    "Kabul",
+    "Taliban",
 )
 ENCODINGS = ("punycode", "utf-7", "rot13", "idna", "utf-16", "latin-1", "nonsense", "base64")
 
