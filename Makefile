@@ -13,13 +13,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Installer chatter goes to a log, shown only if the install fails. Prefect's own
-# database is created here too (7 s), not by the first run.
+# Installer chatter goes to a log, shown only if the install fails. The database of
+# the temporary Prefect API that eventpipe's commands start is created here too (7 s),
+# not by the first run (see flows/runs.py TEMPORARY_DB).
 $(VENV)/.installed: $(BIN)/python pyproject.toml
 	@echo "installing eventpipe into $(VENV) (log: $(VENV)/install.log)"
 	@$(BIN)/python -m pip install --editable . > $(VENV)/install.log 2>&1 \
 		|| { cat $(VENV)/install.log; exit 1; }
-	@PREFECT_HOME="$(PREFECT_HOME)" $(BIN)/prefect server database upgrade -y \
+	@PREFECT_HOME="$(PREFECT_HOME)" \
+		PREFECT_SERVER_DATABASE_CONNECTION_URL="sqlite+aiosqlite:///$(PREFECT_HOME)/eventpipe-temporary.db" \
+		$(BIN)/prefect server database upgrade -y \
 		>> $(VENV)/install.log 2>&1 || { cat $(VENV)/install.log; exit 1; }
 	@touch $@
 

@@ -13,6 +13,7 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from prefect.runtime import flow_run
@@ -26,16 +27,31 @@ from tasks.runtime import sigterm_ends_run, terminating
 CLI_RUN_ENV = "EVENTPIPE_CLI_RUN"
 
 
+# The temporary API's own SQLite file in PREFECT_HOME. `prefect server start` in the
+# same home uses prefect.db: two servers writing one SQLite file meet "database is
+# locked" (seen once when a server and a command ran side by side in the checkout).
+TEMPORARY_DB = "eventpipe-temporary.db"
+_DB_URL_VARS = ("PREFECT_SERVER_DATABASE_CONNECTION_URL", "PREFECT_API_DATABASE_CONNECTION_URL")
+
+
+def temporary_db_url() -> str:
+    """The SQLAlchemy URL of the temporary API's database (see TEMPORARY_DB)."""
+    home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
+    return f"sqlite+aiosqlite:///{home / TEMPORARY_DB}"
+
+
 @contextmanager
 def local_run_settings() -> Iterator[None]:
     """Prefect settings for runs started here rather than by a server.
 
     On Prefect's temporary API nothing watches flow-run heartbeats (runs that
     a server schedules keep theirs, to be found if they crash), and the
-    heartbeat thread costs every run about a second at its end: off there.
+    heartbeat thread costs every run about a second at its end: off there. The
+    temporary API keeps its own database file, apart from a real server's.
     """
     from prefect.settings import (
         PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_SERVER_DATABASE_CONNECTION_URL,
         get_current_settings,
         temporary_settings,
     )
@@ -43,7 +59,10 @@ def local_run_settings() -> Iterator[None]:
     if get_current_settings().api.url:
         yield
         return
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
+    if not any(os.environ.get(v) for v in _DB_URL_VARS):
+        updates[PREFECT_SERVER_DATABASE_CONNECTION_URL] = temporary_db_url()
+    with temporary_settings(updates=updates):
         yield
 
 

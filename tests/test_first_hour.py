@@ -72,6 +72,9 @@ def test_runs_where_nothing_succeeded_exit_1_and_name_each_failure(tmp_path: Pat
     (inbox / "b\x1b[2J\x1b]0;pwned\x07.txt").write_text("", encoding="utf-8")
     files = run_cli("ingest", str(inbox), "--db", db, env=env)
     assert files.returncode == 1, files.stderr
+    # The temporary API kept its own database, apart from a `prefect server start`'s.
+    home = tmp_path / "prefect"
+    assert (home / "eventpipe-temporary.db").exists() and not (home / "prefect.db").exists()
     output = files.stdout + files.stderr
     assert "\x1b" not in output and "\x07" not in output
     assert not any(line.startswith("rejected fake.txt") for line in output.splitlines())
