@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tasks.link import DEFAULT_SETTINGS, LinkSettings, plan_links
 from tasks.models import Article, BatchCounts, Event, ExtractedArticle, Rejection
 from tasks.records import FeedUpdate, FetchRecord
 from warehouse import Batch, open_warehouse
+from warehouse.writer import Linking
 
 Row = dict[str, Any]
 
@@ -141,7 +144,7 @@ def store_batch(
     moves in the same transaction as the articles and events it covers.
     """
     batch, repeats = batch_rows(extracted, rejections, records, feeds)
-    counts = BatchCounts(**open_warehouse(db).write_batch(run_id, batch))
+    counts = BatchCounts(**open_warehouse(db).write_batch(run_id, batch, linking()))
     return counts + BatchCounts(articles_seen=repeats, articles_duplicate=repeats)
 
 
@@ -152,7 +155,12 @@ def store_recoded(db: str | Path, run_id: str, recoded: Iterable[ExtractedArticl
         events=[event_row(e, x) for x in items for e in x.events],
         codings=[coding_row(x) for x in items],
     )
-    return BatchCounts(**open_warehouse(db).write_recoding(run_id, batch))
+    return BatchCounts(**open_warehouse(db).write_recoding(run_id, batch, linking()))
+
+
+def linking(settings: LinkSettings = DEFAULT_SETTINGS) -> Linking:
+    """How the writer links a batch's events to incidents (`tasks/link.py`'s rules)."""
+    return partial(plan_links, s=settings), settings.window_days
 
 
 def stale_articles(

@@ -20,7 +20,7 @@ import duckdb
 from warehouse import reads, runs, writer
 from warehouse.db import connect, resolve_db_path
 from warehouse.runs import RunCounts, RunStatus
-from warehouse.writer import Batch
+from warehouse.writer import Batch, Linking
 
 
 class Warehouse(Protocol):
@@ -33,9 +33,13 @@ class Warehouse(Protocol):
 
     def open_read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
-    def write_batch(self, run_id: str, batch: Batch) -> dict[str, int]: ...
+    def write_batch(
+        self, run_id: str, batch: Batch, linking: Linking | None = None
+    ) -> dict[str, int]: ...
 
-    def write_recoding(self, run_id: str, batch: Batch) -> dict[str, int]: ...
+    def write_recoding(
+        self, run_id: str, batch: Batch, linking: Linking | None = None
+    ) -> dict[str, int]: ...
 
     def start_run(self, run_id: str, flow_name: str, parameters: dict[str, Any]) -> None: ...
 
@@ -81,11 +85,15 @@ class DuckDBWarehouse:
     def open_read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         return connect(self.path, read_only=True)
 
-    def write_batch(self, run_id: str, batch: Batch) -> dict[str, int]:
-        return writer.write_batch(self.path, run_id, batch)
+    def write_batch(
+        self, run_id: str, batch: Batch, linking: Linking | None = None
+    ) -> dict[str, int]:
+        return writer.write_batch(self.path, run_id, batch, linking)
 
-    def write_recoding(self, run_id: str, batch: Batch) -> dict[str, int]:
-        return writer.write_recoding(self.path, run_id, batch)
+    def write_recoding(
+        self, run_id: str, batch: Batch, linking: Linking | None = None
+    ) -> dict[str, int]:
+        return writer.write_recoding(self.path, run_id, batch, linking)
 
     def start_run(self, run_id: str, flow_name: str, parameters: dict[str, Any]) -> None:
         runs.start_run(self.path, run_id, flow_name, parameters)

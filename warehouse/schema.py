@@ -125,7 +125,20 @@ FEEDS = pa.schema(
     ]
 )
 
-# Every table a batch writes, by name.
+INCIDENT_LINKS = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("incident_id", pa.string()),
+        ("run_id", pa.string()),
+        ("linked_at", _TS),
+        ("reason", pa.string()),
+    ]
+)
+
+# Tables the writer fills from a linker's plan (see warehouse/links.py), not from rows.
+LINK_TABLES: dict[str, pa.Schema] = {"incident_links": INCIDENT_LINKS}
+
+# Every table a batch writes from the stages' rows, by name.
 TABLES: dict[str, pa.Schema] = {
     "articles": ARTICLES,
     "events": EVENTS,

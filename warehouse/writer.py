@@ -21,11 +21,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import schema
+from warehouse import links, schema
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
 
 Row = dict[str, Any]
+# How to link a batch's new events to incidents: the linker and its window in days.
+Linking = tuple[links.Linker, int]
 
 
 @dataclass(slots=True)
@@ -84,11 +86,14 @@ def stored_ids(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> set[st
     return {r[0] for r in rows}
 
 
-def write_batch(db: str | Path, run_id: str, batch: Batch) -> dict[str, int]:
+def write_batch(
+    db: str | Path, run_id: str, batch: Batch, linking: Linking | None = None
+) -> dict[str, int]:
     """Write one batch in one transaction; return its counts (the `runs` count columns).
 
     `articles_seen` counts articles and rejections; an article stored already is
-    a duplicate, and its events and coding are not written again.
+    a duplicate, and its events and coding are not written again. With `linking`,
+    the new events are linked to incidents in the same transaction.
     """
     at = _now()
     with connect(db) as con:
@@ -117,6 +122,8 @@ def write_batch(db: str | Path, run_id: str, batch: Batch) -> dict[str, int]:
             log = _table("fetch_log", batch.fetch_log, {"run_id": batch_id, "fetched_at": at})
             _insert(con, "fetch_log", log, keyed=False)
             _upsert_feeds(con, _table("feeds", batch.feeds, {"run_id": batch_id}))
+            if linking is not None:
+                links.link_events(con, batch_id, at, list(events), *linking)
             counts = {
                 "articles_seen": len(batch.articles) + len(batch.rejections),
                 "articles_new": len(fresh),
@@ -134,11 +141,14 @@ def write_batch(db: str | Path, run_id: str, batch: Batch) -> dict[str, int]:
     return counts
 
 
-def write_recoding(db: str | Path, run_id: str, batch: Batch) -> dict[str, int]:
+def write_recoding(
+    db: str | Path, run_id: str, batch: Batch, linking: Linking | None = None
+) -> dict[str, int]:
     """Append a new coding of stored articles (events and coding rows), one transaction.
 
     A coding (article, coder version) stored already is skipped with its
-    events, so re-running a re-coding adds nothing.
+    events, so re-running a re-coding adds nothing. With `linking`, the new
+    events are linked to incidents (the old coding's events no longer count).
     """
     at = _now()
     with connect(db) as con:

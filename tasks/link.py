@@ -1,0 +1,256 @@
+"""Link stage: which reports are one incident. Pure functions over report rows.
+
+A report (one coded event, with its article's day and outlet) joins an
+incident when it reports the same act: a compatible type, compatible actors,
+the same place at whatever precision each report gives, and the same day
+(allowing a day's slack for reports that name the same town, and placing a
+report that gives no day by its publication date). Hard negatives stay apart:
+two towns on one day, one province on two days, an attack and the retaliation
+(actors swapped), two reports from one article (the coder already made those
+one event each, rule 1). A report that matches two incidents shows them to be
+one: they merge, the older id surviving.
+
+The warehouse calls `plan_links` inside the batch's transaction (see
+`warehouse/links.py`), with the candidates of the new reports' window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from tasks.extract.text import name_key
+from warehouse.links import LinkPlan
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSettings:
+    """The linker's tuned values (changeable in the config file's `[incidents]` table)."""
+
+    # Candidates are current events dated (or, undated, published) within this many
+    # days of a new report: outlets file within days of an incident, and a weekly
+    # round-up or a later article's background mention within a week.
+    window_days: int = 7
+    # Dates may differ by this much when two reports name the same town: a report
+    # filed the next day that says "on Tuesday" for a late-night attack, an outlet in
+    # another time zone. In a province, or between towns, the days must agree.
+    date_slack_days: int = 1
+    # Two named places closer than this are one place (the village and the town it is
+    # "near", a road "between" two towns); further apart they are two incidents.
+    near_km: float = 25.0
+    # A report that gives no day (background in a later article) may join an
+    # incident dated at most this many days before its publication.
+    undated_days: int = 7
+
+
+DEFAULT_SETTINGS = LinkSettings()
+
+# ACLED event types reported of one incident under different names by different
+# outlets ("an attack" in one, "clashes" in another, "a roadside bomb" in a third).
+_FAMILY = {
+    "Battles": "violence",
+    "Violence against civilians": "violence",
+    "Explosions/Remote violence": "violence",
+    "Protests": "demonstration",
+    "Riots": "demonstration",
+}
+_PRECISION = {"point": 3, "admin1": 2, "country": 1}
+
+
+def _key(value: Any) -> str:
+    return name_key(value) if isinstance(value, str) else ""
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+def _km(a: Row, b: Row) -> float | None:
+    coords = (a.get("latitude"), a.get("longitude"), b.get("latitude"), b.get("longitude"))
+    if any(c is None for c in coords):
+        return None
+    lat1, lon1, lat2, lon2 = (math.radians(float(c)) for c in coords)  # type: ignore[arg-type]
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def physical(r: Row) -> bool:
+    """An event with a place of action (ACLED-coded); verbal acts have none that matters."""
+    return r.get("acled_event_type") is not None
+
+
+def same_kind(a: Row, b: Row) -> bool:
+    """The same act: one ACLED family (and sub-type among strategic developments), or,
+    for verbal acts, one PLOVER type."""
+    if physical(a) != physical(b):
+        return False
+    if not physical(a):
+        return bool(a.get("event_type") == b.get("event_type"))
+    fa = _FAMILY.get(a["acled_event_type"], a["acled_event_type"])
+    fb = _FAMILY.get(b["acled_event_type"], b["acled_event_type"])
+    if fa != fb:
+        return False
+    if fa == "Strategic developments":
+        return bool(a.get("acled_sub_event_type") == b.get("acled_sub_event_type"))
+    return True
+
+
+def place_agreement(a: Row, b: Row, s: LinkSettings) -> str | None:
+    """How well two places agree ('town', 'province', 'country'), or None when they
+    contradict (two towns apart, two provinces)."""
+    if a.get("country") != b.get("country"):
+        return None
+    pa_, pb = (
+        _PRECISION.get(a.get("geo_precision") or "", 0),
+        _PRECISION.get(b.get("geo_precision") or "", 0),
+    )
+    if pa_ == 3 and pb == 3:
+        if _key(a.get("location")) == _key(b.get("location")):
+            return "town"
+        km = _km(a, b)
+        return "town" if km is not None and km <= s.near_km else None
+    admin_a, admin_b = _key(a.get("admin1")), _key(b.get("admin1"))
+    if min(pa_, pb) >= 2:
+        return "province" if admin_a and admin_a == admin_b else None
+    return "country"
+
+
+def swapped(a: Row, b: Row) -> bool:
+    """b's actors are a's the other way round: a retaliation, not the same act."""
+    a1, a2 = a.get("actor1_country"), a.get("actor2_country")
+    return bool(
+        a1 and a2 and a1 != a2 and b.get("actor1_country") == a2 and b.get("actor2_country") == a1
+    )
+
+
+def actors_agree(a: Row, b: Row) -> bool:
+    """The same first actor: one name, or one country when the names differ (outlets
+    name a force differently); absent on either side, nothing contradicts."""
+    na, nb = _key(a.get("actor1")), _key(b.get("actor1"))
+    if not na or not nb or na == nb:
+        return True
+    ca, cb = a.get("actor1_country"), b.get("actor1_country")
+    return bool(ca and ca == cb)
+
+
+def dates_agree(a: Row, b: Row, strong_place: bool, s: LinkSettings) -> str | None:
+    """'same day', 'next day' (only with a strong place), 'undated', or None."""
+    da, db = _day(a.get("event_date")), _day(b.get("event_date"))
+    if da and db:
+        gap = abs((da - db).days)
+        if gap == 0:
+            return "same day"
+        return "next day" if strong_place and gap <= s.date_slack_days else None
+    if not strong_place:
+        return None
+    dated, undated = (a, b) if da else (b, a)
+    day, published = _day(dated.get("event_date")), _day(undated.get("published_at"))
+    if day is None or published is None:
+        pa_, pb = _day(a.get("published_at")), _day(b.get("published_at"))
+        return "undated" if pa_ and pb and abs((pa_ - pb).days) <= s.date_slack_days else None
+    return "undated" if 0 <= (published - day).days <= s.undated_days else None
+
+
+def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> str | None:
+    """Why two reports are one incident (the fields that agreed), or None."""
+    if a.get("article_id") == b.get("article_id") or not same_kind(a, b):
+        return None
+    if swapped(a, b) or not actors_agree(a, b):
+        return None
+    if physical(a):
+        place = place_agreement(a, b, s)
+        if place is None:
+            return None
+        strong = place == "town"
+        when = dates_agree(a, b, strong, s)
+        if when is None or (place == "country" and when != "same day"):
+            return None
+        where = f"{place} {a.get('location') or a.get('admin1') or a.get('country')}"
+        return f"{a.get('acled_event_type')}, {where}, {when}"
+    same_target = not a.get("actor2_country") or not b.get("actor2_country")
+    same_target = same_target or a.get("actor2_country") == b.get("actor2_country")
+    same_actor = bool(_key(a.get("actor1")) and _key(a.get("actor1")) == _key(b.get("actor1")))
+    same_actor = same_actor or bool(
+        a.get("actor1_country") and a.get("actor1_country") == b.get("actor1_country")
+    )
+    if not (same_actor and same_target):
+        return None
+    when = dates_agree(a, b, True, s)
+    return (
+        f"{a.get('event_type')} by {a.get('actor1') or a.get('actor1_country')}, {when}"
+        if (when)
+        else None
+    )
+
+
+def conflicts(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> bool:
+    """Two reports that cannot be of one incident (so their incidents never merge)."""
+    if a.get("article_id") == b.get("article_id") or swapped(a, b):
+        return True
+    if physical(a) and physical(b) and place_agreement(a, b, s) is None:
+        return True
+    da, db = _day(a.get("event_date")), _day(b.get("event_date"))
+    return bool(da and db and abs((da - db).days) > s.date_slack_days)
+
+
+def incident_id_for(report: Row) -> str:
+    """A new incident's id: stable, from the event that founded it."""
+    return "inc-" + str(report["event_id"])[:24]
+
+
+def plan_links(
+    new: list[Row], candidates: Iterable[Row], s: LinkSettings = DEFAULT_SETTINGS
+) -> LinkPlan:
+    """Each new report's incident, and the incidents that a report shows to be one.
+
+    `candidates` carry their current `incident_id`, oldest first; new reports are
+    taken in the same order, so the outcome does not depend on batching.
+    """
+    incidents: dict[str, list[Row]] = {}
+    for row in candidates:
+        incidents.setdefault(row["incident_id"], []).append(row)
+    merged_into: dict[str, str] = {}
+    plan = LinkPlan()
+    for report in new:
+        matches: list[tuple[str, str]] = []
+        for incident_id, members in incidents.items():
+            if any(conflicts(report, m, s) for m in members):
+                continue
+            reason = next((r for m in members if (r := relation(report, m, s))), None)
+            if reason:
+                matches.append((incident_id, reason))
+        if not matches:
+            incident_id, reason = incident_id_for(report), "new"
+            incidents[incident_id] = []
+        else:
+            (incident_id, reason), others = matches[0], matches[1:]
+            for other, why in others:
+                if _can_merge(incidents[incident_id], incidents[other], s):
+                    incidents[incident_id].extend(incidents.pop(other))
+                    merged_into[other] = incident_id
+                    plan.merges.append(
+                        {"incident_id": other, "merged_into": incident_id, "reason": why}
+                    )
+        incidents[incident_id].append({**report, "incident_id": incident_id})
+        plan.links.append(
+            {"event_id": report["event_id"], "incident_id": incident_id, "reason": reason}
+        )
+    # A link made before its incident merged away in this batch points at the survivor.
+    for link in plan.links:
+        while link["incident_id"] in merged_into:
+            link["incident_id"] = merged_into[link["incident_id"]]
+    return plan
+
+
+def _can_merge(keep: list[Row], other: list[Row], s: LinkSettings) -> bool:
+    return not any(conflicts(a, b, s) for a in keep for b in other)
