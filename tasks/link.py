@@ -133,11 +133,25 @@ def swapped(a: Row, b: Row) -> bool:
     )
 
 
+def same_name(x: Any, y: Any) -> bool:
+    """One actor's name as two outlets give it: the same letters, or one the acronym of
+    the other ("EU" and "European Union", "UN" and "United Nations")."""
+    kx, ky = _key(x), _key(y)
+    if not kx or not ky:
+        return False
+    if kx == ky:
+        return True
+    short, long_ = sorted((str(x), str(y)), key=len)
+    initials = "".join(w[0] for w in long_.replace("-", " ").split() if w[:1].isupper())
+    return len(short) >= 2 and short.isupper() and short == initials
+
+
 def actors_agree(a: Row, b: Row) -> bool:
     """The same first actor: one name, or one country when the names differ (outlets
     name a force differently); absent on either side, nothing contradicts."""
-    na, nb = _key(a.get("actor1")), _key(b.get("actor1"))
-    if not na or not nb or na == nb:
+    if not _key(a.get("actor1")) or not _key(b.get("actor1")):
+        return True
+    if same_name(a.get("actor1"), b.get("actor1")):
         return True
     ca, cb = a.get("actor1_country"), b.get("actor1_country")
     return bool(ca and ca == cb)
@@ -161,36 +175,47 @@ def dates_agree(a: Row, b: Row, strong_place: bool, s: LinkSettings) -> str | No
     return "undated" if 0 <= (published - day).days <= s.undated_days else None
 
 
-def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> str | None:
-    """Why two reports are one incident (the fields that agreed), or None."""
+# How much each kind of agreement counts when a report matches several incidents:
+# the one it agrees with best is its incident (a town over a province over a
+# country, the same day over the next, the same sub-type, actor and toll).
+_PLACE_SCORE = {"town": 3, "province": 2, "country": 1}
+_DATE_SCORE = {"same day": 2, "next day": 1, "undated": 1}
+# A match at least this good (a province on the same day) shows two incidents to be
+# one; a weaker one joins the best incident but merges nothing.
+MERGE_SCORE = 4
+
+
+def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, str] | None:
+    """How strongly, and why (the fields that agreed), two reports are one incident."""
     if a.get("article_id") == b.get("article_id") or not same_kind(a, b):
         return None
     if swapped(a, b) or not actors_agree(a, b):
         return None
+    bonus = int(same_name(a.get("actor1"), b.get("actor1")))
+    bonus += int(a.get("acled_sub_event_type") == b.get("acled_sub_event_type"))
+    bonus += int(bool(a.get("fatalities")) and a.get("fatalities") == b.get("fatalities"))
     if physical(a):
         place = place_agreement(a, b, s)
         if place is None:
             return None
-        strong = place == "town"
-        when = dates_agree(a, b, strong, s)
+        when = dates_agree(a, b, place == "town", s)
         if when is None or (place == "country" and when != "same day"):
             return None
         where = f"{place} {a.get('location') or a.get('admin1') or a.get('country')}"
-        return f"{a.get('acled_event_type')}, {where}, {when}"
+        score = _PLACE_SCORE[place] + _DATE_SCORE[when] + bonus
+        return score, f"{a.get('acled_event_type')}, {where}, {when}"
     same_target = not a.get("actor2_country") or not b.get("actor2_country")
     same_target = same_target or a.get("actor2_country") == b.get("actor2_country")
-    same_actor = bool(_key(a.get("actor1")) and _key(a.get("actor1")) == _key(b.get("actor1")))
-    same_actor = same_actor or bool(
+    same_actor = same_name(a.get("actor1"), b.get("actor1")) or bool(
         a.get("actor1_country") and a.get("actor1_country") == b.get("actor1_country")
     )
     if not (same_actor and same_target):
         return None
     when = dates_agree(a, b, True, s)
-    return (
-        f"{a.get('event_type')} by {a.get('actor1') or a.get('actor1_country')}, {when}"
-        if (when)
-        else None
-    )
+    if when is None:
+        return None
+    score = 2 + _DATE_SCORE[when] + bonus
+    return score, f"{a.get('event_type')} by {a.get('actor1') or a.get('actor1_country')}, {when}"
 
 
 def conflicts(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> bool:
@@ -222,20 +247,14 @@ def plan_links(
     merged_into: dict[str, str] = {}
     plan = LinkPlan()
     for report in new:
-        matches: list[tuple[str, str]] = []
-        for incident_id, members in incidents.items():
-            if any(conflicts(report, m, s) for m in members):
-                continue
-            reason = next((r for m in members if (r := relation(report, m, s))), None)
-            if reason:
-                matches.append((incident_id, reason))
+        matches = _matches(report, incidents, s)
         if not matches:
             incident_id, reason = incident_id_for(report), "new"
             incidents[incident_id] = []
         else:
-            (incident_id, reason), others = matches[0], matches[1:]
-            for other, why in others:
-                if _can_merge(incidents[incident_id], incidents[other], s):
+            _, incident_id, reason = matches[0]
+            for score, other, why in matches[1:]:
+                if score >= MERGE_SCORE and _can_merge(incidents[incident_id], incidents[other], s):
                     incidents[incident_id].extend(incidents.pop(other))
                     merged_into[other] = incident_id
                     plan.merges.append(
@@ -250,6 +269,22 @@ def plan_links(
         while link["incident_id"] in merged_into:
             link["incident_id"] = merged_into[link["incident_id"]]
     return plan
+
+
+def _matches(
+    report: Row, incidents: dict[str, list[Row]], s: LinkSettings
+) -> list[tuple[int, str, str]]:
+    """The incidents a report could join, best first (ties: the older incident)."""
+    found: list[tuple[int, int, str, str]] = []
+    for order, (incident_id, members) in enumerate(incidents.items()):
+        if any(conflicts(report, m, s) for m in members):
+            continue
+        scored = [r for m in members if (r := relation(report, m, s))]
+        if scored:
+            score, reason = max(scored)
+            found.append((-score, order, incident_id, reason))
+    found.sort()
+    return [(-neg, incident_id, reason) for neg, _, incident_id, reason in found]
 
 
 def _can_merge(keep: list[Row], other: list[Row], s: LinkSettings) -> bool:
