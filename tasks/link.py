@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from tasks.extract.text import name_key
+from tasks.extract.text import fold, name_key
 from warehouse.links import LinkPlan
 
 Row = dict[str, Any]
@@ -133,9 +133,21 @@ def swapped(a: Row, b: Row) -> bool:
     )
 
 
+# Words that say nothing about who an actor is.
+_NAME_STOPWORDS = frozenset({"the", "of", "in", "for", "and", "a", "an", "s"})
+# Two names sharing this share of their words (or one's words all in the other's) name
+# one actor: "UN human rights monitors in Ukraine" and "UN Human Rights Monitoring
+# Mission in Ukraine", "EU" and "EU foreign policy spokesperson".
+NAME_OVERLAP = 0.5
+
+
+def _words(name: str) -> frozenset[str]:
+    return frozenset(w for w in fold(name).split() if w not in _NAME_STOPWORDS)
+
+
 def same_name(x: Any, y: Any) -> bool:
-    """One actor's name as two outlets give it: the same letters, or one the acronym of
-    the other ("EU" and "European Union", "UN" and "United Nations")."""
+    """One actor's name as two outlets give it: the same letters, one the acronym of
+    the other ("EU" and "European Union"), or mostly the same words."""
     kx, ky = _key(x), _key(y)
     if not kx or not ky:
         return False
@@ -143,7 +155,12 @@ def same_name(x: Any, y: Any) -> bool:
         return True
     short, long_ = sorted((str(x), str(y)), key=len)
     initials = "".join(w[0] for w in long_.replace("-", " ").split() if w[:1].isupper())
-    return len(short) >= 2 and short.isupper() and short == initials
+    if len(short) >= 2 and short.isupper() and short == initials:
+        return True
+    wx, wy = _words(str(x)), _words(str(y))
+    if not wx or not wy:
+        return False
+    return wx <= wy or wy <= wx or len(wx & wy) / len(wx | wy) >= NAME_OVERLAP
 
 
 def actors_agree(a: Row, b: Row) -> bool:
