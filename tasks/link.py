@@ -145,19 +145,29 @@ def _words(name: str) -> frozenset[str]:
     return frozenset(w for w in fold(name).split() if w not in _NAME_STOPWORDS)
 
 
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.replace("-", " ").split() if w[:1].isupper())
+
+
+def _acronyms(name: str) -> set[str]:
+    return {
+        w.strip("()") for w in name.split() if len(w.strip("()")) >= 2 and w.strip("()").isupper()
+    }
+
+
 def same_name(x: Any, y: Any) -> bool:
-    """One actor's name as two outlets give it: the same letters, one the acronym of
-    the other ("EU" and "European Union"), or mostly the same words."""
+    """One actor's name as two outlets give it: the same letters, an acronym of the
+    other ("EU" in "EU foreign policy spokesperson" and "European Union"), or mostly
+    the same words."""
     kx, ky = _key(x), _key(y)
     if not kx or not ky:
         return False
     if kx == ky:
         return True
-    short, long_ = sorted((str(x), str(y)), key=len)
-    initials = "".join(w[0] for w in long_.replace("-", " ").split() if w[:1].isupper())
-    if len(short) >= 2 and short.isupper() and short == initials:
+    sx, sy = str(x), str(y)
+    if _initials(sy) in _acronyms(sx) or _initials(sx) in _acronyms(sy):
         return True
-    wx, wy = _words(str(x)), _words(str(y))
+    wx, wy = _words(sx), _words(sy)
     if not wx or not wy:
         return False
     return wx <= wy or wy <= wx or len(wx & wy) / len(wx | wy) >= NAME_OVERLAP
@@ -259,12 +269,19 @@ def plan_links(
     taken in the same order, so the outcome does not depend on batching.
     """
     incidents: dict[str, list[Row]] = {}
+    earlier: dict[str, list[Row]] = {}  # an article's events of its earlier codings
     for row in candidates:
-        incidents.setdefault(row["incident_id"], []).append(row)
+        if row.get("predecessor"):
+            earlier.setdefault(row["article_id"], []).append(row)
+        else:
+            incidents.setdefault(row["incident_id"], []).append(row)
     merged_into: dict[str, str] = {}
     plan = LinkPlan()
     for report in new:
-        matches = _matches(report, incidents, s)
+        inherited = _inherit(report, earlier.get(report["article_id"], []), s)
+        matches = _matches(report, incidents, s) if inherited is None else [inherited]
+        if matches and matches[0][1] not in incidents:
+            incidents[matches[0][1]] = []  # an incident known only by its earlier coding
         if not matches:
             incident_id, reason = incident_id_for(report), "new"
             incidents[incident_id] = []
@@ -286,6 +303,17 @@ def plan_links(
         while link["incident_id"] in merged_into:
             link["incident_id"] = merged_into[link["incident_id"]]
     return plan
+
+
+def _inherit(report: Row, earlier: list[Row], s: LinkSettings) -> tuple[int, str, str] | None:
+    """The incident of the earlier coding's event that this re-coded event reports again,
+    so an incident keeps its id when its articles are re-coded."""
+    best: tuple[int, str, str] | None = None
+    for old in earlier:
+        found = relation(report, {**old, "article_id": None}, s)
+        if found and (best is None or found[0] > best[0]):
+            best = (found[0], old["incident_id"], f"re-coded: {found[1]}")
+    return best
 
 
 def _matches(

@@ -67,6 +67,21 @@ def new_reports(con: duckdb.DuckDBPyConnection, event_ids: Sequence[str]) -> lis
         return _reports(con, "JOIN link_ids USING (event_id)", [], with_incident=False)
 
 
+def predecessor_reports(con: duckdb.DuckDBPyConnection, new: list[Row]) -> list[Row]:
+    """The earlier codings' events of the articles `new` re-codes, with their incidents
+    (so a re-coded event keeps its incident), marked `predecessor`."""
+    if not new:
+        return []
+    ids = pa.table({"event_id": pa.array([r["event_id"] for r in new], pa.string())})
+    where = (
+        "WHERE e.article_id IN (SELECT article_id FROM events JOIN link_new USING (event_id))"
+        " AND e.event_id NOT IN (SELECT event_id FROM link_new)"
+    )
+    with _registered(con, link_new=ids):
+        rows = _reports(con, where, [], with_incident=True, table="events")
+    return [{**r, "predecessor": True} for r in rows]
+
+
 def candidate_reports(
     con: duckdb.DuckDBPyConnection,
     new: list[Row],
@@ -114,7 +129,11 @@ def _day(row: Row) -> date:
 
 
 def _reports(
-    con: duckdb.DuckDBPyConnection, where: str, params: list[Any], with_incident: bool
+    con: duckdb.DuckDBPyConnection,
+    where: str,
+    params: list[Any],
+    with_incident: bool,
+    table: str = "current_events",
 ) -> list[Row]:
     cols = [c for c in REPORT_COLUMNS if c not in ("published_at", "outlet")]
     incident = (
@@ -131,7 +150,7 @@ def _reports(
     cur = con.execute(
         f"SELECT {', '.join('e.' + c for c in cols)}, a.published_at,"
         f" coalesce(a.site_name, a.source){incident}"
-        f" FROM current_events e JOIN articles a USING (article_id){joins} {where}"
+        f" FROM {table} e JOIN articles a USING (article_id){joins} {where}"
         " ORDER BY coalesce(a.published_at, a.loaded_at), e.article_id, e.char_start, e.event_id",
         params,
     )
@@ -173,6 +192,7 @@ def link_events(
 ) -> LinkPlan:
     """Link just-written events to incidents, in the caller's transaction."""
     new = new_reports(con, event_ids)
-    plan = linker(new, candidate_reports(con, new, window_days))
+    candidates = predecessor_reports(con, new) + candidate_reports(con, new, window_days)
+    plan = linker(new, candidates)
     write_plan(con, batch_id, at, plan)
     return plan

@@ -186,6 +186,8 @@ def write_recoding(
             _insert(
                 con, "codings", _table("codings", codings, {"run_id": batch_id, "coded_at": at})
             )
+            if linking is not None:
+                links.link_events(con, batch_id, at, list(events), *linking)
             counts = dict.fromkeys(schema.RUN_COUNTS, 0)
             counts.update(articles_seen=len(batch.codings), events_stored=len(events))
             record_batch(con, run_id, batch_id, at, counts)
@@ -196,10 +198,6 @@ def write_recoding(
                 raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
             raise
     return counts
-
-
-def _coding_key(row: Row) -> tuple[str, str]:
-    return row["article_id"], row["extractor_version"]
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection, run_id: str) -> str:

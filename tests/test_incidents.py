@@ -1,0 +1,260 @@
+"""Incidents: reports of one real-world event linked across articles, counted once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from tasks.link import plan_links
+
+from .conftest import FIXTURES, SHARED, shared_or_skip
+
+CASES = json.loads((FIXTURES / "incidents" / "link_cases.json").read_text(encoding="utf-8"))
+
+
+def _report(fields: dict[str, Any], event_id: str, article_id: str) -> dict[str, Any]:
+    row: dict[str, Any] = {"event_id": event_id, "article_id": article_id, "event_type": "ASSAULT"}
+    row.update(fields)
+    for key in ("event_date", "published_at"):
+        if isinstance(row.get(key), str):
+            row[key] = date.fromisoformat(row[key])
+    return row
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_two_reports_are_one_incident_or_two_as_labelled(case: dict[str, Any]) -> None:
+    first = _report(case["a"], "e-a", "art-a")
+    second = _report(case["b"], "e-b", "art-a" if case.get("same_article") else "art-b")
+    before = plan_links([first], [])
+    (link_a,) = before.links
+    candidate = {**first, "incident_id": link_a["incident_id"]}
+    (link_b,) = plan_links([second], [candidate]).links
+    assert (link_b["incident_id"] == link_a["incident_id"]) is case["same"], link_b["reason"]
+    if case["same"]:
+        assert link_b["reason"] != "new"  # the reason names the fields that agreed
+
+
+def test_a_report_that_bridges_two_incidents_merges_them_into_the_older() -> None:
+    base = {
+        "acled_event_type": "Violence against civilians",
+        "acled_sub_event_type": "Attack",
+        "actor1_country": "NGA",
+        "country": "NGA",
+        "admin1": "Zamfara",
+    }
+    province = _report(
+        {**base, "location": "Zamfara", "geo_precision": "admin1", "event_date": "2024-09-16"},
+        "e1",
+        "a1",
+    )
+    town_next_day = _report(
+        {**base, "location": "Gusau", "geo_precision": "point", "event_date": "2024-09-17"},
+        "e2",
+        "a2",
+    )
+    plan = plan_links([province, town_next_day], [])
+    older, younger = (link["incident_id"] for link in plan.links)
+    assert older != younger and plan.merges == []  # a province and a town a day apart
+    town_same_day = _report(
+        {**base, "location": "Gusau", "geo_precision": "point", "event_date": "2024-09-16"},
+        "e3",
+        "a3",
+    )
+    candidates = [
+        {**province, "incident_id": older},
+        {**town_next_day, "incident_id": younger},
+    ]
+    bridged = plan_links([town_same_day], candidates)
+    assert bridged.links[0]["incident_id"] == older
+    assert bridged.merges == [
+        {"incident_id": younger, "merged_into": older, "reason": bridged.merges[0]["reason"]}
+    ]
+
+
+def test_links_do_not_depend_on_how_reports_are_batched() -> None:
+    reports = [_report(c["a"], f"a{i}", f"art-a{i}") for i, c in enumerate(CASES)]
+    reports += [_report(c["b"], f"b{i}", f"art-b{i}") for i, c in enumerate(CASES)]
+    reports.sort(key=lambda r: (r["published_at"], r["event_id"]))
+    at_once = {x["event_id"]: x["incident_id"] for x in plan_links(reports, []).links}
+    seen: list[dict[str, Any]] = []
+    one_by_one: dict[str, str] = {}
+    for report in reports:
+        plan = plan_links([report], seen)
+        merged = {m["incident_id"]: m["merged_into"] for m in plan.merges}
+        for row in seen:
+            row["incident_id"] = merged.get(row["incident_id"], row["incident_id"])
+        (link,) = plan.links
+        seen.append({**report, "incident_id": link["incident_id"]})
+        one_by_one = {r["event_id"]: r["incident_id"] for r in seen}
+    assert one_by_one == at_once
+
+
+# --- through the real flow ---------------------------------------------------------------
+
+WIRE = (
+    "KANO, Nigeria, Sept 16 (Sahel Wire) - Gunmen killed nine villagers in an attack on"
+    " Maru in Nigeria's Zamfara state on Monday, police said. The attackers arrived on"
+    " motorcycles and opened fire on a market, a police spokesman said.\n"
+)
+LOCAL = (
+    "The death toll from Monday's attack by gunmen on Maru in Zamfara state has risen to"
+    " 14, the state government said on Wednesday. Gunmen killed 14 people in the attack"
+    " on Maru on Monday, a government spokesman said.\n"
+)
+OTHER = (
+    "Gunmen killed three people in an attack on Tsafe in Zamfara state on Tuesday,"
+    " police said on Wednesday.\n"
+)
+
+
+def _story(folder: Path) -> None:
+    folder.mkdir()
+    for name, text, outlet, day in (
+        ("wire", WIRE, "Sahel Wire", "2024-09-16"),
+        ("local", LOCAL, "Zamfara Daily", "2024-09-18"),
+        ("other", OTHER, "Gusau Radio", "2024-09-18"),
+    ):
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+        meta = {"source": outlet, "published": day, "url": f"https://x.example/{name}"}
+        (folder / f"{name}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_api")
+def test_two_outlets_one_attack_count_once_with_the_risen_toll(
+    db_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.ingest import ingest_files
+    from flows.maintenance import maintenance
+
+    _story(tmp_path / "story")
+    ingest_files([str(tmp_path / "story")], db=str(db_path))
+    maru = _rows(
+        db_path,
+        "SELECT incident_id, fatalities, num_articles, num_sources, event_date FROM incidents"
+        " WHERE location = 'Maru'",
+    )
+    assert len(maru) == 1
+    incident_id, fatalities, articles, sources, day = maru[0]
+    assert (fatalities, articles, sources, str(day)) == (14, 2, 2, "2024-09-16")
+    assert _rows(db_path, "SELECT count(*) FROM incidents WHERE location = 'Tsafe'") == [(1,)]
+    every = (
+        "SELECT count(*) FROM events_view"
+        " WHERE event_id NOT IN (SELECT event_id FROM incident_events)"
+    )
+    assert _rows(db_path, every) == [(0,)]
+    ids = _rows(db_path, "SELECT event_id, incident_id FROM incident_events ORDER BY 1")
+    # A re-run stores nothing and moves no link.
+    ingest_files([str(tmp_path / "story")], db=str(db_path))
+    assert _rows(db_path, "SELECT event_id, incident_id FROM incident_events ORDER BY 1") == ids
+    # A new coder version re-codes every article: the incidents keep their ids.
+    import tasks.coding
+
+    monkeypatch.setattr(tasks.coding, "EXTRACTOR_VERSION", "rules-next")
+    import flows.maintenance
+
+    monkeypatch.setattr(flows.maintenance, "EXTRACTOR_VERSION", "rules-next")
+    maintenance(db=str(db_path), export=False)
+    recoded = _rows(db_path, "SELECT incident_id FROM incidents WHERE location = 'Maru'")
+    assert recoded == [(incident_id,)]
+    versions = _rows(db_path, "SELECT DISTINCT extractor_version FROM incident_reports")
+    assert versions == [("rules-next",)]
+
+
+# The shared story sets, scored as INCIDENTS.md says: floors a little under the figures
+# measured with this linker and coder (see the README), so a regression fails.
+SHARED_FLOORS = {"pair_f1": 0.74, "incident_count_ratio_max": 1.5, "fatalities_ratio_max": 1.85}
+
+
+@pytest.mark.slow
+def test_the_shared_story_sets_through_the_real_command(tmp_path: Path) -> None:
+    sets = shared_or_skip("eval", "incident_sets_dev.jsonl")
+    evaldir = SHARED / "eval"
+    files, db = tmp_path / "files", tmp_path / "sets.duckdb"
+    subprocess.run([sys.executable, evaldir / "sets_to_files.py", sets, files], check=True)
+    from .test_cli import run_cli
+
+    ingest = run_cli(
+        "ingest", str(files), "--db", str(db), env={"PREFECT_HOME": str(tmp_path / "p")}
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    pred, inc = tmp_path / "pred.jsonl", tmp_path / "inc.jsonl"
+    subprocess.run([sys.executable, evaldir / "incidents_from_db.py", db, pred, inc], check=True)
+    scored = subprocess.run(
+        [sys.executable, evaldir / "score_incidents.py", sets, pred, "--incidents", inc],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    metrics = json.loads(scored.stdout.strip().splitlines()[-1])
+    assert metrics["pair_f1"] >= SHARED_FLOORS["pair_f1"]
+    assert metrics["incident_count_ratio"] <= SHARED_FLOORS["incident_count_ratio_max"]
+    assert metrics["fatalities_ratio"] <= SHARED_FLOORS["fatalities_ratio_max"]
+
+
+# --- the linker alone, on gold coding: what linking reaches when coding is right -------
+
+# Pair F1 floors on the story sets' gold events (measured: dev 0.98, dev2 0.97, blind 0.96;
+# the blind set was written by an annotator who never saw the linker, and scored once).
+GOLD_FLOORS = {"sets_dev2.jsonl": 0.94, "sets_blind.jsonl": 0.93}
+
+
+def _gold_reports(article: dict[str, Any]) -> list[dict[str, Any]]:
+    reports = []
+    for k, event in enumerate(article["events"]):
+        row = {key: (v[0] if isinstance(v, list) and v else v) for key, v in event.items()}
+        row.update(event_id=f"{article['id']}-{k:02d}", article_id=article["id"])
+        row["published_at"] = date.fromisoformat(article["published"])
+        row["event_date"] = date.fromisoformat(row["event_date"]) if row.get("event_date") else None
+        precise = row.get("location") and row.get("latitude") is not None
+        row["geo_precision"] = (
+            "point" if precise else ("admin1" if row.get("admin1") else "country")
+        )
+        reports.append(row)
+    return reports
+
+
+def _pair_f1(sets: list[dict[str, Any]]) -> float:
+    tp = fp = fn = 0
+    for story in sets:
+        seen: list[dict[str, Any]] = []
+        for article in sorted(story["articles"], key=lambda a: (a["published"], a["id"])):
+            new = _gold_reports(article)
+            plan = plan_links(new, seen)
+            merged = {m["incident_id"]: m["merged_into"] for m in plan.merges}
+            for row in seen:
+                while row["incident_id"] in merged:
+                    row["incident_id"] = merged[row["incident_id"]]
+            links = {x["event_id"]: x["incident_id"] for x in plan.links}
+            seen += [{**r, "incident_id": links[r["event_id"]]} for r in new]
+        for i, a in enumerate(seen):
+            for b in seen[i + 1 :]:
+                gold_same = a["incident"] == b["incident"]
+                same = a["incident_id"] == b["incident_id"]
+                tp += gold_same and same
+                fp += same and not gold_same
+                fn += gold_same and not same
+    precision, recall = tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+    return 2 * precision * recall / max(precision + recall, 1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(GOLD_FLOORS))
+def test_the_linker_on_gold_coding_of_each_story_set(name: str) -> None:
+    path = FIXTURES / "incidents" / name
+    sets = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    assert _pair_f1(sets) >= GOLD_FLOORS[name]
