@@ -68,6 +68,7 @@ def ingest(
     """Run the file-ingestion flow over PATHS and show the events it stored."""
     from flows.ingest import ingest_files
 
+    _check_db(db)
     with _one_run():
         result = ingest_files([str(p) for p in paths], db=db, batch_size=batch_size)
     _print_result(result, "seen")
@@ -95,6 +96,7 @@ def ingest_feeds_command(
     """Poll the feeds of a TOML file, fetch their new pages and store their events."""
     from flows.live import ingest_feeds
 
+    _check_db(db)
     with _one_run():
         result = ingest_feeds(str(config) if config else None, db, allow_private_hosts)
     _print_result(result, "links")
@@ -112,6 +114,7 @@ def ingest_urls_command(
     """Fetch single pages and store their articles and events."""
     from flows.live import ingest_urls
 
+    _check_db(db)
     with _one_run():
         result = ingest_urls(urls, db, allow_private_hosts, str(config) if config else None)
     _print_result(result, "links")
@@ -188,6 +191,13 @@ def _subclasses(cls: type) -> list[type]:
     for sub in subs:
         found += [sub, *_subclasses(sub)]
     return found
+
+
+def _check_db(db: str | None) -> None:
+    """Refuse a database path that cannot be a warehouse in one line, before Prefect starts."""
+    from warehouse.db import check_location
+
+    check_location(db, inspect=True)
 
 
 @contextmanager
@@ -275,11 +285,15 @@ def query(
     sql: Annotated[str, typer.Argument(help="Read-only SQL (SELECT, EXPLAIN, PRAGMA).")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Stop the query after SECONDS (default 60)."),
+    ] = None,
 ) -> None:
     """Run read-only SQL on the warehouse; writes are refused."""
     from warehouse.query import run_query
 
-    res = run_query(sql, db)
+    res = run_query(sql, db, timeout_s=timeout)
     if fmt is Format.json:
         records = [{k: _json_value(v) for k, v in r.items()} for r in res.records()]
         sys.stdout.write(json.dumps(records, ensure_ascii=False, allow_nan=False) + "\n")
@@ -400,6 +414,7 @@ def maintain(
     """Run the maintenance flow once, now (what `serve` runs nightly)."""
     from flows.maintenance import maintenance
 
+    _check_db(db)
     with _one_run():
         result = maintenance(db=db, recode=recode, export=export)
     _print_result(result, "re-coded")
