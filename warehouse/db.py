@@ -254,10 +254,16 @@ def open_db(
             if wal is not None:
                 kept.append(wal)
 
+    new_file = not read_only and not path.exists()
     try:
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        con = retry_on_conflict(attempt, path, deadline_s)
+        try:
+            if not read_only:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            con = retry_on_conflict(attempt, path, deadline_s)
+        except BaseException:
+            if new_file:  # a file half-made by this failed open (a full disk) holds nothing
+                path.unlink(missing_ok=True)
+            raise
     except WarehouseError:
         raise
     except duckdb.Error as exc:
