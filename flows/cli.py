@@ -98,6 +98,7 @@ def ingest(
         raise UsageError(f"no such file or folder: {names}")
     if published is not None:
         _check_published(published)
+    _check_db(db)
     from flows.ingest import ingest_files
 
     with _one_run("files"):
@@ -143,6 +144,7 @@ def ingest_feeds_command(
         raise UsageError(f"{len(feeds_file.problems)} bad [[feeds]] table(s) in {where}")
     if not feeds_file.feeds:
         raise UsageError(f"no [[feeds]] in {config or 'seeds/feeds.toml'}")
+    _check_db(db)
     from flows.live import ingest_feeds
 
     with _one_run("feeds"):
@@ -170,6 +172,7 @@ def ingest_urls_command(
         from tasks.fetch.feeds import load_config
 
         load_config(config)  # a bad file is a usage error, found before any work
+    _check_db(db)
     from flows.live import ingest_urls
 
     with _one_run("URLs"):
@@ -262,6 +265,13 @@ def _subclasses(cls: type) -> list[type]:
     for sub in subs:
         found += [sub, *_subclasses(sub)]
     return found
+
+
+def _check_db(db: str | None) -> None:
+    """Refuse a database path that cannot be a warehouse in one line, before Prefect starts."""
+    from warehouse.db import check_location
+
+    check_location(db, inspect=True)
 
 
 @contextmanager
@@ -384,11 +394,15 @@ def query(
     sql: Annotated[str, typer.Argument(help="Read-only SQL (SELECT, EXPLAIN, PRAGMA).")],
     db: DbOption = None,
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.1, help="Stop the query after SECONDS (default 60)."),
+    ] = None,
 ) -> None:
     """Run read-only SQL on the warehouse; writes are refused."""
     from warehouse.query import run_query
 
-    res = run_query(sql, db)
+    res = run_query(sql, db, timeout_s=timeout)
     if fmt is Format.json:
         records = [{k: _json_value(v) for k, v in r.items()} for r in res.records()]
         sys.stdout.write(json.dumps(records, ensure_ascii=False, allow_nan=False) + "\n")
@@ -507,6 +521,7 @@ def maintain(
     export: Annotated[bool, typer.Option(help="Export events_view to Parquet.")] = True,
 ) -> None:
     """Run the maintenance flow once, now (what `serve` runs nightly)."""
+    _check_db(db)
     from flows.maintenance import maintenance
 
     with _one_run():

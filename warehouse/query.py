@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 
-from warehouse.db import open_db, resolve_db_path
-from warehouse.errors import QueryFailed, QueryRefused
+from warehouse.db import open_db, query_deadline, resolve_db_path
+from warehouse.errors import QueryFailed, QueryRefused, QueryStopped
 
 # Statement kinds that only read. Everything else (DELETE, INSERT, UPDATE, COPY,
 # ATTACH, CREATE, SET, CALL, LOAD, EXPORT...) is refused before it reaches DuckDB;
@@ -29,6 +30,22 @@ SANDBOX = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
+}
+# A query runs at most this long, then DuckDB is interrupted: while it runs it holds
+# the file, and a writer waiting for it (600 s at most) must not wait on a runaway.
+QUERY_TIMEOUT_S = 60.0
+# DuckDB's default is 80% of the machine's memory; an analyst's query shares the
+# machine with ingestion, so it gets a modest share and fails clearly past it.
+QUERY_MEMORY_LIMIT = "2GB"
+# Half the cores (at least one): the other half stays free for a run beside it
+# (parsing and coding use a process pool), at the cost of slower big scans.
+QUERY_THREADS = max(1, (os.cpu_count() or 2) // 2)
+# Limits of an analyst's query. No spilling to disk either: a query past its memory
+# fails rather than filling the disk the warehouse's writers need.
+LIMITS: dict[str, str | int] = {
+    "memory_limit": QUERY_MEMORY_LIMIT,
+    "threads": QUERY_THREADS,
+    "temp_directory": "",
 }
 
 
@@ -65,18 +82,59 @@ def check_read_only(sql: str) -> None:
             )
 
 
+def error_text(exc: BaseException) -> str:
+    """DuckDB's message as one line, hints included ("Did you mean ...?",
+    "Candidate bindings: ..."), without the quoted SQL and caret after them."""
+    head = str(exc).split("\n\n", 1)[0]
+    return (
+        " ".join(line.strip() for line in head.splitlines() if line.strip()) or type(exc).__name__
+    )
+
+
 def run_query(
-    sql: str, db: str | os.PathLike[str] | None = None, params: Sequence[object] = ()
+    sql: str,
+    db: str | os.PathLike[str] | None = None,
+    params: Sequence[object] = (),
+    timeout_s: float | None = None,
+    deadline_s: float | None = None,
 ) -> QueryResult:
-    """Run read-only SQL on a sandboxed, read-only connection opened for this query alone."""
+    """Run read-only SQL on a sandboxed, read-only connection opened for this query alone.
+
+    The query is interrupted after `timeout_s` (default QUERY_TIMEOUT_S); opening
+    waits up to `deadline_s` for a writer to let go (default: the query deadline).
+    """
     check_read_only(sql)
-    con = open_db(resolve_db_path(db), read_only=True, config=dict(SANDBOX))
+    limit_s = QUERY_TIMEOUT_S if timeout_s is None else timeout_s
+    deadline = query_deadline() if deadline_s is None else deadline_s
+    con = open_db(
+        resolve_db_path(db), read_only=True, config={**SANDBOX, **LIMITS}, deadline_s=deadline
+    )
+    guard = threading.Lock()  # the timer never interrupts a connection being closed
+    state = {"stopped": False, "closed": False}
+
+    def stop() -> None:
+        with guard:
+            if not state["closed"]:
+                state["stopped"] = True
+                con.interrupt()
+
+    timer = threading.Timer(limit_s, stop)
+    timer.daemon = True
+    timer.start()
     try:
         cur = con.execute(sql, list(params) or None)
         columns = [d[0] for d in cur.description] if cur.description else []
         rows = cur.fetchall() if columns else []
     except duckdb.Error as exc:
-        raise QueryFailed(f"query failed: {str(exc).splitlines()[0]}") from exc
+        if state["stopped"]:
+            raise QueryStopped(
+                f"query stopped after {limit_s:g} s: it ran past its time limit"
+                " (--timeout SECONDS to allow longer; the warehouse was only read)"
+            ) from exc
+        raise QueryFailed(f"query failed: {error_text(exc)}") from exc
     finally:
-        con.close()
+        timer.cancel()
+        with guard:
+            state["closed"] = True
+            con.close()
     return QueryResult(columns, rows)

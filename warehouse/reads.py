@@ -3,8 +3,11 @@
 Look-ups before work (which inputs, articles and URLs are settled, feed
 cursors), pages of stored articles to re-code, and what the command line
 shows (a run's events, an article's events). Each opens a short read-only
-connection; none changes the warehouse. Rows come back as dicts keyed by
-column name, so callers build their own records from them.
+connection; none changes the warehouse. A run's own look-ups (and the events
+it shows at its end) wait for the file as long as its writes do, the run's
+deadline; only what `eventpipe explain` reads waits the query deadline. Rows
+come back as dicts keyed by column name, so callers build their own records
+from them.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.db import connect, resolve_db_path
+from warehouse.db import connect, resolve_db_path, run_deadline
 from warehouse.query import run_query
 
 Row = dict[str, Any]
@@ -152,6 +155,7 @@ def run_events(db: str | os.PathLike[str] | None, run_id: str, limit: int) -> li
         " ORDER BY article_id, char_start, event_type LIMIT ?",
         db,
         [run_id, limit],
+        deadline_s=run_deadline(),
     ).records()
 
 
