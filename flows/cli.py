@@ -472,6 +472,26 @@ def explain(
 
 
 @app.command()
+def incident(
+    incident_id: Annotated[str, typer.Argument(help="An incident id (or its first characters).")],
+    db: DbOption = None,
+) -> None:
+    """Show one incident: its best fields, then its reports side by side."""
+    from warehouse.reads import INCIDENT_REPORT_COLUMNS
+    from warehouse.reads import incident as read_incident
+
+    best, reports = read_incident(db, incident_id)
+    if best is None:
+        if reports:
+            raise UsageError(f"incident id prefix {incident_id!r} matches several incidents")
+        raise EventpipeError(f"no incident with id {incident_id!r}")
+    fields = [(k, v) for k, v in best.items() if v is not None]
+    out.print(_table(["field", "value"], fields, title=f"incident {best['incident_id']}"))
+    rows = [tuple(r[c] for c in INCIDENT_REPORT_COLUMNS) for r in reports]
+    out.print(_table(list(INCIDENT_REPORT_COLUMNS), rows, title=f"{len(reports)} report(s)"))
+
+
+@app.command()
 def bench(
     n: Annotated[int, typer.Option("--n", min=1, help="Pages in the corpus.")] = 200,
     corpus: Annotated[

@@ -53,6 +53,7 @@ class ExplainedEvent:
     char_start: int | None
     char_end: int | None
     confidence: float | None
+    incident: dict[str, Any] | None = None  # stored events: the incident it joined, and why
 
 
 @dataclass(slots=True)
@@ -123,6 +124,7 @@ def explain_stored(article_id: str, db: str | None) -> Explanation:
     full_id, source = found[0]["article_id"], found[0]["source"]
     events = []
     versions = set()
+    incidents = reads.event_incidents(db, full_id)
     for row in reads.article_events(db, full_id):
         versions.add(row["extractor_version"])
         raw = row.pop("evidence", None)
@@ -135,6 +137,7 @@ def explain_stored(article_id: str, db: str | None) -> Explanation:
                 char_start=row.get("char_start"),
                 char_end=row.get("char_end"),
                 confidence=row.get("confidence"),
+                incident=incidents.get(row["event_id"]),
             )
         )
     # An article the coder found nothing in still has its coding: say which coder.
@@ -203,6 +206,18 @@ def _render_event(index: int, total: int, event: ExplainedEvent) -> RenderableTy
     for key in event.evidence:
         if key not in used:
             table.add_row(Text(key), Text("-"), _words(str(event.evidence[key]), event.sentence))
+    if event.incident is not None:
+        i = event.incident
+        joined = (
+            "its first report"
+            if i["link_reason"] == "new"
+            else f"joined because: {i['link_reason']}"
+        )
+        table.add_row(
+            Text("incident"),
+            Text(f"{i['incident_id']} ({i['reports']} report(s))"),
+            Text(joined),
+        )
     return Group(title, Text.assemble("  ", sentence), table)
 
 

@@ -159,6 +159,21 @@ def test_two_outlets_one_attack_count_once_with_the_risen_toll(
     )
     assert _rows(db_path, every) == [(0,)]
     ids = _rows(db_path, "SELECT event_id, incident_id FROM incident_events ORDER BY 1")
+    # `explain` says which incident each stored event joined and why; `incident` shows
+    # the reports side by side.
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.explain import explain, explain_file
+
+    local = explain(explain_file(tmp_path / "story" / "local.txt").article_id, str(db_path))
+    (joined,) = [e.incident for e in local.events if e.values["location"] == "Maru"]
+    assert joined is not None and joined["incident_id"] == incident_id
+    assert "town Maru" in joined["link_reason"] and joined["reports"] == 2
+    shown = CliRunner().invoke(app, ["incident", incident_id[:10], "--db", str(db_path)])
+    assert shown.exit_code == 0, shown.output
+    assert "2 report(s)" in shown.output
+    assert "Sahel Wire" in shown.output and "Zamfara Daily" in shown.output
     # A re-run stores nothing and moves no link.
     ingest_files([str(tmp_path / "story")], db=str(db_path))
     assert _rows(db_path, "SELECT event_id, incident_id FROM incident_events ORDER BY 1") == ids

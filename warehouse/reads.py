@@ -121,6 +121,51 @@ def article_events(db: str | os.PathLike[str] | None, article_id: str) -> list[R
     ).records()
 
 
+def event_incidents(db: str | os.PathLike[str] | None, article_id: str) -> dict[str, Row]:
+    """Each current event of an article: its incident, why it joined, how many reports."""
+    rows = run_query(
+        "SELECT i.event_id, i.incident_id, i.link_reason,"
+        " (SELECT count(*) FROM incident_events j WHERE j.incident_id = i.incident_id) AS reports"
+        " FROM incident_events i JOIN current_events e USING (event_id) WHERE e.article_id = ?",
+        db,
+        [article_id],
+    ).records()
+    return {r["event_id"]: r for r in rows}
+
+
+# What `eventpipe incident` shows of each report, side by side.
+INCIDENT_REPORT_COLUMNS = (
+    "outlet",
+    "reported_at",
+    "event_date",
+    "fatalities",
+    "location",
+    "admin1",
+    "acled_sub_event_type",
+    "actor1",
+    "link_reason",
+    "sentence",
+)
+
+
+def incident(db: str | os.PathLike[str] | None, incident_id: str) -> tuple[Row | None, list[Row]]:
+    """An incident's best fields and its reports, oldest first (an id prefix will do)."""
+    found = run_query(
+        "SELECT * FROM incidents WHERE starts_with(incident_id, ?) ORDER BY incident_id LIMIT 2",
+        db,
+        [incident_id],
+    ).records()
+    if len(found) != 1:
+        return None, found
+    reports = run_query(
+        f"SELECT {', '.join(INCIDENT_REPORT_COLUMNS)} FROM incident_reports"
+        " WHERE incident_id = ? ORDER BY reported_at, event_id",
+        db,
+        [found[0]["incident_id"]],
+    ).records()
+    return found[0], reports
+
+
 def article_codings(db: str | os.PathLike[str] | None, article_id: str) -> list[str]:
     """The coder versions that coded an article, latest first."""
     rows = run_query(
