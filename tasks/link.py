@@ -17,11 +17,15 @@ The warehouse calls `plan_links` inside the batch's transaction (see
 from __future__ import annotations
 
 import math
+import os
+import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
+from tasks.errors import UsageError
 from tasks.extract.text import fold, name_key
 from warehouse.links import LinkPlan
 
@@ -49,6 +53,36 @@ class LinkSettings:
 
 
 DEFAULT_SETTINGS = LinkSettings()
+# The config file whose `[incidents]` table changes these (default: seeds/feeds.toml).
+CONFIG_ENV = "EVENTPIPE_CONFIG"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None) -> LinkSettings:
+    """The linker's settings: the `[incidents]` table of the config file, over the
+    defaults. No file or no table: the defaults. A bad value is a usage error."""
+    from tasks.fetch.feeds import DEFAULT_CONFIG
+
+    file = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return DEFAULT_SETTINGS
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read config {file}: {exc}") from exc
+    table = data.get("incidents", {})
+    if not isinstance(table, dict):
+        raise UsageError(f"{file}: [incidents] must be a table")
+    known = {f.name: f.type for f in fields(LinkSettings)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise UsageError(f"{file}: unknown [incidents] setting {key!r}")
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or value < 0 or (known[key] == "int" and not isinstance(value, int)):
+            raise UsageError(f"{file}: [incidents] {key} must be a non-negative {known[key]}")
+        values[key] = value
+    return replace(DEFAULT_SETTINGS, **values)
+
 
 # ACLED event types reported of one incident under different names by different
 # outlets ("an attack" in one, "clashes" in another, "a roadside bomb" in a third).

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from tasks.link import DEFAULT_SETTINGS, LinkSettings, plan_links
+from tasks.link import LinkSettings, load_settings, plan_links
 from tasks.models import Article, BatchCounts, Event, ExtractedArticle, Rejection
 from tasks.records import FeedUpdate, FetchRecord
 from warehouse import Batch, open_warehouse
@@ -158,9 +158,11 @@ def store_recoded(db: str | Path, run_id: str, recoded: Iterable[ExtractedArticl
     return BatchCounts(**open_warehouse(db).write_recoding(run_id, batch, linking()))
 
 
-def linking(settings: LinkSettings = DEFAULT_SETTINGS) -> Linking:
-    """How the writer links a batch's events to incidents (`tasks/link.py`'s rules)."""
-    return partial(plan_links, s=settings), settings.window_days
+def linking(settings: LinkSettings | None = None) -> Linking:
+    """How the writer links a batch's events to incidents (`tasks/link.py`'s rules, with
+    the config file's `[incidents]` settings unless given)."""
+    chosen = load_settings() if settings is None else settings
+    return partial(plan_links, s=chosen), chosen.window_days
 
 
 def stale_articles(

@@ -273,3 +273,59 @@ def test_the_linker_on_gold_coding_of_each_story_set(name: str) -> None:
     path = FIXTURES / "incidents" / name
     sets = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     assert _pair_f1(sets) >= GOLD_FLOORS[name]
+
+
+# --- settings and the window ---------------------------------------------------------
+
+
+def test_the_config_files_incidents_table_sets_the_linker(tmp_path: Path) -> None:
+    from tasks.errors import UsageError
+    from tasks.link import DEFAULT_SETTINGS, load_settings
+
+    config = tmp_path / "feeds.toml"
+    config.write_text("[incidents]\nwindow_days = 3\nnear_km = 10.5\n", encoding="utf-8")
+    chosen = load_settings(config)
+    assert (chosen.window_days, chosen.near_km) == (3, 10.5)
+    assert chosen.date_slack_days == DEFAULT_SETTINGS.date_slack_days
+    assert load_settings(tmp_path / "none.toml") == DEFAULT_SETTINGS
+    config.write_text("[incidents]\nwindow_days = -1\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="window_days must be a non-negative int"):
+        load_settings(config)
+    config.write_text("[incidents]\nwindow = 3\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="unknown \\[incidents\\] setting 'window'"):
+        load_settings(config)
+
+
+def test_linking_reads_only_the_window_of_a_new_report(db_path: Path) -> None:
+    """The cost of linking does not grow with the warehouse: candidates are the events of
+    the new report's country within the window, however many others are stored."""
+    from datetime import UTC, datetime, timedelta
+
+    from tasks.models import Article, Event, ExtractedArticle
+    from tasks.store import store_batch
+    from warehouse.db import connect
+    from warehouse.links import candidate_reports
+    from warehouse.runs import start_run
+
+    start = date(2024, 1, 1)
+    items = []
+    for n in range(300):  # 300 articles: other countries, other months
+        day = start + timedelta(days=n % 200)
+        country = ("NGA", "MLI", "SYR")[n % 3]
+        text = f"Gunmen killed {n + 2} people in an attack on a market, police said."
+        article = Article("file", f"a{n}.txt", text, published_at=datetime(2024, 1, 1, tzinfo=UTC))
+        event = Event("ASSAULT", "Violence against civilians", "Attack", country=country)
+        event.event_date, event.char_start = day, 0
+        items.append(ExtractedArticle(article, [event], "v1"))
+    start_run(db_path, "seed", "test", {})
+    store_batch(db_path, "seed", items)
+    day = date(2024, 3, 1)
+    new: dict[str, Any] = {"event_id": "new", "country": "MLI", "event_date": day}
+    with connect(db_path, read_only=True) as con:
+        found = candidate_reports(con, [new], window_days=7)
+    assert found  # the window holds some of them...
+    assert all(r["country"] == "MLI" for r in found)  # ...of one country...
+    assert all(abs((r["event_date"] - day).days) <= 7 for r in found)  # ...and week
+    dated = [(x.events[0].country, x.events[0].event_date) for x in items]
+    expected = len([c for c, d in dated if c == "MLI" and d and abs((d - day).days) <= 7])
+    assert len(found) == expected < 100 / 5  # of the 100 Malian events, those within a week
