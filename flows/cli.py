@@ -176,11 +176,15 @@ def _subclasses(cls: type) -> list[type]:
 @contextmanager
 def _one_run() -> Iterator[None]:
     """Flow runs started from the command line: expected failures are reported
-    once, by `main`, and runs on the temporary API skip heartbeats."""
+    once, by `main`, runs on the temporary API skip heartbeats, SIGTERM stops the
+    whole command as it stops a run, and child processes end with this one."""
     from flows.runs import local_run_settings
+    from tasks.lifeline import start_reaper
+    from tasks.runtime import sigterm_ends_run
 
+    start_reaper()
     _quiet_expected_failures()
-    with local_run_settings():
+    with local_run_settings(), sigterm_ends_run():
         yield
 
 

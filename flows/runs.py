@@ -15,10 +15,12 @@ from typing import Any
 
 from prefect.runtime import flow_run
 
-from tasks import steps
+from tasks import steps, store
 from tasks.errors import RunTerminated
 from tasks.runtime import sigterm_ends_run, terminating
 from tasks.store import BatchCounts
+
+STOPPED = "stopped by signal SIGTERM during the run"
 
 
 @contextmanager
@@ -60,17 +62,24 @@ def recorded_run(
 
     The snapshot is refreshed after runs that stored rows, or always with `snapshot`.
     """
-    steps.start_run(db, run_id, flow_name, parameters)
+    started = False
     try:
-        with sigterm_ends_run():
+        with sigterm_ends_run():  # from before the row is written: a SIGTERM then still marks it
+            steps.start_run(db, run_id, flow_name, parameters)
+            started = True
             yield
     except BaseException as exc:  # Ctrl-C and SIGTERM too: never leave a run running
-        if terminating() and not isinstance(exc, RunTerminated):
-            # SIGTERM landing inside Prefect's own machinery comes out as another
-            # error (a ValueError from a half-made task run): say what happened.
-            stopped = RunTerminated("stopped by signal SIGTERM during the run")
-            steps.finish_run(db, run_id, "failed", counts(), f"RunTerminated: {stopped}")
+        if terminating():
+            # Marked directly, not by a Prefect task: SIGTERM may have landed inside
+            # Prefect's own machinery, which then fails its next task ("ValueError: Task
+            # run is not set") and would leave the run 'running'. Any other error is
+            # what the stop looked like from where it landed: say what happened.
+            stopped = exc if isinstance(exc, RunTerminated) else RunTerminated(STOPPED)
+            store.finish_run(db, run_id, "failed", counts(), f"RunTerminated: {stopped}")
+            if stopped is exc:
+                raise
             raise stopped from exc
-        steps.finish_run(db, run_id, "failed", counts(), f"{type(exc).__name__}: {exc}")
+        if started:
+            steps.finish_run(db, run_id, "failed", counts(), f"{type(exc).__name__}: {exc}")
         raise
     steps.finish_run(db, run_id, "completed", counts(), snapshot=snapshot)

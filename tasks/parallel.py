@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from tasks.lifeline import exit_when_gone
+
 log = logging.getLogger("eventpipe.parallel")
 
 WORKERS_ENV = "EVENTPIPE_WORKERS"
@@ -53,9 +55,13 @@ def _get_pool() -> ProcessPoolExecutor | None:
         return None
     if _pool is None:
         # forkserver, not fork: the parent runs Prefect's threads and event loop,
-        # which a forked child would inherit mid-flight.
+        # which a forked child would inherit mid-flight. Each worker ends when this
+        # process ends, even by SIGKILL (then the forkserver and its resource tracker
+        # end too): otherwise the whole pool, about 480 MB, outlives it.
         context = multiprocessing.get_context("forkserver")
-        _pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
+        _pool = ProcessPoolExecutor(
+            max_workers=n, mp_context=context, initializer=exit_when_gone, initargs=(os.getpid(),)
+        )
         atexit.register(_shutdown)
     return _pool
 
