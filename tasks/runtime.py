@@ -7,11 +7,12 @@ environment wins.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -70,6 +71,19 @@ _terminating = threading.Event()
 # server stopped); anything still running then is ended by the reaper (tasks/lifeline.py).
 STOP_DEADLINE_SECONDS = 8.0
 
+# Called on the first SIGTERM, before the run unwinds (see `on_stop`).
+_stop_callbacks: list[Callable[[], None]] = []
+
+
+def on_stop(callback: Callable[[], None]) -> None:
+    """Call `callback` on the first SIGTERM of a run: it must be quick and signal-safe.
+
+    The process pool uses it to end its workers: otherwise Python's exit waits for
+    the chunks they are working on (seconds, the warm-up's imports more).
+    """
+    if callback not in _stop_callbacks:
+        _stop_callbacks.append(callback)
+
 
 def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     """Raise `RunTerminated` on the first SIGTERM; later ones change nothing.
@@ -83,6 +97,9 @@ def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     deadline = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now, args=(signum,))
     deadline.daemon = True  # a process that ends sooner must not wait for it
     deadline.start()
+    for callback in _stop_callbacks:
+        with contextlib.suppress(Exception):  # a hook must never keep the stop from happening
+            callback()
     raise RunTerminated(f"stopped by signal {signal.Signals(signum).name} during the run")
 
 
