@@ -277,13 +277,17 @@ def _check_db(db: str | None) -> None:
 @contextmanager
 def _one_run(unit: str = "inputs") -> Iterator[None]:
     """Flow runs started from the command line: expected failures are reported
-    once, by `main`, runs on the temporary API skip heartbeats, and a terminal
-    shows a progress bar (`unit` names what it counts: files, feeds, URLs)."""
+    once, by `main`, runs on the temporary API skip heartbeats, SIGTERM stops the
+    whole command as it stops a run, child processes end with this one, and a
+    terminal shows a progress bar (`unit` names what it counts: files, feeds, URLs)."""
     from flows.runs import CLI_RUN_ENV, local_run_settings
+    from tasks.lifeline import start_reaper
+    from tasks.runtime import sigterm_ends_run
 
+    start_reaper()
     _quiet_expected_failures()
     os.environ[CLI_RUN_ENV] = "1"
-    with local_run_settings(), _progress_bar(unit):
+    with local_run_settings(), sigterm_ends_run(), _progress_bar(unit):
         yield
 
 

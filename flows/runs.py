@@ -22,6 +22,7 @@ from tasks import steps
 from tasks.errors import RunTerminated
 from tasks.models import BatchCounts
 from tasks.runtime import sigterm_ends_run, terminating
+from warehouse import open_warehouse
 
 # Set by the command line for the runs it starts itself: it prints their summary.
 CLI_RUN_ENV = "EVENTPIPE_CLI_RUN"
@@ -38,6 +39,9 @@ def temporary_db_url() -> str:
     """The SQLAlchemy URL of the temporary API's database (see TEMPORARY_DB)."""
     home = Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
     return f"sqlite+aiosqlite:///{home / TEMPORARY_DB}"
+
+
+STOPPED = "stopped by signal SIGTERM during the run"
 
 
 @contextmanager
@@ -84,21 +88,28 @@ def recorded_run(
 
     The snapshot is refreshed after runs that stored rows, or always with `snapshot`.
     """
-    steps.start_run(db, run_id, flow_name, parameters)
-    _say(f"{flow_name} run {run_id} started ({db})")
+    started = False
     try:
-        with sigterm_ends_run():
+        with sigterm_ends_run():  # from before the row is written: a SIGTERM then still marks it
+            steps.start_run(db, run_id, flow_name, parameters)
+            started = True
+            _say(f"{flow_name} run {run_id} started ({db})")
             yield
     except BaseException as exc:  # Ctrl-C and SIGTERM too: never leave a run running
-        if terminating() and not isinstance(exc, RunTerminated):
-            # SIGTERM landing inside Prefect's own machinery comes out as another
-            # error (a ValueError from a half-made task run): say what happened.
-            stopped = RunTerminated("stopped by signal SIGTERM during the run")
-            steps.finish_run(db, run_id, "failed", counts(), f"RunTerminated: {stopped}")
+        if terminating():
+            # Marked directly, not by a Prefect task: SIGTERM may have landed inside
+            # Prefect's own machinery, which then fails its next task ("ValueError: Task
+            # run is not set") and would leave the run 'running'. Any other error is
+            # what the stop looked like from where it landed: say what happened.
+            stopped = exc if isinstance(exc, RunTerminated) else RunTerminated(STOPPED)
+            open_warehouse(db).finish_run(run_id, "failed", counts(), f"RunTerminated: {stopped}")
             _say(f"{flow_name} run {run_id} failed: {stopped}")
+            if stopped is exc:
+                raise
             raise stopped from exc
-        steps.finish_run(db, run_id, "failed", counts(), f"{type(exc).__name__}: {exc}")
-        _say(f"{flow_name} run {run_id} failed: {type(exc).__name__}: {exc}")
+        if started:
+            steps.finish_run(db, run_id, "failed", counts(), f"{type(exc).__name__}: {exc}")
+            _say(f"{flow_name} run {run_id} failed: {type(exc).__name__}: {exc}")
         raise
     steps.finish_run(db, run_id, "completed", counts(), snapshot=snapshot)
     c = counts()

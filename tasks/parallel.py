@@ -18,6 +18,9 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from tasks.lifeline import exit_when_gone
+from tasks.runtime import on_stop
+
 log = logging.getLogger("eventpipe.parallel")
 
 WORKERS_ENV = "EVENTPIPE_WORKERS"
@@ -53,11 +56,27 @@ def _get_pool() -> ProcessPoolExecutor | None:
         return None
     if _pool is None:
         # forkserver, not fork: the parent runs Prefect's threads and event loop,
-        # which a forked child would inherit mid-flight.
+        # which a forked child would inherit mid-flight. Each worker ends when this
+        # process ends, even by SIGKILL (then the forkserver and its resource tracker
+        # end too): otherwise the whole pool, about 480 MB, outlives it.
         context = multiprocessing.get_context("forkserver")
-        _pool = ProcessPoolExecutor(max_workers=n, mp_context=context)
+        _pool = ProcessPoolExecutor(
+            max_workers=n, mp_context=context, initializer=exit_when_gone, initargs=(os.getpid(),)
+        )
         atexit.register(_shutdown)
+        on_stop(_stop_workers)
     return _pool
+
+
+def _stop_workers() -> None:
+    """End the workers at once (SIGTERM): the pool's manager thread then finds them
+    gone and lets the process exit instead of waiting for their chunks. Only signals
+    are sent, no lock taken: this runs in a signal handler."""
+    global _pool
+    pool, _pool = _pool, None
+    if pool is not None:
+        for process in list((pool._processes or {}).values()):  # no public way to end workers
+            process.terminate()
 
 
 def _shutdown() -> None:

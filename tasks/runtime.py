@@ -7,11 +7,12 @@ environment wins.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -64,6 +65,50 @@ def configure_prefect_env() -> None:
 
 _terminating = threading.Event()
 
+# Once SIGTERM came, the process exits within this many seconds however the unwinding
+# goes: a scheduler's stop timeout (Kubernetes 30 s, systemd 90 s) should never be the
+# one to end it. Unwinding normally takes 3-5 s (the run marked failed, Prefect's API
+# server stopped); anything still running then is ended by the reaper (tasks/lifeline.py).
+STOP_DEADLINE_SECONDS = 8.0
+
+# Called on the first SIGTERM, before the run unwinds (see `on_stop`).
+_stop_callbacks: list[Callable[[], None]] = []
+
+
+def on_stop(callback: Callable[[], None]) -> None:
+    """Call `callback` on the first SIGTERM of a run: it must be quick and signal-safe.
+
+    The process pool uses it to end its workers: otherwise Python's exit waits for
+    the chunks they are working on (seconds, the warm-up's imports more).
+    """
+    if callback not in _stop_callbacks:
+        _stop_callbacks.append(callback)
+
+
+def _stop_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    """Raise `RunTerminated` on the first SIGTERM; later ones change nothing.
+
+    A second raise could land in the code marking the run failed and leave it
+    'running'; the deadline set here ends the process should the unwinding hang.
+    """
+    if _terminating.is_set():
+        return
+    _terminating.set()
+    deadline = threading.Timer(STOP_DEADLINE_SECONDS, _exit_now, args=(signum,))
+    deadline.daemon = True  # a process that ends sooner must not wait for it
+    deadline.start()
+    for callback in _stop_callbacks:
+        with contextlib.suppress(Exception):  # a hook must never keep the stop from happening
+            callback()
+    raise RunTerminated(f"stopped by signal {signal.Signals(signum).name} during the run")
+
+
+def _exit_now(signum: int) -> None:
+    name = signal.Signals(signum).name
+    message = f"error: stopped by signal {name}; exited after {STOP_DEADLINE_SECONDS:g} s\n"
+    os.write(2, message.encode())
+    os._exit(1)
+
 
 @contextmanager
 def sigterm_ends_run() -> Iterator[None]:
@@ -71,26 +116,27 @@ def sigterm_ends_run() -> Iterator[None]:
 
     By default SIGTERM ends the process on the spot: the open batch is lost
     (uncommitted, so nothing partial) but the run stays 'running' until a later
-    run finds it dead. Raised instead, it unwinds like a failure: the open
-    batch rolls back and the run is marked 'failed' at once. The signal is
-    also remembered, and `raise_if_terminating` (called between batches)
-    raises again should library code have swallowed the first raise.
+    run finds it dead, and children (the API server, the pool) are orphaned.
+    Raised instead, it unwinds like a failure: the open batch rolls back and
+    the run is marked 'failed' at once. The signal is also remembered, and
+    `raise_if_terminating` (called between batches) raises again should library
+    code have swallowed the first raise. Nested use (the CLI around a whole
+    command, `recorded_run` around a run) keeps the outer one's state.
     Only the main thread can take signals; elsewhere this does nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def _raise(signum: int, _frame: FrameType | None) -> None:
-        _terminating.set()
-        raise RunTerminated(f"stopped by signal {signal.Signals(signum).name} during the run")
-
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is _stop_on_sigterm:
+        yield
+        return
     _terminating.clear()
-    previous = signal.signal(signal.SIGTERM, _raise)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def terminating() -> bool:
