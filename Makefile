@@ -6,7 +6,7 @@ ARGS ?= seeds
 # Where eventpipe keeps Prefect's home unless told otherwise (see tasks/runtime.py).
 PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test lint install install-test clean
+.PHONY: run test test-fast lint install install-test clean
 
 # The venv's bundled pip installs trafilatura's lxml extra wrongly: upgrade it first.
 $(BIN)/python:
@@ -46,6 +46,12 @@ lint: install-test
 
 test: install-test lint
 	$(BIN)/python -m pytest -q
+
+# The developer's loop: ruff check, then every test not marked `slow` (no Prefect, no
+# eventpipe subprocess runs, no benchmarks or shared corpus). `make test` stays the whole check.
+test-fast: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow"
 
 clean:
 	rm -rf $(VENV) .prefect .pytest_cache .mypy_cache .ruff_cache

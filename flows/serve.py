@@ -14,6 +14,7 @@ Schedules need a Prefect server (Prefect's temporary API cannot schedule):
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,6 +29,9 @@ DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "seeds" / "feeds.toml"
 DEFAULT_FEEDS_EVERY_MINUTES = 30.0
 DEFAULT_FOLDERS_EVERY_MINUTES = 10.0
 DEFAULT_MAINTENANCE_CRON = "0 3 * * *"
+# Where Prefect's runner logs a failed claim of a scheduled run, and how that line begins.
+RUNNER_STATE_LOGGER = "prefect.runner.state_proposer"
+CLAIM_FAILED = "Failed to update state of flow run"
 SERVE_KEYS = {
     "feeds_every_minutes",
     "watch_folders",
@@ -166,9 +170,37 @@ def require_server() -> str:
     return str(url)
 
 
+class RunDeletedBeforeStart(logging.Filter):
+    """One INFO line instead of a 404 traceback when a scheduled run is gone before it starts.
+
+    The server deletes a deployment's scheduled runs when the deployment is paused or its
+    schedule changes (a pause in the UI, `serve` restarting); a run the runner had already
+    picked up (it fetches runs due in the next few seconds) then 404s as it is claimed.
+    Nothing was lost: the run never started. Any other failure keeps its traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from prefect.exceptions import ObjectNotFound
+
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, ObjectNotFound) and str(record.msg).startswith(CLAIM_FAILED):
+            record.msg = "Skipped flow run '%s': deleted before it started (deployment paused?)"
+            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_deleted_runs() -> None:
+    """Install `RunDeletedBeforeStart` on the runner's state logger (once)."""
+    logger = logging.getLogger(RUNNER_STATE_LOGGER)
+    if not any(isinstance(f, RunDeletedBeforeStart) for f in logger.filters):
+        logger.addFilter(RunDeletedBeforeStart())
+
+
 def serve_plan(p: Plan) -> None:
     """Serve the plan's deployments until interrupted (Ctrl-C or SIGTERM)."""
     from prefect import serve
 
     require_server()
+    quiet_deleted_runs()
     serve(*deployments(p), print_starting_message=True)

@@ -6,6 +6,7 @@ real DuckDB files, then asserts the state the warehouse is left in.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -22,7 +23,7 @@ from tasks.errors import WarehouseError
 from tasks.models import Article, Event, ExtractedArticle
 from warehouse import runs
 from warehouse.db import connect
-from warehouse.lock import WarehouseBusy
+from warehouse.lock import WarehouseBusy, writer_lock
 from warehouse.snapshot import snapshot_path
 
 from .conftest import FIXTURES, ROOT, SEED_FILE
@@ -34,6 +35,11 @@ ORPHANS = (
     " UNION ALL SELECT run_id FROM rejections)"
     " WHERE run_id NOT IN (SELECT run_id FROM runs WHERE status = 'completed')"
 )
+
+
+# An upper bound only: the CLI boots Prefect's temporary API first (11-12 s idle), and two
+# batches took over 120 s once under a load of 25 on the 2-core machine.
+FIRST_BATCHES_S = 300
 
 
 def rows(db: Path, sql: str, deadline_s: float = 30.0) -> list[tuple]:
@@ -140,13 +146,19 @@ def test_sigterm_mid_run_fails_the_run_keeps_whole_batches_and_a_rerun_finishes(
             encoding="utf-8",
         )
     proc = cli("ingest", str(folder), "--db", str(db_path), "--batch-size", "1")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if db_path.exists() and rows(db_path, "SELECT count(*) FROM articles")[0][0] >= 2:
-            break
-        time.sleep(0.2)
-    assert proc.poll() is None, "the run ended before it could be stopped"
-    proc.send_signal(signal.SIGTERM)
+    # Look under the writer lock, and keep holding it once two batches are in: the run
+    # cannot store a third meanwhile, so the SIGTERM lands mid-run however fast it goes.
+    with contextlib.ExitStack() as held:
+        deadline = time.monotonic() + FIRST_BATCHES_S
+        while True:
+            assert proc.poll() is None, proc.communicate()[1]
+            assert time.monotonic() < deadline, "two batches were not stored in time"
+            held.enter_context(writer_lock(db_path))
+            if db_path.exists() and rows(db_path, "SELECT count(*) FROM articles")[0][0] >= 2:
+                break
+            held.close()
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "stopped by signal SIGTERM" in stderr, stdout + stderr
     assert "Traceback" not in stderr
