@@ -334,6 +334,11 @@ def _quiet_expected_failures() -> None:
         # The temporary API's database connections, reset while a SIGTERM unwinds the
         # process: "Exception during reset or similar", a traceback about the stop.
         "sqlalchemy.pool",
+        # A parent logger's filters do not apply to its children's records: the pool
+        # class logs under its own name.
+        "sqlalchemy.pool.impl.AsyncAdaptedQueuePool",
+        "sqlalchemy.pool.impl.QueuePool",
+        "sqlalchemy.pool.impl.NullPool",
     ):
         logging.getLogger(name).addFilter(_DropExpectedFailures())
 
