@@ -510,12 +510,18 @@ def bench(
     rss_scale: Annotated[
         int, typer.Option(min=0, help="Also run at this many times N for peak RSS (0: skip).")
     ] = 10,
+    copies: Annotated[
+        int, typer.Option(min=1, help="Byte-different pages per text (1: all texts distinct).")
+    ] = 5,
+    long_mb: Annotated[
+        float, typer.Option(min=0, help="MB of the long article the coder is timed on (0: skip).")
+    ] = 1.0,
 ) -> None:
     """Measure each stage and the whole flow on N pages (a benchmark, minutes long)."""
     from flows.bench import as_json as bench_json
     from flows.bench import report_lines, run_bench
 
-    report = run_bench(n, corpus, rss_scale)
+    report = run_bench(n, corpus, rss_scale, copies, long_mb)
     if as_json:
         sys.stdout.write(bench_json(report) + "\n")
     else:

@@ -90,8 +90,10 @@ def ingest_batch(
     rejections: list[Rejection],
     published: str | None = None,
 ) -> tuple[BatchCounts, list[Rejection], int]:
-    """Load, skip stored inputs, clean, skip stored articles, code and store one batch.
+    """Load, skip settled inputs, clean, skip stored articles, code and store one batch.
 
+    Inputs settled by an earlier run (stored, a stored text's copy, rejected for
+    their content) are counted as duplicates and go no further: nothing to parse.
     Returns the batch's counts, its rejections and how many new articles have no date.
     """
     rejected = list(rejections)
@@ -100,12 +102,15 @@ def ingest_batch(
     if units:
         docs, load_rejections = steps.load_files(units)
         docs, known_inputs = steps.skip_stored_inputs(db, docs)
-        articles, clean_rejections = steps.clean_docs(docs, published)
-        coded = code_new(db, articles)
-        rejected += load_rejections + clean_rejections + coded.failures
-    duplicates = known_inputs + coded.duplicates
-    counts = BatchCounts(articles_seen=duplicates, articles_duplicate=duplicates)
-    if coded.extracted or rejected:
-        counts += steps.store_batch(db, run_id, coded.extracted, rejected)
+        rejected += load_rejections
+        if docs:
+            articles, clean_rejections = steps.clean_docs(docs, published)
+            coded = code_new(db, articles)
+            rejected += clean_rejections + coded.failures
+    counts = BatchCounts(articles_seen=known_inputs, articles_duplicate=known_inputs)
+    if coded.extracted or coded.duplicates or rejected:
+        counts += steps.store_batch(
+            db, run_id, coded.extracted, rejected, duplicates=coded.duplicates
+        )
     undated = sum(x.article.published_at is None for x in coded.extracted)
     return counts, rejected, undated

@@ -137,7 +137,7 @@ class Coded:
     """A batch's articles after skipping the stored ones and coding the rest."""
 
     fresh: list[Article]
-    duplicates: int
+    duplicates: list[Article]  # texts the warehouse holds: not coded, their inputs settled
     extracted: list[ExtractedArticle]
     failures: list[Rejection]
 
@@ -145,7 +145,7 @@ class Coded:
 def code_new(db: str, articles: list[Article]) -> Coded:
     """Skip articles the warehouse holds, code the rest (steps: skip-stored, extract-events)."""
     if not articles:
-        return Coded([], 0, [], [])
+        return Coded([], [], [], [])
     fresh, duplicates = steps.skip_stored(db, articles)
     extracted, failures = steps.extract_events(fresh) if fresh else ([], [])
     return Coded(fresh, duplicates, extracted, failures)

@@ -21,15 +21,10 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from tasks import clean, coding, load, parallel, store  # noqa: E402
 from tasks.load import RawDoc  # noqa: E402
-from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection, RejectReason  # noqa: E402
+from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection  # noqa: E402
 from tasks.records import FeedUpdate, FetchRecord  # noqa: E402
 from warehouse import open_warehouse  # noqa: E402
 from warehouse.runs import RunStatus  # noqa: E402
-
-# Rejections that the input's bytes alone decide (a page with no article text):
-# the same input is not parsed again. Not parser crashes (`bad_html`: a fixed
-# trafilatura may read it) nor coder failures, which a new coder may fix.
-SETTLED_REJECTIONS: tuple[RejectReason, ...] = ("no_text", "empty", "bad_metadata")
 
 
 @task(name="start-run", cache_policy=NO_CACHE)
@@ -46,9 +41,12 @@ def load_files(units: list[load.WorkUnit]) -> tuple[list[RawDoc], list[Rejection
 
 @task(name="skip-stored-inputs", cache_policy=NO_CACHE)
 def skip_stored_inputs(db: str, docs: list[RawDoc]) -> tuple[list[RawDoc], int]:
-    """Drop inputs stored before (same bytes and metadata), before parsing them; count them."""
+    """Drop inputs settled before (same bytes and metadata), before parsing them; count them.
+
+    Settled: stored, a duplicate of a stored text, or rejected for its content.
+    """
     hashes = [d.raw_sha256 for d in docs]
-    known = open_warehouse(db).settled_raw_hashes(hashes, SETTLED_REJECTIONS)
+    known = open_warehouse(db).settled_raw_hashes(hashes, store.SETTLED_REJECTIONS)
     fresh = [d for d, h in zip(docs, hashes, strict=True) if h not in known]
     return fresh, len(docs) - len(fresh)
 
@@ -67,11 +65,14 @@ def clean_docs(
 
 
 @task(name="skip-stored", cache_policy=NO_CACHE)
-def skip_stored(db: str, articles: list[Article]) -> tuple[list[Article], int]:
-    """Drop articles the warehouse holds already, before coding them; count them."""
+def skip_stored(db: str, articles: list[Article]) -> tuple[list[Article], list[Article]]:
+    """Split articles into those to code and those whose text the warehouse holds.
+
+    The second are not coded again, but their inputs are settled (store them).
+    """
     known = open_warehouse(db).stored_article_ids([a.article_id for a in articles])
     fresh = [a for a in articles if a.article_id not in known]
-    return fresh, len(articles) - len(fresh)
+    return fresh, [a for a in articles if a.article_id in known]
 
 
 @task(name="extract-events", cache_policy=NO_CACHE)
@@ -88,12 +89,16 @@ def store_batch(
     rejections: list[Rejection],
     records: list[FetchRecord] | None = None,
     feeds: list[FeedUpdate] | None = None,
+    duplicates: list[Article] | None = None,
 ) -> BatchCounts:
     """Write the batch in one transaction (the only writer of rows).
 
-    Live sources add their fetch log rows and feed cursors to the same transaction.
+    Live sources add their fetch log rows and feed cursors to the same transaction;
+    `duplicates` (texts stored already) are counted and their inputs settled.
     """
-    return store.store_batch(db, run_id, extracted, rejections, records or (), feeds or ())
+    return store.store_batch(
+        db, run_id, extracted, rejections, records or (), feeds or (), duplicates or ()
+    )
 
 
 @task(name="finish-run", cache_policy=NO_CACHE)

@@ -12,15 +12,23 @@ import json
 from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tasks.link import LinkSettings, load_settings, plan_links
-from tasks.models import Article, BatchCounts, Event, ExtractedArticle, Rejection
+from tasks.models import Article, BatchCounts, Event, ExtractedArticle, Rejection, RejectReason
 from tasks.records import FeedUpdate, FetchRecord
 from warehouse import Batch, open_warehouse
 from warehouse.writer import Linking
 
 Row = dict[str, Any]
+# What became of an input: the article it was stored as, a duplicate of a stored
+# text, or refused for its content (warehouse table `settled_inputs`).
+SettledOutcome = Literal["stored", "duplicate", "rejected"]
+
+# Rejections that the input's bytes alone decide (a page with no article text):
+# the same input is not parsed again. Not parser crashes (`bad_html`: a fixed
+# trafilatura may read it) nor coder failures, which a new coder may fix.
+SETTLED_REJECTIONS: tuple[RejectReason, ...] = ("no_text", "empty", "bad_metadata")
 
 
 def article_row(article: Article) -> Row:
@@ -71,6 +79,48 @@ def rejection_row(rejection: Rejection) -> Row:
     }
 
 
+def settled_row(
+    source: str,
+    raw_sha256: str,
+    outcome: SettledOutcome,
+    article_id: str | None = None,
+    reason: RejectReason | None = None,
+) -> Row:
+    return {
+        "raw_sha256": raw_sha256,
+        "outcome": outcome,
+        "article_id": article_id,
+        "reason": reason,
+        "source": source,
+    }
+
+
+def settled_rows(
+    kept: Iterable[Article],
+    duplicates: Iterable[Article],
+    rejections: Iterable[Rejection],
+) -> list[Row]:
+    """A row per input the batch settles (those read with a raw hash).
+
+    `kept` became articles, `duplicates` repeat a stored text (or one earlier in
+    the batch), and rejections settle when their reason is one of SETTLED_REJECTIONS.
+    """
+    rows = [
+        settled_row(a.source, a.raw_sha256, "stored", a.article_id) for a in kept if a.raw_sha256
+    ]
+    rows += [
+        settled_row(a.source, a.raw_sha256, "duplicate", a.article_id)
+        for a in duplicates
+        if a.raw_sha256
+    ]
+    rows += [
+        settled_row(r.source, r.raw_sha256, "rejected", reason=r.reason)
+        for r in rejections
+        if r.raw_sha256 and r.reason in SETTLED_REJECTIONS
+    ]
+    return rows
+
+
 def fetch_log_row(record: FetchRecord) -> Row:
     return {
         "kind": record.kind,
@@ -108,26 +158,34 @@ def batch_rows(
     rejections: Iterable[Rejection] = (),
     records: Iterable[FetchRecord] = (),
     feeds: Iterable[FeedUpdate] = (),
+    duplicates: Iterable[Article] = (),
 ) -> tuple[Batch, int]:
     """The rows of one batch, and how many of its articles repeat an earlier one in it.
 
     The first of several articles with one id (the same text twice in a batch)
-    is kept, with its events.
+    is kept, with its events; the others, like `duplicates` (articles whose text
+    the warehouse holds), are settled inputs only.
     """
     first: dict[str, ExtractedArticle] = {}
     items = list(extracted)
+    repeats: list[Article] = []
     for item in items:
-        first.setdefault(item.article.article_id, item)
+        if item.article.article_id in first:
+            repeats.append(item.article)
+        else:
+            first[item.article.article_id] = item
     kept = list(first.values())
+    refused = list(rejections)
     batch = Batch(
         articles=[article_row(x.article) for x in kept],
         events=[event_row(e, x) for x in kept for e in x.events],
         codings=[coding_row(x) for x in kept],
-        rejections=[rejection_row(r) for r in rejections],
+        rejections=[rejection_row(r) for r in refused],
         fetch_log=[fetch_log_row(r) for r in records],
         feeds=[feed_row(f) for f in feeds],
+        settled=settled_rows([x.article for x in kept], [*repeats, *duplicates], refused),
     )
-    return batch, len(items) - len(kept)
+    return batch, len(repeats)
 
 
 def store_batch(
@@ -137,15 +195,20 @@ def store_batch(
     rejections: Iterable[Rejection] = (),
     records: Iterable[FetchRecord] = (),
     feeds: Iterable[FeedUpdate] = (),
+    duplicates: Iterable[Article] = (),
 ) -> BatchCounts:
     """Write one batch in one transaction: all of it, or (on any error) none of it.
 
     Live sources add their fetch log rows and feed cursors, so a feed's cursor
     moves in the same transaction as the articles and events it covers.
+    `duplicates` (articles whose text was stored already, skipped before coding)
+    are counted, and their inputs remembered so that no re-run parses them again.
     """
-    batch, repeats = batch_rows(extracted, rejections, records, feeds)
+    known = list(duplicates)
+    batch, repeats = batch_rows(extracted, rejections, records, feeds, known)
     counts = BatchCounts(**open_warehouse(db).write_batch(run_id, batch, linking()))
-    return counts + BatchCounts(articles_seen=repeats, articles_duplicate=repeats)
+    skipped = repeats + len(known)
+    return counts + BatchCounts(articles_seen=skipped, articles_duplicate=skipped)
 
 
 def store_recoded(db: str | Path, run_id: str, recoded: Iterable[ExtractedArticle]) -> BatchCounts:

@@ -199,6 +199,7 @@ def test_the_row_builders_fill_exactly_the_declared_columns() -> None:
         "rejections": store.rejection_row(Rejection("b.txt", "empty")),
         "fetch_log": store.fetch_log_row(FetchRecord("page", "https://a.example/", "timeout")),
         "feeds": store.feed_row(FeedUpdate("https://a.example/f", None, "fetched", 200, now)),
+        "settled_inputs": store.settled_row("a.txt", "0" * 64, "stored", article.article_id),
     }
     assert set(rows) == set(schema.TABLES)
     assert {t: set(r) for t, r in rows.items()} == {t: schema.row_columns(t) for t in rows}

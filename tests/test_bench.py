@@ -13,7 +13,10 @@ import pytest
 
 from flows.bench import (
     DEV_CASES,
+    MIN_MEANINGFUL_N,
+    BenchReport,
     generated_page,
+    long_article,
     report_lines,
     run_bench,
     source_pages,
@@ -34,6 +37,41 @@ def test_varied_real_pages_all_extract_to_distinct_texts(tmp_path: Path) -> None
     assert all(texts) and len({sha256_hex(t) for t in texts}) == 5
 
 
+@pytest.mark.parametrize("real", [True, False], ids=["real", "generated"])
+def test_copies_of_a_text_differ_in_bytes_only(real: bool, tmp_path: Path) -> None:
+    """What a re-run must skip by raw hash: pages whose bytes differ, text the same."""
+    pages = source_pages(FIXTURES / "articles") if real else []
+    written = write_corpus(10, tmp_path / "c", pages, copies=4)
+    raw = {sha256_hex(p.read_text(encoding="utf-8")) for p in written}
+    texts = [html_to_text(p.read_bytes())[0] for p in written]
+    assert len(raw) == 10 and all(texts)
+    assert len({sha256_hex(t) for t in texts}) == 3  # ten pages, four copies a text at most
+
+
+def test_the_long_article_is_about_the_size_asked() -> None:
+    text = long_article(0.05)
+    assert 50_000 <= len(text.encode("utf-8")) < 70_000 and "\n\n" in text
+
+
+def test_each_figure_is_printed_beside_its_target() -> None:
+    report = BenchReport(pages=1000, corpus="c", texts=200, copies=5)
+    report.flow_vs_trafilatura, report.coder_articles_s, report.rerun_vs_first = 1.2, 150.0, 0.03
+    report.rss_10n_vs_n, report.coder_s_per_mb, report.long_article_mb = 1.5, 6.0, 1.0
+    lines = list(report_lines(report))
+
+    def line(start: str) -> str:
+        (found,) = [x for x in lines if x.startswith(start)]
+        return found
+
+    assert line("flow ").endswith("[target >= 1.0: met]")
+    assert line("stage   event coder (one core)").endswith("[target >= 200.0: MISSED]")
+    assert line("re-run ").endswith("[target <= 0.05: met]")
+    assert line("memory  peak RSS").endswith("[target <= 1.3: MISSED]")
+    assert "6.0 s per MB" in line("stage   event coder, one long article")
+    assert "1000 pages holding 200 texts" in line("corpus:")
+    assert not [x for x in lines if x.startswith("WARNING")]
+
+
 def test_generated_pages_carry_an_event_and_differ() -> None:
     rng = random.Random(1)
     a, b = generated_page(0, rng), generated_page(1, rng)
@@ -46,15 +84,29 @@ def test_a_folder_without_pages_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_small_run_reports_every_figure(tmp_path: Path) -> None:
-    report = run_bench(4, FIXTURES / "articles", rss_scale=2)
-    assert report.pages == 4 and report.notes == []
+def test_a_small_run_reports_every_figure_and_warns(tmp_path: Path) -> None:
+    report = run_bench(4, FIXTURES / "articles", rss_scale=2, copies=2, long_mb=0.01)
+    assert (report.pages, report.texts, report.copies) == (4, 2, 2) and report.notes == []
     for name in ("trafilatura_pages_s", "flow_pages_s", "clean_pages_s", "coder_articles_s"):
         assert getattr(report, name) > 0, name
     assert report.store_rows_s > 0 and report.first_run_s > 0 and report.rerun_s > 0
     assert report.rss_mib_n > 50 and report.rss_mib_10n is not None
     assert report.rerun_vs_first == round(report.rerun_s / report.first_run_s, 3)
-    stages = 4 if DEV_CASES.exists() else 3  # the dev-cases line needs ../shared
-    heads = [line.split()[0] for line in report_lines(report)]
-    assert heads == ["corpus:", "limit", "flow", *["stage"] * stages, "re-run", "memory", "memory"]
+    assert report.long_article_mb >= 0.01 and report.coder_s_per_mb > 0
+    assert len(report.warnings) == 1 and f"below {MIN_MEANINGFUL_N}" in report.warnings[0]
+    stages = 5 if DEV_CASES.exists() else 4  # the dev-cases line needs ../shared
+    lines = list(report_lines(report))
+    heads = [line.split()[0] for line in lines]
+    assert heads == [
+        "WARNING",
+        "corpus:",
+        "limit",
+        "flow",
+        *["stage"] * stages,
+        "re-run",
+        "memory",
+        "memory",
+    ]
+    for head in ("flow", "re-run"):
+        assert "[target" in lines[heads.index(head)], head
     assert report.tree_mib_n > report.rss_mib_n  # the pool's workers and Prefect's server

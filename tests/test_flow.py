@@ -186,3 +186,67 @@ def test_hostile_names_and_surrogates_are_stored_and_the_batch_survives(
     assert _rows(db_path, "SELECT url FROM articles WHERE url IS NOT NULL") == [
         ("http://x/\ufffd",)
     ]
+
+
+def _task_names(flow_run_id: str) -> list[str]:
+    """The names of the task runs Prefect recorded for one flow run."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(flow_run_id)]))
+        )
+    return sorted(r.name.rsplit("-", 1)[0] for r in runs)
+
+
+def test_a_rerun_parses_no_copy_of_a_stored_text(db_path: Path, tmp_path: Path) -> None:
+    """Byte-different copies of one page (syndication, tracking, ads) are settled once."""
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    page = (FIXTURES / "articles" / "sahel_attack.html").read_text(encoding="utf-8")
+    for j in range(4):
+        extra = f"<!-- edge {j} --><script>var adSlot = 'slot-{j}';</script></head>"
+        (folder / f"copy_{j}.html").write_text(page.replace("</head>", extra) + "\n" * j)
+    (folder / "z_blank.html").write_text("<html><body><nav>Home</nav></body></html>")
+    # Batches of two: copies 0 and 1 meet in one batch, 2 and 3 find the text stored.
+    first = ingest_files([str(folder)], db=str(db_path), batch_size=2)
+    c = first.counts
+    assert (c.articles_seen, c.articles_new, c.articles_duplicate, c.articles_rejected) == (
+        5,
+        1,
+        3,
+        1,
+    )
+    (article_id,) = _rows(db_path, "SELECT article_id FROM articles")[0]
+    settled = _rows(
+        db_path,
+        "SELECT parse_filename(source), outcome, article_id, reason FROM settled_inputs ORDER BY 1",
+    )
+    assert settled == [
+        ("copy_0.html", "stored", article_id, None),
+        ("copy_1.html", "duplicate", article_id, None),
+        ("copy_2.html", "duplicate", article_id, None),
+        ("copy_3.html", "duplicate", article_id, None),
+        ("z_blank.html", "rejected", None, "no_text"),
+    ]
+
+    second = ingest_files([str(folder)], db=str(db_path), batch_size=2)
+    c = second.counts
+    assert (c.articles_seen, c.articles_duplicate, c.articles_new, c.articles_rejected) == (
+        5,
+        5,
+        0,
+        0,
+    )
+    # Every input was skipped by its raw hash: nothing was parsed, coded or written.
+    later = {"clean", "skip-stored", "extract-events", "store-batch"}
+    assert "skip-stored-inputs" in _task_names(second.run_id)
+    assert later & set(_task_names(second.run_id)) == set()
+    assert later <= set(_task_names(first.run_id))
+    assert _rows(
+        db_path, "SELECT batches, articles_duplicate FROM flow_runs WHERE run_id = ?", second.run_id
+    ) == [(0, 5)]
+    assert _rows(db_path, "SELECT count(*) FROM settled_inputs") == [(5,)]

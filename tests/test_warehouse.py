@@ -10,7 +10,8 @@ import pytest
 
 from tasks.errors import QueryFailed, QueryRefused, WarehouseError
 from tasks.models import Article, Event, ExtractedArticle, Rejection
-from tasks.store import store_batch
+from tasks.store import SETTLED_REJECTIONS, article_row, rejection_row, store_batch
+from warehouse import Batch, open_warehouse
 from warehouse.db import connect, migrate, migrations, resolve_db_path
 from warehouse.query import run_query
 from warehouse.runs import finish_run, start_run
@@ -154,6 +155,65 @@ def test_store_batch_is_idempotent_and_counts(db_path: Path) -> None:
         assert orphans == (0,)
         view = con.execute("SELECT article_source, event_type FROM events_view").fetchall()
         assert view == [(a.article.source, "ASSAULT")]
+
+
+def test_every_settled_input_is_remembered_by_its_raw_hash(db_path: Path) -> None:
+    """Stored, duplicate (in the batch, against the warehouse, by a race) and rejected."""
+    start_run(db_path, "run-1", "test", {})
+    text = "The army clashed with militants in Mopti."
+
+    def copy(raw: str) -> Article:
+        return Article("file", f"/data/{raw}.html", text, raw_sha256=raw * 64)
+
+    stored, repeat, known = copy("a"), copy("b"), copy("c")
+    coded = [ExtractedArticle(stored, [_event()], "v1"), ExtractedArticle(repeat, [], "v1")]
+    refused = [
+        Rejection("/data/d.html", "no_text", raw_sha256="d" * 64),
+        Rejection("/data/e.html", "bad_html", raw_sha256="e" * 64),  # a parser crash: not settled
+        Rejection("/data/x.pdf", "unknown_extension"),  # never read: no raw hash
+    ]
+    counts = store_batch(db_path, "run-1", coded, refused, duplicates=[known])
+    assert (counts.articles_new, counts.articles_duplicate, counts.articles_rejected) == (1, 2, 3)
+    # Another writer stored the text between this batch's look-up and its write.
+    late = store_batch(db_path, "run-1", [ExtractedArticle(copy("f"), [], "v1")])
+    assert (late.articles_new, late.articles_duplicate) == (0, 1)
+    with connect(db_path) as con:
+        rows = con.execute(
+            "SELECT left(raw_sha256, 1), outcome, article_id, reason, run_id"
+            " FROM settled_inputs ORDER BY 1"
+        ).fetchall()
+    aid = stored.article_id
+    assert rows == [
+        ("a", "stored", aid, None, "run-1/b00001"),
+        ("b", "duplicate", aid, None, "run-1/b00001"),
+        ("c", "duplicate", aid, None, "run-1/b00001"),
+        ("d", "rejected", None, "no_text", "run-1/b00001"),
+        ("f", "duplicate", aid, None, "run-1/b00002"),
+    ]
+    look_up = open_warehouse(db_path).settled_raw_hashes
+    assert look_up([c * 64 for c in "abcdefz"], SETTLED_REJECTIONS) == {c * 64 for c in "abcdf"}
+
+
+def test_inputs_settled_before_migration_11_are_still_skipped(db_path: Path) -> None:
+    """A warehouse written before `settled_inputs`: the raw hashes on its rows still count."""
+    start_run(db_path, "run-1", "test", {})
+    article = Article(
+        "file", "/data/g.html", "Police arrested ten protesters.", raw_sha256="g" * 64
+    )
+    legacy = Batch(  # as the writer wrote them before: no settled rows
+        articles=[article_row(article)],
+        rejections=[
+            rejection_row(Rejection("/data/h.html", "empty", raw_sha256="h" * 64)),
+            rejection_row(Rejection("/data/i.html", "bad_html", raw_sha256="i" * 64)),
+        ],
+    )
+    open_warehouse(db_path).write_batch("run-1", legacy)
+    with connect(db_path) as con:
+        assert con.execute("SELECT count(*) FROM settled_inputs").fetchone() == (0,)
+    found = open_warehouse(db_path).settled_raw_hashes(
+        ["g" * 64, "h" * 64, "i" * 64], SETTLED_REJECTIONS
+    )
+    assert found == {"g" * 64, "h" * 64}
 
 
 def test_a_failing_batch_leaves_the_warehouse_as_it_was(db_path: Path) -> None:

@@ -42,14 +42,21 @@ def stored_article_ids(db: str | Path, article_ids: Sequence[str]) -> set[str]:
 def settled_raw_hashes(
     db: str | Path, hashes: Sequence[str], settled_reasons: Collection[str]
 ) -> set[str]:
-    """Inputs (by raw hash) stored, or rejected for one of `settled_reasons`, already."""
+    """Inputs (by raw hash) settled already: stored, a stored text's duplicate, or
+    rejected for one of `settled_reasons`.
+
+    `settled_inputs` holds them all; inputs settled before it existed (migration
+    011) are found by the raw hash on their article or rejection.
+    """
     if not hashes:
         return set()
     raw = _keys("raw_sha256", hashes)  # noqa: F841
     reasons = _keys("reason", settled_reasons)  # noqa: F841
     with connect(db, read_only=True) as con:
         found = con.execute(
-            "SELECT raw_sha256 FROM articles JOIN raw USING (raw_sha256)"
+            "SELECT raw_sha256 FROM settled_inputs JOIN raw USING (raw_sha256)"
+            " WHERE outcome <> 'rejected' OR reason IN (SELECT reason FROM reasons)"
+            " UNION SELECT raw_sha256 FROM articles JOIN raw USING (raw_sha256)"
             " UNION SELECT raw_sha256 FROM rejections JOIN raw USING (raw_sha256)"
             " WHERE reason IN (SELECT reason FROM reasons)"
         )

@@ -138,6 +138,18 @@ INCIDENT_LINKS = pa.schema(
 # Tables the writer fills from a linker's plan (see warehouse/links.py), not from rows.
 LINK_TABLES: dict[str, pa.Schema] = {"incident_links": INCIDENT_LINKS}
 
+SETTLED_INPUTS = pa.schema(
+    [
+        ("raw_sha256", pa.string()),
+        ("outcome", pa.string()),
+        ("article_id", pa.string()),
+        ("reason", pa.string()),
+        ("source", pa.string()),
+        ("run_id", pa.string()),
+        ("settled_at", _TS),
+    ]
+)
+
 # Every table a batch writes from the stages' rows, by name.
 TABLES: dict[str, pa.Schema] = {
     "articles": ARTICLES,
@@ -146,6 +158,7 @@ TABLES: dict[str, pa.Schema] = {
     "rejections": REJECTIONS,
     "fetch_log": FETCH_LOG,
     "feeds": FEEDS,
+    "settled_inputs": SETTLED_INPUTS,
 }
 
 # Columns the writer stamps on each row itself (the batch's run id, the time of
@@ -157,6 +170,7 @@ STAMPED: dict[str, tuple[str, ...]] = {
     "rejections": ("run_id", "rejected_at"),
     "fetch_log": ("run_id", "fetched_at"),
     "feeds": ("run_id",),
+    "settled_inputs": ("run_id", "settled_at"),
 }
 
 # A run's (and a batch's) totals: the count columns of the `runs` table, in order.

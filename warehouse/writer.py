@@ -36,6 +36,8 @@ class Batch:
 
     Events and codings of an article that turns out to be stored already are
     dropped with it. Within a batch, each article id must appear once.
+    `settled` holds one row per input the batch settled (its raw hash, outcome
+    and article), so a re-run skips those inputs before parsing them.
     """
 
     articles: list[Row] = field(default_factory=list)
@@ -44,9 +46,12 @@ class Batch:
     rejections: list[Row] = field(default_factory=list)
     fetch_log: list[Row] = field(default_factory=list)
     feeds: list[Row] = field(default_factory=list)
+    settled: list[Row] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return any((self.articles, self.rejections, self.fetch_log, self.feeds, self.events))
+        return any(
+            (self.articles, self.rejections, self.fetch_log, self.feeds, self.events, self.settled)
+        )
 
 
 def _now() -> datetime:
@@ -86,6 +91,20 @@ def stored_ids(con: duckdb.DuckDBPyConnection, article_ids: list[str]) -> set[st
     return {r[0] for r in rows}
 
 
+def settled_rows(rows: list[Row], stored: set[str]) -> list[Row]:
+    """The batch's settled inputs, one row per raw hash (the first), as they turned out.
+
+    An input that was to become an article the warehouse turns out to hold
+    already (another writer stored its text since it was looked up) is a duplicate.
+    """
+    out: dict[str, Row] = {}
+    for row in rows:
+        if row["outcome"] == "stored" and row["article_id"] in stored:
+            row = {**row, "outcome": "duplicate"}
+        out.setdefault(row["raw_sha256"], row)
+    return list(out.values())
+
+
 def write_batch(
     db: str | Path, run_id: str, batch: Batch, linking: Linking | None = None
 ) -> dict[str, int]:
@@ -93,7 +112,8 @@ def write_batch(
 
     `articles_seen` counts articles and rejections; an article stored already is
     a duplicate, and its events and coding are not written again. With `linking`,
-    the new events are linked to incidents in the same transaction.
+    the new events are linked to incidents in the same transaction. The batch's
+    settled inputs are written with it (an input settled before keeps its row).
     """
     at = _now()
     with connect(db) as con:
@@ -122,6 +142,9 @@ def write_batch(
             log = _table("fetch_log", batch.fetch_log, {"run_id": batch_id, "fetched_at": at})
             _insert(con, "fetch_log", log, keyed=False)
             _upsert_feeds(con, _table("feeds", batch.feeds, {"run_id": batch_id}))
+            settled = settled_rows(batch.settled, stored)
+            stamp = {"run_id": batch_id, "settled_at": at}
+            _insert(con, "settled_inputs", _table("settled_inputs", settled, stamp))
             if linking is not None:
                 links.link_events(con, batch_id, at, list(events), *linking)
             counts = {
