@@ -22,7 +22,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -397,13 +397,20 @@ def run_bench(
     rss_scale: int = RSS_SCALE,
     copies: int = DEFAULT_COPIES,
     long_mb: float = LONG_ARTICLE_MB,
+    progress: Callable[[str], None] | None = None,
 ) -> BenchReport:
     """Measure every stage over `n` pages (each text as `copies` pages), the flow's peak
-    RSS at n and rss_scale x n, and the coder on a `long_mb` MB article."""
+    RSS at n and rss_scale x n, and the coder on a `long_mb` MB article. `progress` is
+    told each stage as it starts (the command line shows it on a terminal)."""
     if n < 1:
         raise EventpipeError("--n must be at least 1")
     if copies < 1:
         raise EventpipeError("--copies must be at least 1")
+
+    def step(what: str) -> None:  # a terminal shows which stage is running
+        if progress is not None:
+            progress(what)
+
     pages = source_pages(corpus)
     label = str(corpus or DEFAULT_CORPUS) if pages else "generated news pages"
     report = BenchReport(pages=n, corpus=label, texts=text_count(n, copies), copies=copies)
@@ -414,20 +421,27 @@ def run_bench(
         )
     with tempfile.TemporaryDirectory(prefix="eventpipe-bench-") as tmp:
         scratch = Path(tmp)
+        step(f"writing {n} pages")
         paths = write_corpus(n, scratch / "pages", pages, copies=copies)
         bench_coder(bench_clean(paths[:3])[1])  # imports and caches load outside the timings
+        step("trafilatura alone")
         report.trafilatura_pages_s = bench_trafilatura(paths)
+        step("load and clean")
         report.clean_pages_s, articles = bench_clean(paths)
         distinct = list({a.article_id: a for a in articles}.values())  # copies code once
+        step("the event coder")
         report.coder_articles_s, coded = bench_coder(distinct)
         report.coder_dev_cases_s = bench_dev_cases()
+        step("DuckDB load")
         report.store_rows_s = bench_store(coded, scratch)
         del articles, distinct, coded
         if long_mb > 0:
+            step("a long article")
             mb, seconds = bench_long_article(long_mb)
             report.long_article_mb = round(mb, 2)
             report.long_article_s = round(seconds, 2)
             report.coder_s_per_mb = round(seconds / mb, 2)
+        step("the ingest flow, then its re-run")
         first = run_flow_child(scratch / "pages", scratch / "flow.duckdb", reruns=1)
         report.first_run_s = round(first["seconds"][0], 2)
         report.rerun_s = round(first["seconds"][1], 2)
@@ -439,6 +453,7 @@ def run_bench(
         if rss_scale > 1:
             big = write_corpus(n * rss_scale, scratch / "pages-big", pages, 11, copies)
             del big
+            step(f"the flow on {n * rss_scale} pages, for its memory")
             large = run_flow_child(scratch / "pages-big", scratch / "flow-big.duckdb", reruns=0)
             report.rss_mib_10n = round(large["maxrss_kib"] / 1024, 1)
             report.rss_10n_vs_n = round(report.rss_mib_10n / report.rss_mib_n, 2)

@@ -521,7 +521,18 @@ def bench(
     from flows.bench import as_json as bench_json
     from flows.bench import report_lines, run_bench
 
-    report = run_bench(n, corpus, rss_scale, copies, long_mb)
+    if err.is_terminal:
+        with err.status("bench: starting") as status:
+            report = run_bench(
+                n,
+                corpus,
+                rss_scale,
+                copies,
+                long_mb,
+                progress=lambda what: status.update(f"bench: {what}"),
+            )
+    else:
+        report = run_bench(n, corpus, rss_scale, copies, long_mb)
     if as_json:
         sys.stdout.write(bench_json(report) + "\n")
     else:

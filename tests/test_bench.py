@@ -85,8 +85,14 @@ def test_a_folder_without_pages_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_a_small_run_reports_every_figure_and_warns(tmp_path: Path) -> None:
-    report = run_bench(4, FIXTURES / "articles", rss_scale=2, copies=2, long_mb=0.01)
+    told: list[str] = []
+    report = run_bench(
+        4, FIXTURES / "articles", rss_scale=2, copies=2, long_mb=0.01, progress=told.append
+    )
     assert (report.pages, report.texts, report.copies) == (4, 2, 2) and report.notes == []
+    # each stage is told as it starts (a terminal shows it, instead of minutes of silence)
+    assert told[0] == "writing 4 pages" and told[-1] == "the flow on 8 pages, for its memory"
+    assert "the event coder" in told and "the ingest flow, then its re-run" in told
     for name in ("trafilatura_pages_s", "flow_pages_s", "clean_pages_s", "coder_articles_s"):
         assert getattr(report, name) > 0, name
     assert report.store_rows_s > 0 and report.first_run_s > 0 and report.rerun_s > 0
