@@ -197,12 +197,14 @@ def _print_result(result: RunResult, seen: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
-    if len(result.failures) > MAX_FAILURES_SHOWN:
+    if result.failures:
         from warehouse.reads import failed_fetches_query
 
+        more = len(result.failures) - MAX_FAILURES_SHOWN
+        shown = f"{more} more URLs failed; see" if more > 0 else "see"
         err.print(
-            f"... {len(result.failures) - MAX_FAILURES_SHOWN} more URLs failed; see them all"
-            f' with: eventpipe query "{failed_fetches_query(result.run_id)}"',
+            f"{shown} every failed URL with: eventpipe query"
+            f' "{failed_fetches_query(result.run_id)}"',
             highlight=False,
             soft_wrap=True,
         )
