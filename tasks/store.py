@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from tasks import neardup
 from tasks.link import DEFAULT_SETTINGS, LinkSettings, plan_links
 from tasks.models import Article, BatchCounts, Event, ExtractedArticle, Rejection
 from tasks.records import FeedUpdate, FetchRecord
@@ -60,6 +61,14 @@ def coding_row(item: ExtractedArticle) -> Row:
         "coded_chars": item.coded_chars,
         "flag": item.flag,
     }
+
+
+def minhash_row(article: Article, signature: neardup.Signature) -> Row:
+    return {"article_id": article.article_id, "minhash": signature.minhash}
+
+
+def band_rows(article: Article, signature: neardup.Signature) -> list[Row]:
+    return [{"band": band, "article_id": article.article_id} for band in signature.bands]
 
 
 def rejection_row(rejection: Rejection) -> Row:
@@ -119,6 +128,7 @@ def batch_rows(
     for item in items:
         first.setdefault(item.article.article_id, item)
     kept = list(first.values())
+    signatures = [neardup.signature(x.article.text) for x in kept]
     batch = Batch(
         articles=[article_row(x.article) for x in kept],
         events=[event_row(e, x) for x in kept for e in x.events],
@@ -126,6 +136,10 @@ def batch_rows(
         rejections=[rejection_row(r) for r in rejections],
         fetch_log=[fetch_log_row(r) for r in records],
         feeds=[feed_row(f) for f in feeds],
+        article_minhash=[minhash_row(x.article, s) for x, s in zip(kept, signatures, strict=True)],
+        article_bands=[
+            row for x, s in zip(kept, signatures, strict=True) for row in band_rows(x.article, s)
+        ],
     )
     return batch, len(items) - len(kept)
 
@@ -141,10 +155,12 @@ def store_batch(
     """Write one batch in one transaction: all of it, or (on any error) none of it.
 
     Live sources add their fetch log rows and feed cursors, so a feed's cursor
-    moves in the same transaction as the articles and events it covers.
+    moves in the same transaction as the articles and events it covers. An
+    article repeating a stored article's text (`tasks/neardup.py`) is a duplicate.
     """
     batch, repeats = batch_rows(extracted, rejections, records, feeds)
-    counts = BatchCounts(**open_warehouse(db).write_batch(run_id, batch, linking()))
+    warehouse = open_warehouse(db)
+    counts = BatchCounts(**warehouse.write_batch(run_id, batch, linking(), neardup.near_duplicates))
     return counts + BatchCounts(articles_seen=repeats, articles_duplicate=repeats)
 
 
