@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from tasks import neardup
 from tasks.link import LinkSettings, load_settings, plan_links
 from tasks.models import Article, BatchCounts, Event, ExtractedArticle, Rejection, RejectReason
 from tasks.records import FeedUpdate, FetchRecord
@@ -68,6 +69,14 @@ def coding_row(item: ExtractedArticle) -> Row:
         "coded_chars": item.coded_chars,
         "flag": item.flag,
     }
+
+
+def minhash_row(article: Article, signature: neardup.Signature) -> Row:
+    return {"article_id": article.article_id, "minhash": signature.minhash}
+
+
+def band_rows(article: Article, signature: neardup.Signature) -> list[Row]:
+    return [{"band": band, "article_id": article.article_id} for band in signature.bands]
 
 
 def rejection_row(rejection: Rejection) -> Row:
@@ -176,6 +185,7 @@ def batch_rows(
             first[item.article.article_id] = item
     kept = list(first.values())
     refused = list(rejections)
+    signatures = [neardup.signature(x.article.text) for x in kept]
     batch = Batch(
         articles=[article_row(x.article) for x in kept],
         events=[event_row(e, x) for x in kept for e in x.events],
@@ -184,6 +194,10 @@ def batch_rows(
         fetch_log=[fetch_log_row(r) for r in records],
         feeds=[feed_row(f) for f in feeds],
         settled=settled_rows([x.article for x in kept], [*repeats, *duplicates], refused),
+        article_minhash=[minhash_row(x.article, s) for x, s in zip(kept, signatures, strict=True)],
+        article_bands=[
+            row for x, s in zip(kept, signatures, strict=True) for row in band_rows(x.article, s)
+        ],
     )
     return batch, len(repeats)
 
@@ -203,10 +217,12 @@ def store_batch(
     moves in the same transaction as the articles and events it covers.
     `duplicates` (articles whose text was stored already, skipped before coding)
     are counted, and their inputs remembered so that no re-run parses them again.
+    An article repeating a stored article's text (`tasks/neardup.py`) is a duplicate.
     """
     known = list(duplicates)
     batch, repeats = batch_rows(extracted, rejections, records, feeds, known)
-    counts = BatchCounts(**open_warehouse(db).write_batch(run_id, batch, linking()))
+    warehouse = open_warehouse(db)
+    counts = BatchCounts(**warehouse.write_batch(run_id, batch, linking(), neardup.near_duplicates))
     skipped = repeats + len(known)
     return counts + BatchCounts(articles_seen=skipped, articles_duplicate=skipped)
 

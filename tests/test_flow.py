@@ -179,7 +179,10 @@ def test_hostile_names_and_surrogates_are_stored_and_the_batch_survives(
         assert state.is_completed()
     sources = {r[0] for r in _rows(db_path, "SELECT source FROM articles")}
     assert str(folder / "bad\\xff.txt") in sources
-    assert len(sources) == 5
+    # The first JSONL line is the file's text and a replacement character: one text,
+    # recorded (with its source) as a near-duplicate of the file's article.
+    repeats = {r[0] for r in _rows(db_path, "SELECT source FROM near_duplicates")}
+    assert len(sources) == 4 and repeats == {str(folder / "wire.jsonl") + ":1"}
     assert _rows(db_path, "SELECT count(*) FROM rejections") == [(0,)]
     titles = {r[0] for r in _rows(db_path, "SELECT title FROM articles WHERE title IS NOT NULL")}
     assert titles == {"T \ufffd", "x\ufffdy"}

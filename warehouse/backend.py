@@ -20,7 +20,7 @@ import duckdb
 from warehouse import reads, runs, writer
 from warehouse.db import connect, resolve_db_path
 from warehouse.runs import RunCounts, RunStatus
-from warehouse.writer import Batch, Linking
+from warehouse.writer import Batch, Linking, NearDuplicateCheck
 
 
 class Warehouse(Protocol):
@@ -34,7 +34,11 @@ class Warehouse(Protocol):
     def open_read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
     def write_batch(
-        self, run_id: str, batch: Batch, linking: Linking | None = None
+        self,
+        run_id: str,
+        batch: Batch,
+        linking: Linking | None = None,
+        near_duplicates: NearDuplicateCheck | None = None,
     ) -> dict[str, int]: ...
 
     def write_recoding(
@@ -86,9 +90,13 @@ class DuckDBWarehouse:
         return connect(self.path, read_only=True)
 
     def write_batch(
-        self, run_id: str, batch: Batch, linking: Linking | None = None
+        self,
+        run_id: str,
+        batch: Batch,
+        linking: Linking | None = None,
+        near_duplicates: NearDuplicateCheck | None = None,
     ) -> dict[str, int]:
-        return writer.write_batch(self.path, run_id, batch, linking)
+        return writer.write_batch(self.path, run_id, batch, linking, near_duplicates)
 
     def write_recoding(
         self, run_id: str, batch: Batch, linking: Linking | None = None

@@ -30,20 +30,24 @@ def _keys(column: str, values: Collection[str]) -> pa.Table:
 
 
 def stored_article_ids(db: str | Path, article_ids: Sequence[str]) -> set[str]:
-    """Which of these articles the warehouse holds already (to skip their work)."""
+    """Which of these articles the warehouse holds already, or found to repeat a stored
+    article's text (`near_duplicates`), to skip their work."""
     if not article_ids:
         return set()
     ids = _keys("article_id", article_ids)  # noqa: F841 (read by DuckDB by name)
     with connect(db, read_only=True) as con:
-        rows = con.execute("SELECT article_id FROM articles JOIN ids USING (article_id)")
+        rows = con.execute(
+            "SELECT article_id FROM articles JOIN ids USING (article_id)"
+            " UNION SELECT article_id FROM near_duplicates JOIN ids USING (article_id)"
+        )
         return {r[0] for r in rows.fetchall()}
 
 
 def settled_raw_hashes(
     db: str | Path, hashes: Sequence[str], settled_reasons: Collection[str]
 ) -> set[str]:
-    """Inputs (by raw hash) settled already: stored, a stored text's duplicate, or
-    rejected for one of `settled_reasons`.
+    """Inputs (by raw hash) settled already: stored, a stored text's duplicate (exact or
+    near), or rejected for one of `settled_reasons`.
 
     `settled_inputs` holds them all; inputs settled before it existed (migration
     011) are found by the raw hash on their article or rejection.
@@ -57,6 +61,7 @@ def settled_raw_hashes(
             "SELECT raw_sha256 FROM settled_inputs JOIN raw USING (raw_sha256)"
             " WHERE outcome <> 'rejected' OR reason IN (SELECT reason FROM reasons)"
             " UNION SELECT raw_sha256 FROM articles JOIN raw USING (raw_sha256)"
+            " UNION SELECT raw_sha256 FROM near_duplicates JOIN raw USING (raw_sha256)"
             " UNION SELECT raw_sha256 FROM rejections JOIN raw USING (raw_sha256)"
             " WHERE reason IN (SELECT reason FROM reasons)"
         )

@@ -135,6 +135,39 @@ INCIDENT_LINKS = pa.schema(
     ]
 )
 
+ARTICLE_MINHASH = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("minhash", pa.list_(pa.uint32())),
+        ("run_id", pa.string()),
+    ]
+)
+
+ARTICLE_BANDS = pa.schema(
+    [
+        ("band", pa.string()),
+        ("article_id", pa.string()),
+        ("run_id", pa.string()),
+    ]
+)
+
+NEAR_DUPLICATES = pa.schema(
+    [
+        ("article_id", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("similarity", pa.float64()),
+        ("source", pa.string()),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("raw_sha256", pa.string()),
+        ("run_id", pa.string()),
+        ("found_at", _TS),
+    ]
+)
+
+# Tables the writer fills from a near-duplicate check's findings (see writer.py).
+NEAR_DUPLICATE_TABLES: dict[str, pa.Schema] = {"near_duplicates": NEAR_DUPLICATES}
+
 # Tables the writer fills from a linker's plan (see warehouse/links.py), not from rows.
 LINK_TABLES: dict[str, pa.Schema] = {"incident_links": INCIDENT_LINKS}
 
@@ -159,6 +192,8 @@ TABLES: dict[str, pa.Schema] = {
     "fetch_log": FETCH_LOG,
     "feeds": FEEDS,
     "settled_inputs": SETTLED_INPUTS,
+    "article_minhash": ARTICLE_MINHASH,
+    "article_bands": ARTICLE_BANDS,
 }
 
 # Columns the writer stamps on each row itself (the batch's run id, the time of
@@ -171,6 +206,8 @@ STAMPED: dict[str, tuple[str, ...]] = {
     "fetch_log": ("run_id", "fetched_at"),
     "feeds": ("run_id",),
     "settled_inputs": ("run_id", "settled_at"),
+    "article_minhash": ("run_id",),
+    "article_bands": ("run_id",),
 }
 
 # A run's (and a batch's) totals: the count columns of the `runs` table, in order.

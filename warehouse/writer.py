@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,11 @@ from warehouse.errors import WarehouseError
 Row = dict[str, Any]
 # How to link a batch's new events to incidents: the linker and its window in days.
 Linking = tuple[links.Linker, int]
+# Which new articles repeat a stored (or earlier new) article's text: (the batch's new
+# articles' signatures in order, the signatures of stored articles sharing an LSH band
+# with one of them), each as `article_id` and `minhash` -> rows of `article_id`,
+# `duplicate_of`, `similarity` (see tasks/neardup.py).
+NearDuplicateCheck = Callable[[list[Row], list[Row]], list[Row]]
 
 
 @dataclass(slots=True)
@@ -47,6 +53,9 @@ class Batch:
     fetch_log: list[Row] = field(default_factory=list)
     feeds: list[Row] = field(default_factory=list)
     settled: list[Row] = field(default_factory=list)
+    # Each article's MinHash signature and LSH band keys (kept only for stored articles).
+    article_minhash: list[Row] = field(default_factory=list)
+    article_bands: list[Row] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(
@@ -106,14 +115,19 @@ def settled_rows(rows: list[Row], stored: set[str]) -> list[Row]:
 
 
 def write_batch(
-    db: str | Path, run_id: str, batch: Batch, linking: Linking | None = None
+    db: str | Path,
+    run_id: str,
+    batch: Batch,
+    linking: Linking | None = None,
+    near_duplicates: NearDuplicateCheck | None = None,
 ) -> dict[str, int]:
     """Write one batch in one transaction; return its counts (the `runs` count columns).
 
     `articles_seen` counts articles and rejections; an article stored already is
-    a duplicate, and its events and coding are not written again. With `linking`,
-    the new events are linked to incidents in the same transaction. The batch's
-    settled inputs are written with it (an input settled before keeps its row).
+    a duplicate, and its events and coding are not written again. With
+    `near_duplicates`, so is an article that check finds repeats another's text.
+    With `linking`, the new events are linked to incidents in the same transaction.
+    The batch's settled inputs are written with it (an input settled before keeps its row).
     """
     at = _now()
     with connect(db) as con:
@@ -122,6 +136,7 @@ def write_batch(
             batch_id = next_batch_id(con, run_id)
             stored = stored_ids(con, [r["article_id"] for r in batch.articles])
             fresh = [r for r in batch.articles if r["article_id"] not in stored]
+            fresh = settle_near_duplicates(con, batch, fresh, near_duplicates, batch_id, at)
             fresh_ids = {r["article_id"] for r in fresh}
             events = {
                 r["event_id"]: r for r in batch.events if r["article_id"] in fresh_ids
@@ -221,6 +236,75 @@ def write_recoding(
                 raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
             raise
     return counts
+
+
+def settle_near_duplicates(
+    con: duckdb.DuckDBPyConnection,
+    batch: Batch,
+    fresh: list[Row],
+    check: NearDuplicateCheck | None,
+    batch_id: str,
+    at: datetime,
+) -> list[Row]:
+    """The fresh articles that are no near-duplicate; record the others and their originals.
+
+    Candidates are the stored articles sharing a band key with a fresh one (a join
+    on `article_bands`, never a scan of signatures); `check` decides. The kept
+    articles' signatures and band keys are written, each near-duplicate gets a
+    `near_duplicates` row, and its page in the batch's fetch log (provisionally
+    `stored`) becomes `duplicate_content`, naming the article it repeats.
+    """
+    fresh_ids = {r["article_id"] for r in fresh}
+    signatures = [r for r in batch.article_minhash if r["article_id"] in fresh_ids]
+    found = check(signatures, _band_candidates(con, batch, fresh_ids)) if check else []
+    repeats = {f["article_id"]: f for f in found if f["article_id"] in fresh_ids}
+    kept = [r for r in fresh if r["article_id"] not in repeats]
+    kept_ids = fresh_ids - repeats.keys()
+    stamp = {"run_id": batch_id}
+    minhash = [r for r in signatures if r["article_id"] in kept_ids]
+    _insert(con, "article_minhash", _table("article_minhash", minhash, stamp))
+    bands = [r for r in batch.article_bands if r["article_id"] in kept_ids]
+    _insert(con, "article_bands", _table("article_bands", bands, stamp))
+    inputs = {r["article_id"]: r for r in fresh}
+    rows = [
+        {
+            **{c: inputs[a].get(c) for c in ("source", "url", "title", "raw_sha256")},
+            "article_id": a,
+            "duplicate_of": f["duplicate_of"],
+            "similarity": f["similarity"],
+            "run_id": batch_id,
+            "found_at": at,
+        }
+        for a, f in repeats.items()
+    ]
+    _insert(con, "near_duplicates", pa.Table.from_pylist(rows, schema.NEAR_DUPLICATES))
+    batch.fetch_log = [
+        {
+            **r,
+            "outcome": "duplicate_content",
+            "detail": f"near-duplicate of article {f['duplicate_of']}"
+            f" (similarity {f['similarity']:.2f})",
+            "article_id": f["duplicate_of"],
+        }
+        if r["outcome"] == "stored" and (f := repeats.get(r["article_id"] or ""))
+        else r
+        for r in batch.fetch_log
+    ]
+    return kept
+
+
+def _band_candidates(con: duckdb.DuckDBPyConnection, batch: Batch, ids: set[str]) -> list[Row]:
+    """Stored articles sharing an LSH band key with one of `ids`, with their signatures."""
+    keys = [r["band"] for r in batch.article_bands if r["article_id"] in ids]
+    if not keys:
+        return []
+    new_bands = pa.table({"band": pa.array(keys, pa.string())})  # noqa: F841
+    rows = con.execute(
+        "SELECT article_id, minhash FROM article_minhash WHERE article_id IN"
+        " (SELECT b.article_id FROM article_bands b JOIN new_bands USING (band))"
+        " ORDER BY article_id"
+    ).fetchall()
+    return [{"article_id": a, "minhash": m} for a, m in rows]
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
