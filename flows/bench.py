@@ -471,11 +471,12 @@ def run_bench(
 
 
 def _verdict(value: float | None, target: float, at_most: bool = False) -> str:
-    """`value` against its target, as printed beside the figure."""
+    """`value` against its target, as printed beside the figure (no square brackets:
+    the command line's console would read them as markup)."""
     if value is None:
         return ""
     met = value <= target if at_most else value >= target
-    return f"   [target {'<=' if at_most else '>='} {target}: {'met' if met else 'MISSED'}]"
+    return f"   (target {'<=' if at_most else '>='} {target}: {'met' if met else 'MISSED'})"
 
 
 def report_lines(report: BenchReport) -> Iterator[str]:

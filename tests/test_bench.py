@@ -6,10 +6,12 @@ benchmark's business, not a test's (shared, noisy machines).
 
 from __future__ import annotations
 
+import io
 import random
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from flows.bench import (
     DEV_CASES,
@@ -63,13 +65,16 @@ def test_each_figure_is_printed_beside_its_target() -> None:
         (found,) = [x for x in lines if x.startswith(start)]
         return found
 
-    assert line("flow ").endswith("[target >= 1.0: met]")
-    assert line("stage   event coder (one core)").endswith("[target >= 200.0: MISSED]")
-    assert line("re-run ").endswith("[target <= 0.05: met]")
-    assert line("memory  peak RSS").endswith("[target <= 1.3: MISSED]")
+    assert line("flow ").endswith("(target >= 1.0: met)")
+    assert line("stage   event coder (one core)").endswith("(target >= 200.0: MISSED)")
+    assert line("re-run ").endswith("(target <= 0.05: met)")
+    assert line("memory  peak RSS").endswith("(target <= 1.3: MISSED)")
     assert "6.0 s per MB" in line("stage   event coder, one long article")
     assert "1000 pages holding 200 texts" in line("corpus:")
     assert not [x for x in lines if x.startswith("WARNING")]
+    console = Console(record=True, width=200, file=io.StringIO())
+    console.print(line("re-run "), highlight=False, soft_wrap=True)  # as the command prints
+    assert "(target <= 0.05: met)" in console.export_text()
 
 
 def test_generated_pages_carry_an_event_and_differ() -> None:
@@ -114,5 +119,5 @@ def test_a_small_run_reports_every_figure_and_warns(tmp_path: Path) -> None:
         "memory",
     ]
     for head in ("flow", "re-run"):
-        assert "[target" in lines[heads.index(head)], head
+        assert "(target" in lines[heads.index(head)], head
     assert report.tree_mib_n > report.rss_mib_n  # the pool's workers and Prefect's server
