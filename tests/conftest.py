@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,6 @@ def only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fail loudly if code under test connects anywhere but 127.0.0.0/8 or ::1."""
     import ipaddress
     import socket
-    from typing import Any
 
     real = socket.create_connection
 
@@ -61,3 +61,14 @@ def only_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(address, *args, **kwargs)
 
     monkeypatch.setattr(socket, "create_connection", guarded)
+
+
+def read_rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    """The rows of a query on a warehouse file, opened read-only for that query alone."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -8,12 +8,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.ingest import ingest_files
 from flows.live import ingest_feeds
 
+from .conftest import read_rows
 from .livesite import Reply, SiteServer, write_config
 from .test_cli import run_cli
 
@@ -23,12 +23,7 @@ ARTICLE = (
 )
 
 
-def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+_rows = read_rows
 
 
 # --- exit codes, found before Prefect starts -------------------------------------------

@@ -8,20 +8,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.ingest import ingest_files
 
+from .conftest import read_rows
+
 pytestmark = [pytest.mark.usefixtures("prefect_api"), pytest.mark.slow]
 
 
-def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+_rows = read_rows
 
 
 def _int_rows(db: Path, sql: str) -> list[tuple[str, int, int]]:

@@ -9,12 +9,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from tasks.link import plan_links
 
-from .conftest import FIXTURES, SHARED, shared_or_skip
+from .conftest import FIXTURES, SHARED, read_rows, shared_or_skip
 
 CASES = json.loads((FIXTURES / "incidents" / "link_cases.json").read_text(encoding="utf-8"))
 
@@ -126,12 +125,7 @@ def _story(folder: Path) -> None:
         (folder / f"{name}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def _rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+_rows = read_rows
 
 
 @pytest.mark.slow
