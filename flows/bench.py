@@ -58,6 +58,37 @@ LONG_ARTICLE_MB = 1.0
 # from every other copy's: a single mark after the first paragraph missed the
 # story on 112 of the 181 real pages.
 _VARIANT = "copy {i}"
+# Words added to each block of a reused page, a different draw per text: a real page
+# used for several texts must make texts the near-duplicate check (MinHash, Jaccard
+# 0.8) tells apart, or the flow rightly stores them as one. Twelve words a block keep
+# two texts' shingles well under 0.8 alike.
+_FILLER = [
+    "amber",
+    "basalt",
+    "cobalt",
+    "delta",
+    "ember",
+    "fjord",
+    "garnet",
+    "harbor",
+    "indigo",
+    "jasper",
+    "kelp",
+    "lagoon",
+    "marble",
+    "nectar",
+    "onyx",
+    "pewter",
+    "quartz",
+    "russet",
+    "saffron",
+    "topaz",
+    "umber",
+    "velvet",
+    "willow",
+    "yarrow",
+]
+_FILLER_WORDS = 12
 _BLOCKS = "//p|//li|//td|//blockquote|//h2|//div[not(*)]"
 
 
@@ -216,7 +247,9 @@ def _vary(html: str, i: int) -> str:
         doc = lxml.html.fromstring(html)
     except (ValueError, lxml.etree.ParserError):
         return html + f"<p>{_VARIANT.format(i=_tag(i))}</p>"
-    mark = f" [{_VARIANT.format(i=_tag(i))}]"
+    draw = random.Random(i)
+    filler = " ".join(draw.choice(_FILLER) for _ in range(_FILLER_WORDS))
+    mark = f" [{_VARIANT.format(i=_tag(i))}: {filler}]"
     for block in doc.xpath(_BLOCKS):
         if len(block):
             block[-1].tail = (block[-1].tail or "") + mark

@@ -55,9 +55,12 @@ def test_hundreds_of_odd_feeds_through_the_cli(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr[-3000:]
     assert "Traceback" not in second.stdout + second.stderr
 
-    # Each story once, whatever number of feeds and addresses listed it.
-    assert len(articles) == len(site.expected_keys)
-    assert {a[1] for a in articles} >= {
+    # Each story once, whatever number of feeds and addresses listed it. Generated stories
+    # that differ only in a figure or a weekday are near-duplicates of one another
+    # (tasks/neardup.py): stored once, and recorded against the one stored.
+    near = _rows(db, "SELECT title FROM near_duplicates")
+    assert len(articles) + len(near) == len(site.expected_keys)
+    assert {a[1] for a in articles} | {n[0] for n in near} >= {
         p.title for p in site.pages if p.text_key in site.expected_keys
     }
     for _id, title, text, published, author, site_name, language, url in articles:

@@ -76,3 +76,15 @@ def test_a_text_past_the_cap_is_coded_up_to_a_sentence_end_and_says_so(
     )
     assert flag == "truncated" and chars <= 1000 < length
     assert chars % len(SENTENCE) in (0, len(SENTENCE) - 1)  # at a sentence's end
+
+
+def test_a_run_started_by_a_server_says_when_it_starts_and_ends(
+    db_path: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`serve` showed nothing as its runs happened: a run a server started (here the test
+    API; the command line prints its own summary instead) logs one line at each end."""
+    (tmp_path / "a.txt").write_text(SENTENCE, encoding="utf-8")
+    result = ingest_files([str(tmp_path / "a.txt")], db=str(db_path))
+    err = capfd.readouterr().err
+    assert f"eventpipe: ingest-files run {result.run_id} started" in err
+    assert f"eventpipe: ingest-files run {result.run_id} completed: 1 seen, 1 new" in err
