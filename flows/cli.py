@@ -288,9 +288,16 @@ def _one_run(unit: str = "inputs") -> Iterator[None]:
 
     start_reaper()
     _quiet_expected_failures()
+    before = os.environ.get(CLI_RUN_ENV)
     os.environ[CLI_RUN_ENV] = "1"
-    with local_run_settings(), sigterm_ends_run(), _progress_bar(unit):
-        yield
+    try:
+        with local_run_settings(), sigterm_ends_run(), _progress_bar(unit):
+            yield
+    finally:  # a caller that goes on after this run (a test, a script) is not a CLI run
+        if before is None:
+            os.environ.pop(CLI_RUN_ENV, None)
+        else:
+            os.environ[CLI_RUN_ENV] = before
 
 
 @contextmanager

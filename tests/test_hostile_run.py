@@ -79,11 +79,18 @@ def test_a_text_past_the_cap_is_coded_up_to_a_sentence_end_and_says_so(
 
 
 def test_a_run_started_by_a_server_says_when_it_starts_and_ends(
-    db_path: Path, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    db_path: Path,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`serve` showed nothing as its runs happened: a run a server started (here the test
     API; the command line prints its own summary instead) logs one line at each end."""
+    from flows.runs import CLI_RUN_ENV
+
+    monkeypatch.delenv(CLI_RUN_ENV, raising=False)
     (tmp_path / "a.txt").write_text(SENTENCE, encoding="utf-8")
+    capfd.readouterr()
     result = ingest_files([str(tmp_path / "a.txt")], db=str(db_path))
     err = capfd.readouterr().err
     assert f"eventpipe: ingest-files run {result.run_id} started" in err
