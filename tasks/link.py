@@ -22,6 +22,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,19 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> LinkSettings:
 
     file = Path(path or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        stamp = file.stat().st_mtime_ns
     except FileNotFoundError:
         return DEFAULT_SETTINGS
+    except OSError as exc:
+        raise UsageError(f"cannot read config {file}: {exc}") from exc
+    return _settings_of(file, stamp)
+
+
+@lru_cache(maxsize=8)
+def _settings_of(file: Path, stamp: int) -> LinkSettings:
+    """The settings of one version of a config file (every batch asks: read it once)."""
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise UsageError(f"cannot read config {file}: {exc}") from exc
     table = data.get("incidents", {})
