@@ -4,16 +4,15 @@ indexed by type and day, so finding that event does not rescan the article."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 
 from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import Candidate
 from tasks.extract.merging import other_town, place_key
 from tasks.extract.places import PlaceMention
+from tasks.extract.tolls import MORE_DEAD
 
 # A toll that adds to the one already given for the same event.
-_MORE_DEAD = re.compile(r"\b(?:also|another|further|more)\b", re.I)
 # Bucket of the events of a type whatever their date, and of those without a date.
 _ANY_DAY = "any"
 _NO_DATE = "none"
@@ -91,7 +90,7 @@ def attach(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate
         if target is None and c.kind == "weak" and _crackdown_toll(kept.last(), c):
             continue
         if target is None:
-            if c.kind == "weak":
+            if c.kind == "weak" or _first_told(c):
                 kept.add(replace(c, kind="explicit"))
             continue
         if c.place is not None and (
@@ -107,6 +106,18 @@ def attach(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate
         if target.actor1 is None and c.actor1 is not None:
             target.actor1 = c.actor1
     return kept.events()
+
+
+def _first_told(c: Candidate) -> bool:
+    """A reference that is the article's first word of its event and gives its toll ("The
+    death toll from Monday's explosion on the Damboa road has risen to 12"): the event,
+    told as an update of news the reader is assumed to have seen."""
+    return (
+        c.kind == "ref"
+        and c.event_type in ("ASSAULT", "PROTEST")
+        and c.fatalities is not None
+        and c.fatalities[0] > 0
+    )
 
 
 def _place_parts(kept: _Kept, target: Candidate, groups: list[list[PlaceMention]]) -> Candidate:
@@ -129,7 +140,7 @@ def _add_toll(target: Candidate, c: Candidate) -> None:
         target.fatalities = c.fatalities
     elif target.fatalities is not None and c.fatalities is not None and c.fatalities[0] > 0:
         start = c.fatalities[2] - c.sent.start
-        if _MORE_DEAD.search(c.sent.text[max(0, start - 20) : start + len(c.fatalities[1])]):
+        if MORE_DEAD.search(c.sent.text[max(0, start - 20) : start + len(c.fatalities[1])]):
             total = target.fatalities[0] + c.fatalities[0]
             target.fatalities = (total, target.fatalities[1], target.fatalities[2])
 

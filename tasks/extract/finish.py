@@ -4,13 +4,15 @@ event per place (SCHEMA rule 1)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from tasks.extract.arguments import assault_type, crowd_event, protest_type, shift_day
 from tasks.extract.candidates import Candidate
 from tasks.extract.grouping import BETWEEN_BEFORE, COORDINATED, best_place, gap
+from tasks.extract.numbers import sentence_tolls
 from tasks.extract.places import PlaceMention
-from tasks.extract.tolls import place_tolls
+from tasks.extract.tolls import TOLLED, place_tolls
 
 # Acts whose places are shared out when a sentence reports several of them.
 PLACED = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
@@ -19,6 +21,8 @@ PLACED = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
 SPLIT_BY_PLACE = {"ASSAULT", "PROTEST", "COERCE"}
 
 Groups = list[list[PlaceMention]]
+# Toll words that name deaths as a grievance ("the killing of 23 civilians").
+_CAUSE = re.compile(r"(?:massacre|killings?|deaths?|murders?)\s+of\b", re.I)
 
 
 def finish(
@@ -28,16 +32,18 @@ def finish(
     places of one country."""
     physical = [c for c in cands if c.event_type in PLACED and c.kind != "ref"]
     owner = {id(g): _owner(g, physical) for g in groups} if len(physical) > 1 else {}
+    own_tolls = _own_tolls(cands, physical, toll)
     out: list[Candidate] = []
     for c in cands:
         mine = _one_country(c, _own_places(c, groups, physical, owner))
         c.places = mine
         split = c.event_type in SPLIT_BY_PLACE and len(mine) > 1 and c.kind != "ref"
-        if toll is not None and not split and _takes_toll(c, physical, toll):
-            c.fatalities = (toll[0], toll[1], c.sent.start + toll[2])
+        mine_toll = own_tolls.get(id(c))
+        if mine_toll is not None and not split:
+            c.fatalities = (mine_toll[0], mine_toll[1], c.sent.start + mine_toll[2])
         _set_types(c)
         if split:
-            out.extend(_split(c, mine))
+            out.extend(_split(c, mine, mine_toll))
             continue
         if mine:
             c.place, c.admin_place = best_place(mine[0])
@@ -88,11 +94,50 @@ def _one_country(c: Candidate, mine: Groups) -> Groups:
     ]
 
 
+def _own_tolls(
+    cands: list[Candidate], physical: list[Candidate], toll: tuple[int, str, int] | None
+) -> dict[int, tuple[int, str, int]]:
+    """Each attack's or protest's toll (offsets in the sentence). One act takes the
+    sentence's toll; several acts each take the toll written nearest their trigger
+    ("shelling killed three children in Taiz, and nine fighters died in clashes in
+    Marib"), or the one toll goes to the act nearest it."""
+    if toll is None:
+        return {}
+    tolled = [k for k in physical if k.event_type in TOLLED]
+    if len(tolled) > 1:
+        every = sentence_tolls(tolled[0].sent.text)
+        if len(every) > 1:
+            owned: dict[int, tuple[int, str, int]] = {}
+            for t in every:
+                k = min(tolled, key=lambda k: _distance(k, t))
+                if id(k) not in owned or _distance(k, t) < _distance(k, owned[id(k)]):
+                    owned[id(k)] = t
+            return owned
+    return {
+        id(c): toll
+        for c in cands
+        if _takes_toll(c, physical, toll) and not (c.event_type == "PROTEST" and _cause(toll))
+    }
+
+
+def _cause(toll: tuple[int, str, int]) -> bool:
+    """A toll a protest is about, not one it suffered: "to denounce the killing of 23
+    civilians", "over the deaths of three students"."""
+    return bool(_CAUSE.match(toll[1]))
+
+
+def _distance(c: Candidate, toll: tuple[int, str, int]) -> int:
+    """Characters between an act's trigger and a toll's words (0 when they overlap)."""
+    start, end = toll[2], toll[2] + len(toll[1])
+    return max(0, start - c.tend, c.tstart - end)
+
+
 def _takes_toll(c: Candidate, physical: list[Candidate], toll: tuple[int, str, int]) -> bool:
     """Whether the sentence's toll is this attack's or protest's: the only physical act,
     or the one whose trigger is nearest the toll."""
-    return c.event_type in ("ASSAULT", "PROTEST") and (
-        len(physical) < 2 or min(physical, key=lambda k: abs(k.tstart - toll[2])) is c
+    tolled = [k for k in physical if k.event_type in TOLLED]
+    return c.event_type in TOLLED and (
+        len(tolled) < 2 or min(tolled, key=lambda k: abs(k.tstart - toll[2])) is c
     )
 
 
@@ -109,10 +154,15 @@ def _set_types(c: Candidate) -> None:
         c.acled, c.sub = c.trigger.acled, c.trigger.sub
 
 
-def _split(c: Candidate, mine: Groups) -> list[Candidate]:
-    """One event per place group, each with the toll written next to its place."""
+def _split(c: Candidate, mine: Groups, whole: tuple[int, str, int] | None) -> list[Candidate]:
+    """One event per place group, each with the toll written next to its place. A toll
+    given for them all ("Two people were killed when drones struck X and Y") goes to the
+    first, so that the events' tolls add up to the text's."""
     out: list[Candidate] = []
-    for g, toll_here in zip(mine, place_tolls(c, mine), strict=True):
+    here = place_tolls(c, mine)
+    if whole is not None and all(t is None for t in here):
+        here[0] = (whole[0], whole[1], c.sent.start + whole[2])
+    for g, toll_here in zip(mine, here, strict=True):
         part = replace(c)
         part.place, part.admin_place = best_place(g)
         part.places = [g]

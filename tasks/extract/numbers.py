@@ -41,7 +41,7 @@ _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _WORD = "|".join(sorted(list(_UNITS) + list(_SCALES), key=len, reverse=True))
 # A number: digits (with thousands commas) or a run of number words ("twenty-five").
 NUMBER = (
-    rf"(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\s+(?:hundred|thousand|million))?"
+    rf"half[\s-]+a[\s-]+dozen|(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\s+(?:hundred|thousand|million))?"
     rf"|(?:(?:{_WORD})(?:[\s-]+(?:and\s+)?(?:{_WORD}))*)"
 )
 _QUAL = (
@@ -51,11 +51,11 @@ _QUAL = (
 _RANGE = rf"(?:\s*(?:-|to|or)\s*(?:{NUMBER}))?"
 _NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
 # Words allowed between a number and "killed" ("13 foreign soldiers serving with UN forces").
-_LONG_NOUNS = r"(?:[A-Za-z\-()]+\s+){0,9}?"
+_LONG_NOUNS = r"(?:[^\W\d_][\w\-()]*\s+){0,9}?"
 _KILLED = (
     r"(?:were|was|have\s+been|had\s+been|are|been)?\s*"
-    r"(?:killed|dead|died|slain|shot\s+dead|massacred|executed|confirmed\s+dead|perished|"
-    r"lost\s+their\s+lives)"
+    r"(?:reported\s+|confirmed\s+)?(?:killed|dead|died|slain|shot\s+dead|massacred|executed|"
+    r"perished|lost\s+their\s+lives|(?:hacked|stabbed|beaten|burned|burnt|bludgeoned)\s+to\s+death)"
 )
 # "killing both men": two dead.
 _BOTH = re.compile(
@@ -71,10 +71,21 @@ _ONE_AND_COMPANION = re.compile(
     re.I,
 )
 _TWO_DEAD = (_BOTH, _ONE_AND_COMPANION)
+# One person, named by role: "killing a soldier", "killing the driver".
+_ONE_PERSON = (
+    r"(?:man|woman|boy|girl|child|soldier|policeman|officer|driver|"
+    r"student|teenager|civilian|journalist|worker|farmer|person|protester|resident|"
+    r"villager|guard|passenger|teacher|doctor|nurse|priest|imam|pilgrim|tourist|commander|"
+    r"official|mayor|judge|politician|lawmaker|candidate|activist|leader|chief|agent|"
+    r"member|worshipper|trader|businessman|cleric|councillor|prosecutor|shepherd|headman|"
+    r"elder|pastor|herder|vendor|bystander|medic|paramedic|miner|fisherman|motorcyclist|"
+    r"pilot|constable|patrolman|gendarme|ranger|militiaman|fighter|rebel|militant|"
+    r"occupant|owner|shopkeeper|chairman|councilor|lecturer|engineer|contractor)"
+)
 _PATTERNS = [
     # "12 people, including three children, were killed": the clause is part of the 12.
     re.compile(
-        rf"\b{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_NOUNS}(?:people|civilians|soldiers|persons)"
+        rf"\b{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_NOUNS}[a-z\-]+"
         rf"\s*,\s*(?:including|among them)\s[^,;.]{{1,60}},\s*{_KILLED}\b",
         re.I,
     ),
@@ -87,20 +98,16 @@ _PATTERNS = [
     re.compile(rf"\b(?:leaving|left)\s+{_QUAL}(?P<n>{NUMBER}){_RANGE}\s+{_NOUNS}dead\b", re.I),
     # "shot dead a 17-year-old driver", "killing a soldier": one death.
     re.compile(
-        r"\b(?:killed|killing|shot\s+dead|gunned\s+down|stabbed\s+to\s+death)\s+(?P<n>a|an|one)\s+"
-        r"(?:[\w\-]+\s+){0,3}?(?:man|woman|boy|girl|child|soldier|policeman|officer|driver|"
-        r"student|teenager|civilian|journalist|worker|farmer|person|protester|resident|"
-        r"villager|guard|passenger|teacher|doctor|nurse|priest|imam|pilgrim|tourist|commander|"
-        r"official|mayor|judge|politician|lawmaker|candidate|activist|leader|chief|agent|"
-        r"member|worshipper|trader|businessman|cleric|councillor|prosecutor|shepherd|headman|"
-        r"elder|pastor|herder|vendor|bystander|medic|paramedic|miner|fisherman|motorcyclist)\b",
+        r"\b(?:killed|killing|shot\s+dead|gunned\s+down|stabbed\s+to\s+death)\s+(?P<n>a|an|one|the)\s+"
+        rf"(?:[\w\-]+\s+){{0,3}}?{_ONE_PERSON}\b",
         re.I,
     ),
     # "a Palestinian man was shot dead": one death.
     re.compile(
         r"\b(?P<n>a|an|one)\s+(?:[\w\-]+\s+){0,3}?(?:man|woman|boy|girl|child|soldier|"
         r"policeman|officer|driver|student|teenager|civilian|journalist|worker|farmer|person|"
-        r"protester|resident|villager|guard|passenger)\s+(?:was|has\s+been|had\s+been)\s+"
+        r"protester|resident|villager|guard|passenger)(?:\s+who\s+[^,.;]{1,40}?)?\s+"
+        r"(?:was|has\s+been|had\s+been)\s+"
         r"(?:shot\s+dead|killed|stabbed\s+to\s+death|beaten\s+to\s+death)\b",
         re.I,
     ),
@@ -134,7 +141,8 @@ _PATTERNS = [
     ),
     # "put the toll at 42", "put the dead at 35", "51 bodies had been recovered"
     re.compile(
-        rf"\bput\s+the\s+(?:death\s+toll|toll|dead|number\s+of\s+dead)\s+at\s+{_QUAL}(?P<n>{NUMBER})",
+        rf"\bput\s+the\s+(?:death\s+toll|toll|dead|number\s+of\s+(?:the\s+)?(?:dead|deaths|"
+        rf"people\s+killed|victims))\s+at\s+{_QUAL}(?P<n>{NUMBER})",
         re.I,
     ),
     re.compile(
@@ -142,13 +150,22 @@ _PATTERNS = [
         r"(?:recovered|found|retrieved|pulled)",
         re.I,
     ),
+    # "rescuers recovered the bodies of six people", "residents counted 40 dead",
+    # "villagers pulled 16 bodies from the river": the dead, counted after the act.
+    re.compile(
+        rf"\b(?:recovered|retrieved|pulled|found|counted|exhumed|discovered)\s+"
+        rf"(?:[\w\-]+\s+){{0,3}}?{_QUAL}(?P<n>{NUMBER})\s+(?:more\s+)?(?:bodies|dead|corpses)\b",
+        re.I,
+    ),
+    re.compile(rf"\bthe\s+bodies\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
     _BOTH,
     _ONE_AND_COMPANION,
 ]
 # A toll that updates an earlier one ("by Wednesday the toll had reached 16"): the latest
 # figure is the event's.
 _TOLL_UPDATE = re.compile(
-    rf"\b(?:death\s+)?toll\s+(?:[^.;]{{0,160}}?\s)?(?:had\s+|has\s+|later\s+)?(?:rose|risen|"
+    rf"\b(?:(?:death\s+)?toll|number\s+of\s+(?:[\w\-]+\s+){{0,3}}?(?:dead|killed|deaths|"
+    rf"fatalities|victims))\s+(?:[^.;]{{0,160}}?\s)?(?:had\s+|has\s+|later\s+)?(?:rose|risen|"
     rf"climbed|reached|increased|jumped|grew)\s+(?:to\s+)?{_QUAL}(?P<n>{NUMBER})",
     re.I,
 )
@@ -170,7 +187,7 @@ _CUMULATIVE = re.compile(
 _HAS_KILLED = re.compile(r"\b(?:has|have)\s+(?:now\s+)?(?:killed|left)\b", re.I)
 _SINCE = re.compile(r"\bsince\b", re.I)
 _TWO_GROUPS = re.compile(
-    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+{_NOUNS}and\s+(?P<m>{NUMBER}|an?)\s+{_NOUNS}"
+    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+(?:[\w\-()]+\s+){{0,7}}?and\s+(?P<m>{NUMBER}|an?|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b))\s+{_NOUNS}"
     rf"(?:[a-z\-]+(?:,[^,;.]{{1,40}},)?\s+)?(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
     re.I,
 )
@@ -207,7 +224,41 @@ _ONE_PASSIVE = re.compile(
 _NOT_PEOPLE = re.compile(
     r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.|(?:minutes|hours|days|weeks|months|years)\b)", re.I
 )
+# A number's noun phrase that runs into a verb of its own ("seized 27 worshippers and
+# killed two people"): the killing has its own object, so the number is not the toll.
+_NEW_VERB = re.compile(
+    r"\b(?:and|then|but|before|after)\s+(?:killed|shot\s+dead|massacred|executed)$", re.I
+)
 _VAGUE = re.compile(r"^(?:dozens|several|scores|hundreds|thousands|many|some)$", re.I)
+
+
+# Deaths from what is not an act of violence: no toll of a political event. Only
+# checked in the words around the toll, and only when no violent word is beside them.
+_ACCIDENT = re.compile(
+    r"\b(?:collapse[ds]?|crash(?:ed|es)?|floods?|flooding|earthquake|quake|landslides?|"
+    r"storms?|cyclone|hurricane|typhoon|stampede|accidents?|outbreak|epidemic|cholera|"
+    r"heatwave|drowned|derailment|capsized)\b",
+    re.I,
+)
+_VIOLENT = re.compile(
+    r"\b(?:attack\w*|bomb\w*|strikes?|struck|shell\w*|shot|shoot\w*|gun\w*|raid\w*|"
+    r"clash\w*|fighting|explosi\w+|blast|militants?|rebels?|troops|soldiers|police|"
+    r"drones?|missiles?|rockets?|ambush\w*|kill(?:ers?|ings?))\b",
+    re.I,
+)
+# A year written this close to a toll dates it ("the 2021 massacre in which 53 died",
+# "where 13 officers were killed in 2019"): another toll in the sentence is preferred.
+_YEAR_NEAR = re.compile(r"\b(?:19|20)\d\d\b")
+YEAR_REACH = 30
+# How many characters around a toll are read for its cause.
+CAUSE_WINDOW = 80
+
+
+def _accident(sentence: str, start: int, end: int) -> bool:
+    """Whether the toll at ``start:end`` counts the dead of an accident or disaster
+    ("the collapse of a railway canopy killed 16 people", "12 died when a bus crashed")."""
+    around = sentence[max(0, start - CAUSE_WINDOW) : end + CAUSE_WINDOW]
+    return bool(_ACCIDENT.search(around)) and not _VIOLENT.search(around)
 
 
 def parse_number(text: str) -> int | None:
@@ -220,6 +271,8 @@ def parse_number(text: str) -> int | None:
         return int(parts[0]) * _SCALES[parts[1]]
     total = current = 0
     seen = False
+    if t in ("half a dozen", "half-a-dozen"):
+        return 6
     words = re.split(r"[\s-]+", t)
     if len(words) > 1 and words[0] in {"a", "an"}:
         words = words[1:]  # "a dozen", "a hundred"
@@ -244,7 +297,7 @@ def parse_number(text: str) -> int | None:
 
 def _count(words: str) -> int | None:
     """A number, or 1 for "a"/"an" ("killing two officers and a street vendor")."""
-    return 1 if words.lower() in {"a", "an"} else parse_number(words)
+    return 1 if words.lower() in {"a", "an", "the"} else parse_number(words)
 
 
 def find_fatalities(sentence: str) -> tuple[int, str] | None:
@@ -270,16 +323,19 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
     ("dozens", "several") give nothing.
     """
     best: tuple[int, int, str] | None = None
+    dated: tuple[int, int, str] | None = None
     for pat in _PATTERNS:
         for m in pat.finditer(sentence):
             words = m.group("n")
             if _VAGUE.match(words):
                 continue
-            value = 1 if words.lower() in {"a", "an"} else parse_number(words)
+            value = 1 if words.lower() in {"a", "an", "the"} else parse_number(words)
             if pat in _TWO_DEAD:
                 value = 2  # "both men", "a district administrator and his bodyguard"
-            elif words.lower() in {"a", "an"} and "(?P<n>a|an|one)" not in pat.pattern:
+            elif words.lower() in {"a", "an", "the"} and "(?P<n>a|an|one" not in pat.pattern:
                 continue
+            if _NEW_VERB.search(m.group(0)):
+                continue  # "seized 27 worshippers and killed two": the 27 were not killed
             if value is None:
                 continue
             if _NOT_PEOPLE.match(sentence[m.end("n") :]):
@@ -300,8 +356,16 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 continue  # "3,700 killed since the war began", "has killed 6,000 ... since"
             if re.search(r"\b(?:wounded|injured|hurt)\b", between):
                 continue
+            if _accident(sentence, m.start(), m.end()):
+                continue  # "the collapse of a canopy killed 16 people": no act of violence
+            if _YEAR_NEAR.search(sentence[max(0, m.start() - YEAR_REACH) : m.end() + YEAR_REACH]):
+                if dated is None or m.start() < dated[0]:
+                    dated = (m.start(), value, m.group(0).strip())
+                continue  # "a 2019 massacre that killed 157": an earlier event's dead
             if best is None or m.start() < best[0]:
                 best = (m.start(), value, m.group(0).strip())
+    if best is None:
+        best = dated
     both = _TWO_GROUPS.search(sentence)
     if both and (best is None or both.start() == best[0]):
         # "Nine soldiers and three civilians were killed", "A policeman and an activist
@@ -343,6 +407,22 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
         if none:
             return 0, none.group(0), none.start()  # "no injuries were reported": nobody died
     return (best[1], best[2], best[0]) if best else None
+
+
+def sentence_tolls(sentence: str) -> list[tuple[int, str, int]]:
+    """Every toll the sentence gives, in order, each as :func:`find_fatalities_at` reads
+    it from where the one before ends ("shelling killed three children in Taiz, and nine
+    fighters died in Marib": 3 and 9)."""
+    out: list[tuple[int, str, int]] = []
+    pos = 0
+    while pos < len(sentence):
+        found = find_fatalities_at(sentence[pos:])
+        if found is None or (found[0] == 0 and out):
+            break
+        value, words, at = found
+        out.append((value, words, pos + at))
+        pos += at + max(len(words), 1)
+    return out
 
 
 def updates_toll(words: str, sentence: str = "") -> bool:

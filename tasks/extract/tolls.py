@@ -18,7 +18,8 @@ _TOLL_WORDS = re.compile(
     re.I,
 )
 # "Two rebels also died", "Another three soldiers were killed": more dead, same event.
-_MORE = re.compile(r"\b(?:also|another|further|more)\b", re.I)
+# Not "more than 20": that qualifies a figure, it does not add to one.
+MORE_DEAD = re.compile(r"\b(?:also|another|further|more)\b(?!\s+than\b)", re.I)
 # A sentence that opens a new event ("In a separate attack", "Elsewhere") keeps its toll.
 _NEW_EVENT = re.compile(r"\b(?:separate|elsewhere|earlier|later|meanwhile|another attack)\b", re.I)
 # How far (characters) a toll may end before the place it is given for ("killing three
@@ -55,7 +56,7 @@ def follow_up_toll(out: list[Candidate], sent: Sentence, index: int) -> None:
         last.fatalities = (value, words, sent.start + at)
     elif update and value > last.fatalities[0]:
         last.fatalities = (value, words, sent.start + at)  # "the toll rose to 15"
-    elif value > 0 and _MORE.search(words + " " + sent.text[:at]):
+    elif value > 0 and MORE_DEAD.search(words + " " + sent.text[:at]):
         last.fatalities = (last.fatalities[0] + value, last.fatalities[1], last.fatalities[2])
 
 
