@@ -216,11 +216,25 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
         [
             c
             for c in finish(cands, groups, find_fatalities_at(sent.text))
-            if not _background(c, art.published) and not drop_candidate(c, art.ctx)
+            if not _background(c, art.published)
+            and (_completes_attack(c, walk) or not drop_candidate(c, art.ctx))
         ]
     )
     if _CLAIM.search(sent.text):
         _apply_claim(walk.last_attack, actors)
+
+
+def _completes_attack(c: Candidate, walk: _Walk) -> bool:
+    """A toll right after an attack ("A roadside bomb hit a minibus. Nine passengers were
+    killed."): the attack's dead, political because the attack is, whatever words the
+    article uses."""
+    last = walk.last_attack
+    return (
+        c.kind == "weak"
+        and c.event_type == "ASSAULT"
+        and last is not None
+        and 0 <= c.sent_index - last.sent_index <= 1
+    )
 
 
 def _sentence_dates(sent: Sentence, published: date | None, walk: _Walk) -> list[DateMention]:
