@@ -30,11 +30,15 @@ SEED = ROOT / "seeds" / "000_8681d12e972c8123.txt"
 # Cases labelled by people who never saw the coder and never tuned on: (file, floor on
 # event F1, floor on event_date). Measured at rules-0.4.0: blind 0.79 / 1.00 (30 cases),
 # blind2 0.80 / 0.93 (40 cases), blind3 0.85 / 0.87 (30 cases, written last, like the
-# shared dev cases, and scored once).
+# shared dev cases, and scored once). At rules-0.4.1: blind_summaries 0.91 / 0.98 (40
+# conflict-monitor paragraphs) and blind_snippets 0.76 / 1.00 (125 one-sentence snippets,
+# five per ACLED sub-type), both written from SCHEMA.md and ACLED's codebook only.
 BLIND_SETS = [
     ("blind_cases.jsonl", 0.7, 0.9),
     ("blind2_cases.jsonl", 0.75, 0.88),
     ("blind3_cases.jsonl", 0.8, 0.82),
+    ("blind_summaries.jsonl", 0.87, 0.94),
+    ("blind_snippets.jsonl", 0.72, 0.95),
 ]
 
 
