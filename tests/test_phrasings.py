@@ -25,9 +25,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "phrasings"
 PUBLISHED = date(2025, 6, 30)
 KNOWN_MISSES: dict[str, str] = json.loads((FIXTURES / "known_misses.json").read_text())
 # Pass rates measured at the commit that added these fixtures (tolls 79/120, sub-types
-# 108/200); the floors sit just under them.
+# 116/200); the floors sit just under them.
 TOLL_FLOOR = 0.64
-SUBTYPE_FLOOR = 0.53
+SUBTYPE_FLOOR = 0.57
 
 
 def _load(name: str) -> list[dict[str, Any]]:

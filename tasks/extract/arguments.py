@@ -335,15 +335,51 @@ def crowd_event(c: Candidate) -> bool:
         return c.actor1 is not None and (
             c.actor1.type in CROWD_TYPES or bool(_CROWD_NOUN.fullmatch(c.actor1.text))
         )
-    return (bool(types & CROWD_TYPES) or bool(at_crowd)) and c.trigger.id in (
+    return (bool(types & CROWD_TYPES) or bool(at_crowd) or mob_act(c)) and c.trigger.id in (
         "attack",
         "clash",
         "kill",
     )
 
 
+# A crowd that is not demonstrating: residents, villagers, a mob.
+_MOB_ACTOR = re.compile(
+    r"(?:the\s+|a\s+)?(?:(?:angry|irate)\s+)?(?:crowds?|mobs?|residents|villagers|neighbou?rs|"
+    r"locals|onlookers|youths|(?:a\s+)?group\s+of\s+(?:men|youths|residents|villagers))\b",
+    re.I,
+)
+_PROTEST_WORDS = re.compile(r"\b(?:protest\w*|demonstrat\w*|rall(?:y|ies)|march\w*)\b", re.I)
+
+
+def mob_act(c: Candidate) -> bool:
+    """A crowd that is not a demonstration attacking people ("Residents caught two
+    suspected thieves and beat them to death"): ACLED's mob violence."""
+    a1 = c.actor1
+    subject = _SCENE.sub("", c.sent.text[: c.tstart].strip())
+    return (
+        c.trigger.id in ("attack", "kill")
+        and (a1 is None or a1.type not in ("state_forces", "rebel_group", "political_militia"))
+        and bool(_MOB_ACTOR.match(subject))
+        and not _PROTEST_WORDS.search(c.sent.text)
+    )
+
+
+# A scene-setting opening before the subject: "In Antananarivo, a crowd set upon ...".
+_SCENE = re.compile(r"^(?:In|At|On|Near)\s[^,]{1,60},\s*")
+
+
 _CROWD_NOUN = re.compile(
     r"(?:the\s+)?(?:crowds?|mobs?|protesters|demonstrators|rioters|youths|residents)", re.I
+)
+
+
+# Force against protesters that ACLED counts as excessive even when nobody died: live
+# fire that hit people, maimings, beatings that put people in hospital.
+_SEVERE = re.compile(
+    r"\b(?:wounding|injuring|blinding|maiming|hospitali[sz]ed|critically|seriously\s+(?:injured|"
+    r"wounded)|birdshot|live\s+(?:ammunition|rounds|fire|bullets)|shot\s+(?:and\s+)?(?:wounded|"
+    r"injured))\b",
+    re.I,
 )
 
 
@@ -356,7 +392,7 @@ def protest_type(c: Candidate) -> None:
         c.sub = "Excessive force against protesters" if killed else "Protest with intervention"
         return
     if c.trigger.event_type == "ASSAULT":
-        c.acled, c.sub = "Riots", "Violent demonstration"
+        c.acled, c.sub = "Riots", ("Mob violence" if mob_act(c) else "Violent demonstration")
         return
     riot = c.trigger.id == "riot" or bool(cue("riot_cues").search(text))
     if c.trigger.id == "mob":
@@ -366,6 +402,10 @@ def protest_type(c: Candidate) -> None:
     elif cue("intervention_cues").search(text):
         killed = c.fatalities is not None and c.fatalities[0] > 0
         c.acled = "Protests"
-        c.sub = "Excessive force against protesters" if killed else "Protest with intervention"
+        c.sub = (
+            "Excessive force against protesters"
+            if killed or _SEVERE.search(text)
+            else "Protest with intervention"
+        )
     else:
         c.acled, c.sub = "Protests", "Peaceful protest"

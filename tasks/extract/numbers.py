@@ -112,6 +112,12 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\bbeating\s+(?P<n>{NUMBER})\s+{_NOUNS}to\s+death\b", re.I),
+    # "beat him to death", "stoned her to death": one person.
+    re.compile(
+        r"\b(?:beat|beaten|stoned|hacked|burned|burnt|lynched|stabbed|clubbed)\s+(?P<n>him|her)\s+"
+        r"to\s+death\b",
+        re.I,
+    ),
     # "stoned and burned to death three men"
     re.compile(
         rf"\b(?:burned|burnt|stoned|hacked|beat|beaten|stabbed)\s+to\s+death\s+{_QUAL}(?P<n>{NUMBER})\b",
@@ -329,7 +335,7 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             words = m.group("n")
             if _VAGUE.match(words):
                 continue
-            value = 1 if words.lower() in {"a", "an", "the"} else parse_number(words)
+            value = 1 if words.lower() in {"a", "an", "the", "him", "her"} else parse_number(words)
             if pat in _TWO_DEAD:
                 value = 2  # "both men", "a district administrator and his bodyguard"
             elif words.lower() in {"a", "an", "the"} and "(?P<n>a|an|one" not in pat.pattern:
