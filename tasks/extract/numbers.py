@@ -172,7 +172,12 @@ _PATTERNS = [
 _TOLL_UPDATE = re.compile(
     rf"\b(?:(?:death\s+)?toll|number\s+of\s+(?:[\w\-]+\s+){{0,3}}?(?:dead|killed|deaths|"
     rf"fatalities|victims))\s+(?:[^.;]{{0,160}}?\s)?(?:had\s+|has\s+|later\s+)?(?:rose|risen|"
-    rf"climbed|reached|increased|jumped|grew)\s+(?:to\s+)?{_QUAL}(?P<n>{NUMBER})",
+    rf"climbed|reached|increased|jumped|grew)\s+(?:to\s+)?{_QUAL}(?P<n>{NUMBER})"
+    # "revised down the number of people killed in the bombing to 26", "bringing the
+    # number of dead to seven": the verb before the count.
+    rf"|\b(?:revised\s+(?:up|down)(?:wards?)?|raised|lowered|bringing|brought|taking|took)\s+"
+    rf"(?:the\s+)?(?:(?:death\s+)?toll|number\s+of\s+(?:[\w\-]+\s+){{0,3}}?(?:dead|killed|deaths|"
+    rf"fatalities|victims))\s+(?:[^.;]{{0,100}}?\s)?to\s+{_QUAL}(?P<n2>{NUMBER})",
     re.I,
 )
 # An earlier count given for contrast ("Officials had initially reported 21 dead"): not
@@ -205,11 +210,18 @@ _PEOPLE = (
     r"guards?|commanders?|attackers?|insurgents?|gunmen|gunman|students?|workers?|"
     r"residents?|passengers?|protesters?|demonstrators?|others)"
 )
+# "The dead included two Turkish soldiers and nine PKK fighters": both groups died.
+_DEAD_INCLUDED = re.compile(
+    rf"\b(?:the\s+dead|those\s+killed|the\s+victims|the\s+fatalities)\s+(?:included|were)\s+"
+    rf"{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}{_PEOPLE}\s+and\s+{_QUAL}(?P<m>{NUMBER}|an?)\s+{_NOUNS}"
+    rf"{_PEOPLE}\b",
+    re.I,
+)
 # A verb-first toll naming two groups: both died ("killing four officers and at least 12
 # gang members", "leaving four rebels and a soldier dead").
 _VERB_TWO_GROUPS = re.compile(
     rf"\b(?:killing|killed|leaving|left|shot\s+dead|beheading)\s+{_QUAL}(?P<n>{NUMBER})\s+"
-    rf"{_NOUNS}{_PEOPLE}\s+and\s+{_QUAL}(?P<m>{NUMBER}|an?)\s+{_NOUNS}(?:{_PEOPLE}|vendor|"
+    rf"{_NOUNS}{_PEOPLE}\s+and\s+{_QUAL}(?P<m>{NUMBER}|an?|their|his|her)\s+{_NOUNS}(?:{_PEOPLE}|vendor|"
     rf"driver|bystander|passer-by|child|teacher|journalist|trader|guard)"
     rf"(?P<dead>\s+dead)?\b",
     re.I,
@@ -228,7 +240,9 @@ _ONE_PASSIVE = re.compile(
     re.I,
 )
 _NOT_PEOPLE = re.compile(
-    r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.|(?:minutes|hours|days|weeks|months|years)\b)", re.I
+    r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.|(?:minutes|hours|days|weeks|months|years|km|"
+    r"kilometres|kilometers|miles|metres|meters)\b)",
+    re.I,
 )
 # A number's noun phrase that runs into a verb of its own ("seized 27 worshippers and
 # killed two people"): the killing has its own object, so the number is not the toll.
@@ -303,7 +317,7 @@ def parse_number(text: str) -> int | None:
 
 def _count(words: str) -> int | None:
     """A number, or 1 for "a"/"an" ("killing two officers and a street vendor")."""
-    return 1 if words.lower() in {"a", "an", "the"} else parse_number(words)
+    return 1 if words.lower() in {"a", "an", "the", "their", "his", "her"} else parse_number(words)
 
 
 def find_fatalities(sentence: str) -> tuple[int, str] | None:
@@ -316,7 +330,8 @@ _NONE_KILLED = re.compile(
     r"\bno\s+(?:one|body|casualties|deaths|injuries|fatalities)\s+(?:was|were)?\s*"
     r"(?:killed|hurt|injured|reported)|\bno\s+(?:casualties|deaths|injuries|fatalities)\b"
     r"|\b(?:nobody|no\s+one)\s+(?:was\s+)?(?:killed|hurt|injured|died)\b"
-    r"|\bwithout\s+(?:causing\s+)?(?:any\s+)?(?:casualties|injuries|deaths)\b",
+    r"|\bwithout\s+(?:causing\s+)?(?:any\s+)?(?:casualties|injuries|deaths)\b"
+    r"|\bno\s+(?:immediate\s+)?reports?\s+of\s+(?:any\s+)?(?:casualties|deaths|injuries)\b",
     re.I,
 )
 
@@ -348,7 +363,9 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 continue  # "up to 60 percent of the population", "8 a.m."
             if re.search(r"\b(?:no|not|nobody|none)\s+$", sentence[: m.start("n")], re.I):
                 continue  # "no one was killed": nobody (handled below as zero)
-            if re.search(r"\b(?:several|few|many|some)\s+$", sentence[: m.start("n")], re.I):
+            if re.search(r"\b(?:several|few|many)\s+$", sentence[: m.start("n")], re.I) or (
+                not words[:1].isdigit() and re.search(r"\bsome\s+$", sentence[: m.start("n")], re.I)
+            ):
                 continue  # "several dozen students were killed": no figure
             if re.search(rf"\b(?:{_MONTHS})\.?\s+$", sentence[: m.start("n")], re.I):
                 continue  # "December 30 killed ..." is a date, not a toll
@@ -379,6 +396,11 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
         first, second = _count(both.group("n")), _count(both.group("m"))
         if first is not None and second is not None:
             best = (both.start(), first + second, both.group(0).strip())
+    listed = _DEAD_INCLUDED.search(sentence)
+    if listed and best is None:
+        first, second = parse_number(listed.group("n")), _count(listed.group("m"))
+        if first is not None and second is not None:
+            best = (listed.start(), first + second, listed.group(0).strip())
     two = _VERB_TWO_GROUPS.search(sentence)
     if two and best is not None and abs(two.start() - best[0]) <= len("killing "):
         lead = two.group(0).split()[0].lower()
@@ -389,9 +411,12 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             and (lead not in ("leaving", "left") or two.group("dead"))
         ):
             best = (two.start(), first + second, two.group(0).strip())
+    listed_dead = listed_toll(sentence)
+    if listed_dead is not None and (best is None or listed_dead[2] <= best[0]):
+        best = (listed_dead[2], listed_dead[0], listed_dead[1])
     update = _TOLL_UPDATE.search(sentence)
-    if update is not None and (best is None or update.start() > best[0]):
-        later = parse_number(update.group("n"))
+    if update is not None and (best is None or update.start() > best[0] or best[1] == 0):
+        later = parse_number(update.group("n") or update.group("n2"))
         if later is not None:
             best = (update.start(), later, update.group(0).strip())
     if best is not None:
@@ -429,6 +454,64 @@ def sentence_tolls(sentence: str) -> list[tuple[int, str, int]]:
         out.append((value, words, pos + at))
         pos += at + max(len(words), 1)
     return out
+
+
+# The verb of a listed subject's death: "..., were killed", "were, according to the army,
+# killed", "are confirmed to have been killed", "died".
+_LIST_VERB = re.compile(
+    r"\b(?:(?:were|are|have\s+been|had\s+been)(?:,\s[^,.;]{1,60},)?\s+(?:(?:reported|confirmed|"
+    r"later|all|also)\s+){0,2}(?:to\s+have\s+been\s+)?(?:killed|shot\s+dead|slain|executed|"
+    r"(?:hacked|stabbed|beaten|burned)\s+to\s+death)|died|perished|lost\s+their\s+lives)\b",
+    re.I,
+)
+# Where a subject starts: the sentence, or after a colon, semicolon or "said (that)".
+_SUBJECT_START = re.compile(r"(?:^|[;:]\s+|\bsaid\s+(?:that\s+)?|\bthat\s+)", re.I)
+# An aside set off by dashes ("Eight civilians - a teacher, two traders ... - were").
+_DASHED = re.compile(r"\s[-\u2013\u2014]\s[^-\u2013\u2014]{1,160}\s[-\u2013\u2014]\s")
+# An item of a listed subject that only details the others ("among them a general").
+_SUBSET = re.compile(r"^(?:among\s+them|including|most\s+of\s+them|many\s+of\s+them)\b", re.I)
+_ITEM_COUNT = re.compile(
+    rf"^{_QUAL}(?P<n>{NUMBER}|an?|his|her|their|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b))\s+"
+    rf"[\w\-]",
+    re.I,
+)
+# A listed subject longer than this is not one noun phrase.
+LIST_SUBJECT_MAX = 220
+
+
+def listed_toll(sentence: str) -> tuple[int, str, int] | None:
+    """The dead of a subject that lists them before a passive verb: "Five aid workers, two
+    of their drivers and a security guard were killed" (8), "One crew member and at least
+    27 soldiers, among them a general, were killed" (28)."""
+    verb = _LIST_VERB.search(sentence)
+    if verb is None or _CUMULATIVE.match(sentence[verb.end() :]):
+        return None
+    if re.match(r"(?:have|has)\b", verb.group(0), re.I) and _SINCE.search(sentence[verb.end() :]):
+        return None  # "2,000 people have been killed in the province since January"
+    start = max((m.end() for m in _SUBJECT_START.finditer(sentence, 0, verb.start())), default=0)
+    subject = sentence[start : verb.start()]
+    if not subject.strip() or len(subject) > LIST_SUBJECT_MAX:
+        return None
+    plain = _DASHED.sub(" ", subject)
+    total, counted = 0, 0
+    for i, item in enumerate(re.split(r",(?!\d{3})\s*|\s+and\s+", plain)):
+        item = item.strip()
+        if _SUBSET.match(item):
+            break
+        m = _ITEM_COUNT.match(item)
+        if m is None and i == 0:
+            return None  # the subject does not open with a count: not a list of the dead
+        if m is None:
+            continue  # an aside: "who had been travelling since dawn", "Arauca"
+        if _VAGUE.match(m.group("n")) or _NOT_PEOPLE.match(item[m.end("n") :]):
+            return None
+        value = _count(m.group("n"))
+        if value is None:
+            return None
+        total, counted = total + value, counted + 1
+    if not counted:
+        return None
+    return total, sentence[start : verb.end()].strip(), start
 
 
 def updates_toll(words: str, sentence: str = "") -> bool:
