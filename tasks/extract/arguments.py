@@ -360,10 +360,13 @@ def mob_act(c: Candidate) -> bool:
         c.trigger.id in ("attack", "kill")
         and (a1 is None or a1.type not in ("state_forces", "rebel_group", "political_militia"))
         and bool(_MOB_ACTOR.match(subject))
+        and not _SAID.search(subject)
         and not _PROTEST_WORDS.search(c.sent.text)
     )
 
 
+# "Residents said the checkpoint had been targeted": the crowd speaks, it does not act.
+_SAID = re.compile(r"\b(?:said|say|says|told|reported|accused|blamed|claimed)\b", re.I)
 # A scene-setting opening before the subject: "In Antananarivo, a crowd set upon ...".
 _SCENE = re.compile(r"^(?:In|At|On|Near)\s[^,]{1,60},\s*")
 
