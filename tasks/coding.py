@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable
 
 from tasks.extract import EXTRACTOR_VERSION, CodingTimeout, extract_events
+from tasks.extract.rules import RulesError
 from tasks.models import Article, CodingFlag, ExtractedArticle, Rejection
 
 # Characters of an article the coder reads. News stories run to a few thousand
@@ -68,6 +69,8 @@ def code_articles(articles: Iterable[Article]) -> tuple[list[ExtractedArticle], 
                 ExtractedArticle(article, [], EXTRACTOR_VERSION, len(text), "coding_timeout")
             )
             continue
+        except RulesError:
+            raise  # a broken data file fails the run at once, not every article
         except Exception as exc:  # a coder bug on odd text is data about that article
             failed.append(
                 Rejection(

@@ -7,7 +7,7 @@ import re
 from tasks.extract.actors import ActorMention
 from tasks.extract.candidates import ARMED, MODIFIER_GAP, PHYSICAL, Candidate
 from tasks.extract.dates import PREVIOUS_DAY, DateMention, shift
-from tasks.extract.lexicon import cue
+from tasks.extract.lexicon import cue, cue_in
 
 _CLAUSE_CUT = re.compile(r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+)")
 
@@ -31,12 +31,9 @@ _FACILITY_AFTER = re.compile(
 )
 _ARMED_WORDS = re.compile(r"\b(?:gunmen|attackers|assailants|fighters|bombers?)\b", re.I)
 _BETWEEN = re.compile(r"^\s+between\s+", re.I)
-_SPEAKER_AFTER = re.compile(
-    r"^\s*(?:\w+\s+){0,2}?(?:said|says|say|told|reported|added|announced)\b", re.I
-)
-_SPEAKER_BEFORE = re.compile(
-    r"\b(?:according to|said|told|citing)\s+(?:the\s+)?(?:(?!that\b)[\w\-]+\s+){0,3}$", re.I
-)
+# An attribution: a speech_verbs word after the actor, attribution_words before it.
+_SPEAKER_AFTER = r"^\s*(?:\w+\s+){0,2}?(?:{LIST})\b"
+_SPEAKER_BEFORE = r"\b(?:{LIST})\s+(?:the\s+)?(?:(?!that\b)[\w\-]+\s+){0,3}$"
 
 
 def _is_speaker(text: str, a: ActorMention) -> bool:
@@ -48,11 +45,11 @@ def _is_speaker(text: str, a: ActorMention) -> bool:
         text[a.end :],
     ):
         return False
-    if _SPEAKER_AFTER.match(text[a.end :]):
+    if cue_in("speech_verbs", _SPEAKER_AFTER).match(text[a.end :]):
         return True
     # "the ministry said Armenian troops had fired": the reported clause's subject acts.
     return bool(
-        _SPEAKER_BEFORE.search(text[max(0, a.start - 40) : a.start])
+        cue_in("attribution_words", _SPEAKER_BEFORE).search(text[max(0, a.start - 40) : a.start])
         and not (_CLAUSE_VERB.match(text[a.end :]) and _DAY_WORD.search(text))
     )
 
@@ -88,7 +85,7 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
                 break
     first = _first_conjunct(a1, actors, text)
     if first is not None and a1 is not None:
-        if a2 is None and c.trigger.id == "clash":
+        if a2 is None and c.trigger.mutual:
             a1, a2 = first, a1  # "the SDF and Turkish-backed factions clashed": both sides
         elif re.search(r"\b(?:their|its)\s+$", text[first.end : a1.start]):
             a1 = first  # "Malian troops and their Russian allies withdrew": the principal
@@ -251,13 +248,13 @@ def _first_conjunct(
 def assault_type(c: Candidate) -> None:
     t = c.trigger
     a1, a2 = c.actor1, c.actor2
-    if t.id == "overtake" and a2 is not None and a2.type == "civilians":
+    if t.territory and a2 is not None and a2.type == "civilians":
         c.acled, c.sub = "Violence against civilians", "Attack"  # a raid on residents
         return
-    if t.id == "overtake" and _UNOPPOSED.search(c.sent.text):
+    if t.territory and _UNOPPOSED.search(c.sent.text):
         c.acled, c.sub = "Strategic developments", "Non-violent transfer of territory"
         return
-    if t.id == "overtake":
+    if t.territory:
         # "retook", "recaptured", "regained": taking back, which is what governments do
         # unless a non-state group is named as the one acting.
         back = c.sent.text[c.tstart : c.tend].lower().startswith("re") and (
@@ -330,16 +327,13 @@ def crowd_event(c: Candidate) -> bool:
     """Violence between a crowd and police or a militia is coded as a demonstration."""
     types = {a.type for a in (c.actor1, c.actor2) if a is not None}
     at_crowd = _AT_CROWD.match(c.sent.text[c.tend :])  # "opened fire on protesters"
-    if c.trigger.id == "overtake":
+    if c.trigger.territory:
         # "crowds stormed the parliament": a riot, not a battle for territory.
         return c.actor1 is not None and (
             c.actor1.type in CROWD_TYPES or bool(_CROWD_NOUN.fullmatch(c.actor1.text))
         )
-    return (bool(types & CROWD_TYPES) or bool(at_crowd) or mob_act(c)) and c.trigger.id in (
-        "attack",
-        "clash",
-        "kill",
-    )
+    crowd = bool(types & CROWD_TYPES) or bool(at_crowd) or mob_act(c)
+    return crowd and c.trigger.crowd_violence
 
 
 # A crowd that is not demonstrating: residents, villagers, a mob.
@@ -357,7 +351,7 @@ def mob_act(c: Candidate) -> bool:
     a1 = c.actor1
     subject = _SCENE.sub("", c.sent.text[: c.tstart].strip())
     return (
-        c.trigger.id in ("attack", "kill")
+        c.trigger.crowd_violence
         and (a1 is None or a1.type not in ("state_forces", "rebel_group", "political_militia"))
         and bool(_MOB_ACTOR.match(subject))
         and not _SAID.search(subject)
@@ -397,10 +391,9 @@ def protest_type(c: Candidate) -> None:
     if c.trigger.event_type == "ASSAULT":
         c.acled, c.sub = "Riots", ("Mob violence" if mob_act(c) else "Violent demonstration")
         return
-    riot = c.trigger.id == "riot" or bool(cue("riot_cues").search(text))
-    if c.trigger.id == "mob":
-        c.acled, c.sub = "Riots", "Mob violence"
-    elif riot:
+    if c.trigger.fixed_sub:
+        c.acled, c.sub = c.trigger.acled, c.trigger.sub  # "rioting", "lynched"
+    elif cue("riot_cues").search(text):
         c.acled, c.sub = "Riots", "Violent demonstration"
     elif cue("intervention_cues").search(text):
         killed = c.fatalities is not None and c.fatalities[0] > 0

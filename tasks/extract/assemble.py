@@ -12,7 +12,6 @@ from tasks.extract.attach import attach
 from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import PHYSICAL, Candidate
 from tasks.extract.dates import DateMention
-from tasks.extract.filters import WEAPON_TRIGGERS
 from tasks.extract.merging import merge, refine
 from tasks.extract.places import PlaceMention
 from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverType
@@ -47,7 +46,7 @@ def _political(c: Candidate) -> bool:
         for a in actors
     )
     if c.event_type == "ASSAULT":
-        return organised or c.fatalities is not None or c.trigger.id in WEAPON_TRIGGERS
+        return organised or c.fatalities is not None or c.trigger.weapon
     if c.event_type == "PROTEST":
         return True  # the trigger itself names a demonstration or riot
     return c.actor1 is not None and (

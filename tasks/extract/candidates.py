@@ -14,7 +14,16 @@ from functools import cache, lru_cache
 from tasks.extract.actors import ActorMention
 from tasks.extract.dates import DateMention
 from tasks.extract.filters import skip_trigger
-from tasks.extract.lexicon import PHYSICAL, Trigger, cue, trigger_data, trigger_keys, triggers
+from tasks.extract.lexicon import (
+    PHYSICAL,
+    Trigger,
+    cue,
+    cue_in,
+    trigger_data,
+    trigger_keys,
+    triggers,
+    word_set,
+)
 from tasks.extract.numbers import find_fatalities
 from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
@@ -26,11 +35,6 @@ MODAL_WINDOW = 22
 # Gap (characters) between an actor and a trigger noun for the actor to count as its
 # modifier ("Taliban offensive", "Pakistani airstrikes", "Russian guided aerial bombs").
 MODIFIER_GAP = 3
-# Verbs whose content is reported, not done ("warned it would strike"): a physical
-# trigger after one of these is skipped. (A meeting does not report content.)
-SPEECH = {"ACCUSE", "THREATEN", "REQUEST", "REJECT"}
-# Acts against civilians that stay events of their own beside a killing in the sentence.
-SEPARATE_ACTS = {"abduction", "sexual"}
 ARMED = {"state_forces", "rebel_group", "political_militia", "identity_militia"}
 
 
@@ -133,28 +137,21 @@ def _is_modal(text: str, start: int) -> bool:
     return bool(cue("modal_words").search(text[max(0, start - MODAL_WINDOW) : start]))
 
 
-_TERRITORY = re.compile(
+# What a "territory" trigger takes: a name, or one of territory_nouns (case-sensitive).
+_TERRITORY = (
     r"^\s*(?:(?:full|total|complete)\s+)?(?:control|over|back)?\s*(?:of\s+)?(?:the\s+|a\s+|several\s+|[\w\-]+\s+){0,3}?"
-    r"(?:[A-Z]|town|city|village|base|outposts?|positions?|airport|district|area|territory|"
-    r"region|province|camp|hill|bridge|refinery|complex|headquarters|checkpoint|border|post|"
-    r"posts|garrison|barracks)",
+    r"(?:[A-Z]|{LIST})"
 )
 _SUBORDINATE = re.compile(r"\b(?:after|because|since|before|until)\s+(?:she|he|they|it|we)\s+$")
 _NEGATED_CLAUSE = re.compile(r"\bno\s+[^,.;]{0,50}?\b(?:had|has|have|was|were)\s+(?:been\s+)?$")
 _PLUPERFECT = re.compile(r"\b(?:had|who had|which had)\s+(?:\w+\s+)?$")
 
 
-# A meeting that was the target of an attack is no meeting event.
-_STRUCK_BEFORE = re.compile(
-    r"\b(?:targeted|struck|hit|attacked|bombed|raided|shelled)\s+(?:a|an|the)\s+(?:[\w\-]+\s+)?$",
-    re.I,
-)
-# Meetings called off or suspended are not meetings ("stop high-level government visits").
-_CALLED_OFF = re.compile(
-    r"\b(?:stop|stopped|halt|halted|suspend|suspended|cancel|cancelled|canceled|postpone|"
-    r"postponed|call off|called off)\s+(?:[\w\-]+\s+){0,3}$",
-    re.I,
-)
+# A meeting that was the target of an attack (strike_verbs) is no meeting event.
+_STRUCK_BEFORE = r"\b(?:{LIST})\s+(?:a|an|the)\s+(?:[\w\-]+\s+)?$"
+# Meetings called off or suspended (called_off_words) are not meetings ("stop high-level
+# government visits").
+_CALLED_OFF = r"\b(?:{LIST})\s+(?:[\w\-]+\s+){0,3}$"
 
 
 # A second verb of the speaker after the statement ("called the attack an act of terror
@@ -165,30 +162,22 @@ _NEXT_VERB = re.compile(
 
 
 # A deployment announced by the government is a MOBILIZE event on the day it is
-# announced ("said it would send 1,500 more troops", "ordered soldiers to deploy").
-_ANNOUNCED = re.compile(
-    r"\b(?:said|announced|pledged|promised|decided|ordered|confirmed)\b[^.;]{0,60}?"
-    r"(?:\b(?:would|will|to)\s+(?:\w+\s+)?$|\b(?:ordered|ordering)\s+[^.;]{0,50}?\bto\s+$)",
-    re.I,
+# announced ("said it would send 1,500 more troops", "ordered soldiers to deploy"):
+# triggers flagged "announced", after one of announce_verbs and not on a condition_words.
+_ANNOUNCED = (
+    r"\b(?:{LIST})\b[^.;]{0,60}?"
+    r"(?:\b(?:would|will|to)\s+(?:\w+\s+)?$|\b(?:ordered|ordering)\s+[^.;]{0,50}?\bto\s+$)"
 )
-_CONDITION = re.compile(
-    r"\b(?:if|unless|could|might|may|should|ready to|prepared to|whether|considering)\b", re.I
-)
-_SAID_BEFORE = re.compile(
-    r"\b(?:said|announced|ordered|decided|confirmed|pledged|promised)\b", re.I
-)
-# Decisions that take effect when announced: "said it would deploy", "would suspend aid".
-ANNOUNCED_ACTS = {"MOBILIZE", "SANCTION", "AID"}
-_PARTICIPLE_DEAL = re.compile(
-    r"\b(?:deal|agreement|accord|framework(?: for peace)?|peace|treaty|pact|truce|memorandum)\s+$",
-    re.I,
-)
+_CONDITION = r"\b(?:{LIST})\b"
+_SAID_BEFORE = r"\b(?:{LIST})\b"
+# "the framework for peace signed with the rebels" (deal_nouns).
+_PARTICIPLE_DEAL = r"\b(?:{LIST})\s+$"
 
 
 # A sentence-opening frame naming the act only by a noun ("In a separate attack,").
 _INTRO_FRAME = re.compile(r"\s*(?:In|During|After)\s+(?:a|an|another|the)\s+(?:[\w\-]+\s+)?", re.I)
-# Irregular past tenses that open multi-word triggers ("set it on fire", "threw stones").
-_VERBS = {"set", "threw", "broke", "hit", "shot", "took", "fought", "drove", "swept", "burnt"}
+# Irregular past tenses that open multi-word triggers ("set it on fire", "threw stones")
+# are the cue list irregular_past_verbs.
 _VERB_END = re.compile(r"(?:ed|\bhit|\bstruck|\bshot|\bfought|\bdrop|\bslammed into)$")
 
 
@@ -198,21 +187,25 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
     et = trig.event_type
     if skip_trigger(trig, text, s, e, dated):
         return True
-    if et == "CONSULT" and (_is_modal(text, s) or _CALLED_OFF.search(text[max(0, s - 40) : s])):
+    if et == "CONSULT" and (
+        _is_modal(text, s)
+        or cue_in("called_off_words", _CALLED_OFF).search(text[max(0, s - 40) : s])
+    ):
         return True  # "will visit", "a planned meeting", "stop high-level visits"
-    if et == "CONSULT" and _STRUCK_BEFORE.search(text[max(0, s - 25) : s]):
+    if et == "CONSULT" and cue_in("strike_verbs", _STRUCK_BEFORE).search(text[max(0, s - 25) : s]):
         return True  # "said it had targeted a meeting of Ukrainian commanders"
-    if et in ANNOUNCED_ACTS and re.search(r"\b(?:would|will)\b", text[s:e]):
+    condition = cue_in("condition_words", _CONDITION)
+    if trig.announced and re.search(r"\b(?:would|will)\b", text[s:e]):
         # "troops would be sent": an act only when announced, and not on a condition.
-        said = _SAID_BEFORE.search(text[max(0, s - 80) : s])
-        return not said or bool(_CONDITION.search(text[s : e + 80]))
+        said = cue_in("announce_verbs", _SAID_BEFORE).search(text[max(0, s - 80) : s])
+        return not said or bool(condition.search(text[s : e + 80]))
     if (
-        et in ANNOUNCED_ACTS
-        and _ANNOUNCED.search(text[max(0, s - MODAL_WINDOW - 40) : s])
-        and not _CONDITION.search(text[max(0, s - MODAL_WINDOW - 40) : s + 80])
+        trig.announced
+        and cue_in("announce_verbs", _ANNOUNCED).search(text[max(0, s - MODAL_WINDOW - 40) : s])
+        and not condition.search(text[max(0, s - MODAL_WINDOW - 40) : s + 80])
     ):
         return False  # "said it would deploy 5,000 troops / suspend aid": announced, coded
-    if et == "AGREE" and _PARTICIPLE_DEAL.search(text[max(0, s - 30) : s]):
+    if et == "AGREE" and cue_in("deal_nouns", _PARTICIPLE_DEAL).search(text[max(0, s - 30) : s]):
         return True  # "the framework for peace signed with the rebels": background
     if et in PHYSICAL | {"AGREE", "SANCTION"}:
         reported = (
@@ -285,7 +278,7 @@ def sentence_candidates(
     text = sent.text
     crowd = bool(cue("crowd_words").search(text))
     matches = _match_triggers(text, crowd)
-    first_speech = min((s for t, s, _ in matches if t.event_type in SPEECH), default=None)
+    first_speech = min((s for t, s, _ in matches if t.speech), default=None)
     toll = any(t.weak for t, _, _ in matches) and find_fatalities(text) is not None
     picked = _Picked()
     for trig, s, e in matches:
@@ -293,7 +286,7 @@ def sentence_candidates(
             continue
         if _skip(trig, text, s, e, first_speech, dated):
             continue
-        if trig.id == "overtake" and not _TERRITORY.search(text[e : e + 50]):
+        if trig.territory and not cue_in("territory_nouns", _TERRITORY, 0).search(text[e : e + 50]):
             continue  # "captured a fourth gunman alive" is not taking ground
         if _INTRO_FRAME.fullmatch(text[:s]) and any(
             t.event_type == "ASSAULT" and ts > e for t, ts, _ in matches
@@ -314,9 +307,12 @@ def _kind(trig: Trigger, text: str, s: int, e: int, toll: bool, actor_ends: set[
     # "that killed", "its drones had hit": a verb, so not a noun pointing back.
     low_words = text[s:e].lower().split()
     verb = (
-        trig.id == "overtake"
+        trig.territory
         or bool(_VERB_END.search(text[s:e].lower()))
-        or (len(low_words) > 1 and (low_words[0].endswith("ed") or low_words[0] in _VERBS))
+        or (
+            len(low_words) > 1
+            and (low_words[0].endswith("ed") or low_words[0] in word_set("irregular_past_verbs"))
+        )
     )
     if (
         trig.event_type in ("ASSAULT", "PROTEST", "AGREE")
@@ -359,7 +355,7 @@ def _settle_pairs(picked: _Picked, text: str, crowd: bool) -> None:
         and best["ASSAULT"].tstart > best["COERCE"].tstart
     ):
         del best["ASSAULT"]  # "arrested three men over the killing of ...": the cause
-    if best.get("ASSAULT") and best["ASSAULT"].trigger.id in SEPARATE_ACTS and picked.kills:
+    if best.get("ASSAULT") and best["ASSAULT"].trigger.separate_act and picked.kills:
         # "killed five villagers and abducted 20 others": two acts, two events.
         picked.extra.append(replace(picked.kills[0], kind="explicit"))
 

@@ -12,7 +12,6 @@ from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import (
     ARMED,
     PHYSICAL,
-    SEPARATE_ACTS,
     Candidate,
     better,
     has_trigger,
@@ -287,11 +286,7 @@ def _share_subject(cands: list[Candidate], published: date | None) -> None:
             and later.date.value is not None
             and (lead_attack.date is None or lead_attack.date.value != later.date.value)
         )
-        if (
-            later.actor1 is lead_attack.actor1
-            and later.trigger.id not in SEPARATE_ACTS
-            and not own_day
-        ):
+        if later.actor1 is lead_attack.actor1 and not later.trigger.separate_act and not own_day:
             later.actor1 = None
 
 
@@ -323,7 +318,7 @@ def _one_assault_per_day(cands: list[Candidate]) -> list[Candidate]:
                     and k.kind != "ref"
                     and (k.date.value if k.date else None) == day
                     and not _other_party(k, c)
-                    and (k.trigger.id in SEPARATE_ACTS) == (c.trigger.id in SEPARATE_ACTS)
+                    and k.trigger.separate_act == c.trigger.separate_act
                 ),
                 None,
             )

@@ -16,7 +16,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from tasks.extract.actors import ActorMention
-from tasks.extract.lexicon import PHYSICAL, Trigger, cue, trigger_data
+from tasks.extract.lexicon import PHYSICAL, Trigger, cue, cue_in, trigger_data
 
 if TYPE_CHECKING:
     from tasks.extract.candidates import Candidate
@@ -26,22 +26,14 @@ if TYPE_CHECKING:
 OBJECT_WINDOW = 40
 # Characters before a trigger searched for "amid", "months of": about four words.
 BACKGROUND_WINDOW = 35
-# Weapon nouns that name an attack only when the sentence says they were used.
-_WEAPON_NOUN = re.compile(
-    r"^(?:rockets?|missiles?|mortars?|artillery|barrage|warplanes?|fighter jets?|"
-    r"glide bombs?|guided (?:aerial )?bombs?|helicopter gunships?)$",
-    re.I,
-)
-_DETERMINED = re.compile(
-    r"\b(?:the|this|that|these|those|his|her|their|its|our|my|your|such)\s+(?:[a-z\-]+\s+)?$",
-    re.I,
-)
-# Verbal-act nouns that, after "the"/"his", point back at an act already reported.
-_ACT_NOUN = re.compile(
-    r"^(?:meeting|visit|talks(?: \w+)?|(?:tele)?phone call|call|demands?|refusal|warning|"
-    r"threats?|ultimatum|appeal for|accusations?|denial|rejection|criticism|request|arrest)$",
-    re.I,
-)
+# The word lists of these filters are cue lists in data/triggers.json, compiled once:
+# weapon_nouns (weapons that name an attack only when the sentence says they were used),
+# determiners, act_nouns (verbal-act nouns that, after "the"/"his", point back at an act
+# already reported), gunfire_words, hazard_words, objection_before/objection_verbs,
+# stance_words.
+_WEAPON_NOUN = "^(?:{LIST})$"
+_DETERMINED = r"\b(?:{LIST})\s+(?:[a-z\-]+\s+)?$"
+_ACT_NOUN = "^(?:{LIST})$"
 # Words that may follow "protested"/"attacked" when they report a physical act.
 _PROTEST_NEXT = re.compile(
     r"^\s*(?:$|[,.;:!?)\u201d\"'\u2019-]|(?:against|outside|in|at|on|near|over|for|across|"
@@ -64,8 +56,8 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
     if fig and fig.end() >= len(close) - 1:
         return True  # "heart attack", "box-office bomb", "bowling strike"
     if (
-        trig.id in ("attack", "clash", "consult")
-        and not _GUNFIRE.match(word)
+        trig.figurative_object
+        and not cue_in("gunfire_words", _GUNFIRE).match(word)
         and cue("figurative_objects").match(after.lstrip())
     ):
         return True  # "attacked each other's policies", "met with laughter"
@@ -73,21 +65,24 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         return True  # "weeks after Zambada was detained": background to another event
     if cue("habitual_cues").search(text[max(0, s - 45) : s]) or _FOR_YEARS.match(after):
         return True  # "has repeatedly used", "have long refused", "warning about for years"
-    if (trig.generic or trig.id == "clash") and (
-        _HAZARD_BEFORE.search(text[max(0, s - 30) : s]) or _HAZARD_AFTER.match(after)
+    if trig.hazard_sense and (
+        cue_in("hazard_words", _HAZARD_BEFORE).search(text[max(0, s - 30) : s])
+        or cue_in("hazard_words", _HAZARD_AFTER).match(after)
     ):
         return True  # "an earthquake struck", "firefighters battled wildfires"
     if et == "ASSAULT":
         if cue("non_violent_context").search(text) and not cue("violence_cues").search(text):
             return True  # sports, games, markets, photography
-        if _WEAPON_NOUN.match(word) and not cue("weapon_use_cues").search(text):
+        if cue_in("weapon_nouns", _WEAPON_NOUN).match(word) and not cue("weapon_use_cues").search(
+            text
+        ):
             return True  # "produce two rockets a year", "missile defence budget"
     if et == "PROTEST":
-        if trig.id == "protest" and re.search(r"\bsummon", text[max(0, s - 80) : s], re.I):
+        if trig.objection_sense and cue("objection_before").search(text[max(0, s - 80) : s]):
             return True  # "summoned the envoy to protest against ...": a diplomatic protest
         if (
-            trig.id == "protest"
-            and re.match(r"protest(?:ed|ing)$", word, re.I)
+            trig.objection_sense
+            and cue("objection_verbs").fullmatch(word)
             and not _PROTEST_NEXT.match(after)
             and not cue("crowd_words").search(text)
         ):
@@ -98,14 +93,18 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         return True  # "checked on accused sex trafficker X": an adjective
     if et == "AGREE" and re.search(r"\b(?:its|their|his|her|the|previously|already)\s+$", close):
         return True  # "its agreed cuts": an adjective
-    if trig.id == "reject" and word[:3].lower() == "den" and not dated:
+    if trig.stance and cue("stance_words").match(word) and not dated:
         return True  # "Officials denied the claim", "Rwanda denies backing M23": a stance
     if et in ("REQUEST", "THREATEN") and cue("weather_cues").search(text):
         return True  # safety advice about the weather or an epidemic
     if et not in ("ASSAULT", "PROTEST", "MOBILIZE", "RETREAT", "AID"):
         # A verbal act named by a noun after "the" or "his" is a reference ("his
         # refusal", "the phone call", "his arrest"), unless the sentence dates it.
-        if not dated and _ACT_NOUN.match(word) and _DETERMINED.search(text[max(0, s - 30) : s]):
+        if (
+            not dated
+            and cue_in("act_nouns", _ACT_NOUN).match(word)
+            and cue_in("determiners", _DETERMINED).search(text[max(0, s - 30) : s])
+        ):
             return True
         if cue("not_an_act").match(text[s:]):
             return True  # "asked not to be identified", "agreed to an interview"
@@ -116,14 +115,10 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
 
 # Trigger words that name gunfire itself: their object is never figurative ("fired on
 # its positions" is not "attacked its positions on tax").
-_GUNFIRE = re.compile(r"(?:fired|opened fire|shot)\b", re.I)
-_HAZARD = (
-    r"(?:earthquakes?|quakes?|tremors?|storms?|cyclones?|hurricanes?|typhoons?|tornado(?:es)?|"
-    r"floods?|floodwaters|wildfires?|bushfires?|fires?|blazes?|flames|heatwaves?|droughts?|"
-    r"landslides?|tsunamis?|avalanches?|lightning)"
-)
-_HAZARD_BEFORE = re.compile(rf"\b{_HAZARD}\s+(?:[\w\-]+\s+)?$", re.I)
-_HAZARD_AFTER = re.compile(rf"^\s+(?:the\s+|a\s+)?(?:[\w\-]+\s+)?{_HAZARD}\b", re.I)
+_GUNFIRE = r"(?:{LIST})\b"
+# A natural hazard right before or after the trigger (hazard_words).
+_HAZARD_BEFORE = r"\b(?:{LIST})\s+(?:[\w\-]+\s+)?$"
+_HAZARD_AFTER = r"^\s+(?:the\s+|a\s+)?(?:[\w\-]+\s+)?(?:{LIST})\b"
 _WEEKS_AFTER = re.compile(
     r"\b(?:hours|days|weeks|months|years|decades) (?:after|before)\s+(?:[\w'\u2019\-]+\s+){0,5}$",
     re.I,
@@ -173,8 +168,6 @@ def article_context(text: str, published: date | None) -> ArticleContext:
 RELATIVE_CLAUSE = re.compile(r",\s+(?:which|who|whose)\b[^,;]*,")
 # Characters after a statement's verb that can still date it as history.
 STATEMENT_REACH = 25
-# Weapons that make an attack political violence even in a text without other cues.
-WEAPON_TRIGGERS = {"suicide_bomb", "ied", "air_strike", "shelling", "chemical", "grenade"}
 # "in 2003", "since early 2017", "during the 2020-2022 war", "in the 1990s".
 _IN_YEAR = re.compile(
     r"\b(?:in|since|during) (?:the )?(?:early |late |mid-)?((?:1[0-9]|20)\d\d)"
@@ -237,7 +230,7 @@ def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
         return True  # "in 218 BC"
     if ctx.genre >= GENRE_MIN:
         return True  # a rugby report, a game review, a battlefield-tourism piece
-    if c.event_type == "COERCE" and c.trigger.id == "arrest":
+    if c.event_type == "COERCE" and c.trigger.needs_political_context:
         political = (
             ctx.conflict
             or _armed_actor(c.actor1)
@@ -250,9 +243,9 @@ def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
             return True
     if c.event_type == "ASSAULT":
         armed = _armed_actor(c.actor1) or _armed_actor(c.actor2)
-        if not (ctx.conflict or armed or c.trigger.id in WEAPON_TRIGGERS):
+        if not (ctx.conflict or armed or c.trigger.weapon):
             return True  # a murder or a kidnapping in a crime story
-        if c.trigger.id == "abduction" and not (armed or cue("conflict_cues").search(text)):
+        if c.trigger.needs_armed_context and not (armed or cue("conflict_cues").search(text)):
             return True  # "a girl was kidnapped in broad daylight"
         if (
             c.trigger.generic

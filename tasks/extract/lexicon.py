@@ -10,6 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tasks.extract import rules
 from tasks.extract.text import fold
 
 DATA = Path(__file__).parent / "data"
@@ -30,10 +31,25 @@ class Trigger:
     sub: str | None
     cameo: str
     rank: int
+    # The behaviour flags (rules.FLAGS says what each does); absent in the file is false.
     generic: bool
     weak: bool
     anaphoric: bool
     needs_crowd: bool
+    weapon: bool
+    separate_act: bool
+    figurative_object: bool
+    hazard_sense: bool
+    objection_sense: bool
+    stance: bool
+    needs_political_context: bool
+    needs_armed_context: bool
+    territory: bool
+    mutual: bool
+    crowd_violence: bool
+    fixed_sub: bool
+    speech: bool
+    announced: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +66,44 @@ class Place:
 
 
 def _tsv_rows(name: str) -> list[list[str]]:
-    rows = []
-    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            rows.append(line.split("\t"))
-    return rows
+    """A TSV data file's rows, checked (rules.check_tsv) as it is read."""
+    rows = rules.read_tsv(DATA / name)
+    rules.check_tsv(name, rows, None if name == "countries.tsv" else known_iso3())
+    return [row for _, row in rows]
+
+
+@cache
+def known_iso3() -> frozenset[str]:
+    """The ISO alpha-3 codes of countries.tsv: every country a data file may name."""
+    return frozenset(row[1] for row in _tsv_rows("countries.tsv")[1:])
 
 
 @cache
 def _json(name: str) -> dict[str, Any]:
+    """A JSON data file, checked (rules.check_triggers / check_actors) as it is read."""
     with open(DATA / name, encoding="utf-8") as fh:
         data: dict[str, Any] = json.load(fh)
+    if name == "triggers.json":
+        rules.check_triggers(data, name)
+    elif name == "actors.json":
+        rules.check_actors(data, known_iso3(), name)
     return data
 
 
+@cache
+def check_rules() -> None:
+    """Check every data file the coder reads (rules.py), once per process; raises
+    rules.RulesError naming the file, the entry and the field of the first problems."""
+    _json("triggers.json")
+    _json("actors.json")
+    for name in rules.TSV_COLUMNS:
+        _tsv_rows(name)
+
+
 def trigger_data() -> dict[str, Any]:
-    """The raw triggers.json document (cue word lists)."""
+    """The raw triggers.json document (cue word lists); every data file is checked on
+    the first call."""
+    check_rules()
     return _json("triggers.json")
 
 
@@ -74,21 +112,17 @@ def triggers() -> list[Trigger]:
     """Compiled trigger lexicon."""
     out = []
     for t in trigger_data()["triggers"]:
-        alt = "|".join(f"(?:{f})" for f in t["forms"])
         out.append(
             Trigger(
                 id=t["id"],
-                pattern=re.compile(rf"\b(?:{alt})\b", re.I),
+                pattern=re.compile(rules.trigger_source(t["forms"]), re.I),
                 event_type=t["event_type"],
                 mode=t["mode"],
                 acled=t.get("acled"),
                 sub=t.get("sub"),
                 cameo=t["cameo"],
                 rank=t["rank"],
-                generic=bool(t.get("generic")),
-                weak=bool(t.get("weak")),
-                anaphoric=bool(t.get("anaphoric")),
-                needs_crowd=bool(t.get("needs_crowd")),
+                **{flag: bool(t.get(flag)) for flag in rules.FLAGS},
             )
         )
     return out
@@ -142,16 +176,25 @@ def trigger_keys() -> tuple[dict[str, list[int]], frozenset[int]]:
 @cache
 def cue(name: str) -> re.Pattern[str]:
     """A compiled alternation of one of the cue lists in triggers.json."""
-    words = trigger_data()[name]
-    firsts = {w[0] for w in words}
-    # A lookahead on the possible first letters lets the engine skip other positions
-    # cheaply (several times faster on long texts); only when every word starts with one.
-    ahead = ""
-    if all(ch.isalpha() for ch in firsts):
-        ahead = (
-            "(?=[" + "".join(sorted({c for ch in firsts for c in (ch.lower(), ch.upper())})) + "])"
-        )
-    return re.compile(ahead + r"\b(?:" + "|".join(words) + r")\b", re.I)
+    return re.compile(rules.cue_source(trigger_data()[name]), re.I)
+
+
+def alternation(name: str) -> str:
+    """One cue list as a regex alternation source, ``a|b|c``, in the file's order."""
+    return "|".join(trigger_data()[name])
+
+
+@cache
+def cue_in(name: str, template: str, flags: int = re.I) -> re.Pattern[str]:
+    """A cue list compiled inside ``template``, where ``{LIST}`` stands for its words:
+    ``cue_in("weapon_nouns", "^(?:{LIST})$")`` matches exactly one of them."""
+    return re.compile(template.replace("{LIST}", alternation(name)), flags)
+
+
+@cache
+def word_set(name: str) -> frozenset[str]:
+    """A cue list of plain words as a set (for exact look-ups)."""
+    return frozenset(trigger_data()[name])
 
 
 def actor_data() -> dict[str, Any]:
