@@ -26,8 +26,8 @@ MIN_ID_PREFIX = 6
 FIELD_GROUPS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("event", ("event_type", "event_mode", "cameo_code"), "event_type"),
     ("ACLED", ("acled_event_type", "acled_sub_event_type"), "event_type"),
-    ("actor 1", ("actor1", "actor1_country", "actor1_type"), "actor1"),
-    ("actor 2", ("actor2", "actor2_country", "actor2_type"), "actor2"),
+    ("actor 1", ("actor1", "actor1_canonical", "actor1_country", "actor1_type"), "actor1"),
+    ("actor 2", ("actor2", "actor2_canonical", "actor2_country", "actor2_type"), "actor2"),
     ("place", ("location", "admin1", "country", "geo_precision"), "location"),
     ("coordinates", ("latitude", "longitude"), "location"),
     ("date", ("event_date", "date_precision", "date_text"), "event_date"),

@@ -218,12 +218,22 @@ def same_name(x: Any, y: Any) -> bool:
     return wx <= wy or wy <= wx or len(wx & wy) / len(wx | wy) >= NAME_OVERLAP
 
 
+def same_actor(a: Row, b: Row, side: str = "actor1") -> bool:
+    """One actor in two reports: by their canonical names when both carry one (the
+    coder's one name per actor, "Military Forces of Afghanistan (2021-)" for "Taliban"
+    and "Afghan forces" alike), else by the names the texts give (`same_name`)."""
+    ca, cb = a.get(f"{side}_canonical"), b.get(f"{side}_canonical")
+    if isinstance(ca, str) and isinstance(cb, str) and ca and cb:
+        return fold(ca) == fold(cb)
+    return same_name(a.get(side), b.get(side))
+
+
 def actors_agree(a: Row, b: Row) -> bool:
     """The same first actor: one name, or one country when the names differ (outlets
     name a force differently); absent on either side, nothing contradicts."""
     if not _key(a.get("actor1")) or not _key(b.get("actor1")):
         return True
-    if same_name(a.get("actor1"), b.get("actor1")):
+    if same_actor(a, b):
         return True
     ca, cb = a.get("actor1_country"), b.get("actor1_country")
     return bool(ca and ca == cb)
@@ -263,7 +273,7 @@ def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, s
         return None
     if swapped(a, b) or not actors_agree(a, b):
         return None
-    bonus = int(same_name(a.get("actor1"), b.get("actor1")))
+    bonus = int(same_actor(a, b))
     bonus += int(a.get("acled_sub_event_type") == b.get("acled_sub_event_type"))
     bonus += int(bool(a.get("fatalities")) and a.get("fatalities") == b.get("fatalities"))
     if physical(a):
@@ -278,10 +288,10 @@ def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, s
         return score, f"{a.get('acled_event_type')}, {where}, {when}"
     same_target = not a.get("actor2_country") or not b.get("actor2_country")
     same_target = same_target or a.get("actor2_country") == b.get("actor2_country")
-    same_actor = same_name(a.get("actor1"), b.get("actor1")) or bool(
+    one_actor = same_actor(a, b) or bool(
         a.get("actor1_country") and a.get("actor1_country") == b.get("actor1_country")
     )
-    if not (same_actor and same_target):
+    if not (one_actor and same_target):
         return None
     when = dates_agree(a, b, True, s)
     if when is None:

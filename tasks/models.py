@@ -188,6 +188,11 @@ class Event:
     char_start: int | None = None
     char_end: int | None = None
     confidence: float | None = None
+    # One name per actor across events and articles, ACLED's way ("Military Forces of
+    # Pakistan", "Tehrik-i-Taliban Pakistan", "Protesters (Kenya)"), beside the text's own
+    # wording in actor1/actor2 (tasks/extract/canonical.py).
+    actor1_canonical: str | None = None
+    actor2_canonical: str | None = None
     # Which words set which field (field -> text span): stored as JSON in
     # events.evidence, shown by `eventpipe explain`.
     evidence: dict[str, str] = field(default_factory=dict)
@@ -211,8 +216,18 @@ class Event:
         "fatalities",
     )
 
+    # Beside the scored fields in the scorer's format (the scorer ignores them), but not
+    # part of an event's id: naming an actor differently does not make another event.
+    CANONICAL = ("actor1_canonical", "actor2_canonical")
+
     def schema_dict(self) -> dict[str, Any]:
-        """The event in the scorer's format (dates as ISO strings)."""
+        """The event in the scorer's format (dates as ISO strings), with its actors'
+        canonical names."""
+        out = self._scored_dict()
+        out.update((name, getattr(self, name)) for name in self.CANONICAL)
+        return out
+
+    def _scored_dict(self) -> dict[str, Any]:
         out = {name: getattr(self, name) for name in self.SCORED}
         if self.event_date is not None:
             out["event_date"] = self.event_date.isoformat()
@@ -251,7 +266,7 @@ class Event:
         The version is part of the id so that re-coding an article with a new
         coder appends a whole new coding beside the old one.
         """
-        key = self.schema_dict()
+        key = self._scored_dict()
         key.update(
             article_id=article_id,
             event_mode=self.event_mode,

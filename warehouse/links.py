@@ -32,6 +32,8 @@ REPORT_COLUMNS = (
     "actor1_country",
     "actor2",
     "actor2_country",
+    "actor1_canonical",
+    "actor2_canonical",
     "country",
     "admin1",
     "location",

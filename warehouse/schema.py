@@ -65,6 +65,8 @@ EVENTS = pa.schema(
         ("extractor_version", pa.string()),
         ("loaded_at", _TS),
         ("evidence", pa.string()),  # JSON text; DuckDB casts it into the JSON column
+        ("actor1_canonical", pa.string()),  # migration 013
+        ("actor2_canonical", pa.string()),
     ]
 )
 

@@ -18,6 +18,7 @@ from tasks.extract.actor_patterns import (
     role_type,
     title_regex,
 )
+from tasks.extract.canonical import NON_STATE_ARMED, dictionary_name
 from tasks.extract.lexicon import actor_data, country_names, country_only_names, demonyms
 from tasks.extract.text import fold
 
@@ -57,6 +58,10 @@ class ActorMention:
     kind: str  # group, person, demonym, country, role
     has_role: bool = True
     base: int = 0  # offset of its sentence in the article (start/end are in the sentence)
+    # The actor's canonical name when the text settles it: a dictionary entry's, a
+    # person's full name for a surname, the one named group "the militants" refers back
+    # to. None: canonical.py names it from its type and country.
+    canonical: str | None = None
 
 
 @dataclass(slots=True)
@@ -67,6 +72,11 @@ class ActorMemory:
     countries: list[str] = field(default_factory=list)  # demonyms naming a place
     # Organisations the dictionary lacks, introduced with their acronym: name -> type.
     orgs: dict[str, str | None] = field(default_factory=dict)
+    # The fullest name met for a person's name or surname, an organisation's acronym.
+    full_names: dict[str, str] = field(default_factory=dict)
+    # Named non-state armed groups met so far (canonical name, country), latest last:
+    # what "the militants" can refer back to.
+    armed: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
@@ -106,8 +116,11 @@ def find_actors(sentence: str, memory: ActorMemory, light: bool = False) -> list
     _country_actors(found)
     if not light:
         _role_actors(found)
+        _the_group(found, memory)
     found.out.sort(key=lambda a: a.start)
-    return _join_roles(sentence, found.out)
+    joined = _join_roles(sentence, found.out)
+    _refer_back(joined, memory)
+    return joined
 
 
 def _titled_people(found: _Found, memory: ActorMemory) -> None:
@@ -135,9 +148,13 @@ def _titled_people(found: _Found, memory: ActorMemory) -> None:
             if pm:
                 start = m.start() - (len(before) - pm.start())
         end = m.start("name") + len(name)
-        found.add(ActorMention(start, end, sentence[start:end], country, typ, "person"))
+        full = (dictionary_name(name, known[0], country) if known else None) or name
+        found.add(
+            ActorMention(start, end, sentence[start:end], country, typ, "person", canonical=full)
+        )
         memory.people[name] = (country, typ)
         memory.people[name.split()[-1]] = (country, typ)
+        memory.full_names[name] = memory.full_names[name.split()[-1]] = full
 
 
 def _known_groups(found: _Found) -> None:
@@ -148,11 +165,14 @@ def _known_groups(found: _Found) -> None:
     for m in pat.finditer(sentence):
         if not found.free(m.start(), m.end()):
             continue
-        _, country, typ = table[m.group(0)]
+        name, country, typ = table[m.group(0)]
         role, rtyp = role_type(sentence[m.end() : m.end() + 40].lstrip())
         if role and rtyp in ("government", "protesters", "rioters") and typ != "external_other":
             typ = rtyp
-        found.add(ActorMention(m.start(), m.end(), m.group(0), country, typ, "group"))
+        full = dictionary_name(m.group(0), name, country)
+        found.add(
+            ActorMention(m.start(), m.end(), m.group(0), country, typ, "group", canonical=full)
+        )
 
 
 def _new_orgs(found: _Found, memory: ActorMemory) -> None:
@@ -169,7 +189,12 @@ def _new_orgs(found: _Found, memory: ActorMemory) -> None:
                 continue  # "Democratic Republic of Congo (DRC)"
             typ = org_type(name)
             memory.orgs[name] = memory.orgs[acronym] = typ
-            found.add(ActorMention(m.start("name"), m.end("name"), name, None, typ, "group"))
+            memory.full_names[name] = memory.full_names[acronym] = name
+            found.add(
+                ActorMention(
+                    m.start("name"), m.end("name"), name, None, typ, "group", canonical=name
+                )
+            )
             found.taken.append(m.span("acr"))  # the bracketed acronym is the same mention
     for m in NAMED_ORG.finditer(sentence):
         # "The Miyetti Allah Cattle Breeders Association": a name that ends in an
@@ -190,15 +215,21 @@ def _remembered(found: _Found, memory: ActorMemory) -> None:
     for name, typ in memory.orgs.items():
         if name not in sentence:
             continue
+        full = memory.full_names.get(name, name)
         for m in re.finditer(rf"(?<![\w\-]){re.escape(name)}(?![\w\-])", sentence):
             if found.free(m.start(), m.end()):
-                found.add(ActorMention(m.start(), m.end(), name, None, typ, "group"))
+                found.add(
+                    ActorMention(m.start(), m.end(), name, None, typ, "group", canonical=full)
+                )
     for name, (country, ptyp) in memory.people.items():
         if name not in sentence:
             continue  # cheap substring test before the word-boundary regex
+        full = memory.full_names.get(name, name)
         for m in re.finditer(rf"(?<![\w\-]){re.escape(name)}(?![\w\-])", sentence):
             if found.free(m.start(), m.end()):
-                found.add(ActorMention(m.start(), m.end(), name, country, ptyp, "person"))
+                found.add(
+                    ActorMention(m.start(), m.end(), name, country, ptyp, "person", canonical=full)
+                )
 
 
 def _demonym_actors(found: _Found, memory: ActorMemory) -> None:
@@ -340,6 +371,55 @@ def _join_roles(sentence: str, out: list[ActorMention]) -> list[ActorMention]:
             continue
         merged.append(a)
     return merged
+
+
+# Role nouns that refer back to the one named armed group an article is about ("TTP
+# fighters attacked a post ... the militants withdrew"); "gunmen" and "bandits" do not
+# (the text leaves them unattributed).
+_BACK_REFERENCE = re.compile(
+    r"(?:militants?|insurgents?|rebels?|jihadists?|fighters|extremists|terrorists?|"
+    r"islamists?|guerrillas?|separatists?)$",
+    re.I,
+)
+
+
+# "the group" (or "the militant group") refers back to a named armed group.
+_THE_GROUP = re.compile(r"\b[Tt]he\s+(?:(?:armed|militant|jihadist|insurgent|rebel)\s+)?group\b")
+
+
+def _the_group(found: _Found, memory: ActorMemory) -> None:
+    """ "the group" when one named non-state armed group is in play: that group."""
+    if "group" not in found.sentence or len({n for n, _ in memory.armed}) != 1:
+        return
+    name, country = memory.armed[-1]
+    for m in _THE_GROUP.finditer(found.sentence):
+        if found.free(m.start(), m.end()):
+            typ = "rebel_group"
+            found.add(
+                ActorMention(m.start(), m.end(), m.group(0), country, typ, "role", canonical=name)
+            )
+
+
+def _refer_back(mentions: list[ActorMention], memory: ActorMemory) -> None:
+    """Within an article: remember the named non-state armed groups met (in text order),
+    and name a bare "militants" after the one named group in play (of its country, if it
+    gives one). Two groups in play: which one is meant is left open."""
+    for a in mentions:
+        if a.kind == "group" and a.type in NON_STATE_ARMED and a.canonical:
+            entry = (a.canonical, a.country)
+            if entry in memory.armed:
+                memory.armed.remove(entry)
+            memory.armed.append(entry)
+        elif (
+            a.kind in ("role", "demonym")
+            and a.canonical is None
+            and a.type in NON_STATE_ARMED
+            and _BACK_REFERENCE.search(a.text)
+            and len({name for name, _ in memory.armed}) == 1
+        ):
+            name, country = memory.armed[-1]
+            if a.country is None or country is None or a.country == country:
+                a.canonical = name
 
 
 def _country_before(before: str) -> str | None:

@@ -11,6 +11,7 @@ from tasks.extract.actors import ActorMention
 from tasks.extract.attach import attach
 from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import PHYSICAL, Candidate
+from tasks.extract.canonical import canonical_name
 from tasks.extract.dates import DateMention
 from tasks.extract.merging import merge, refine
 from tasks.extract.places import PlaceMention
@@ -172,6 +173,9 @@ def _event(
         # Unnamed target: by default someone of the country where it happened (or the
         # article is about); the name and type stay unknown.
         a2c = country or main_country
+    crowd = c.event_type == "PROTEST"
+    a1n = canonical_name(*_named(c.actor1, a1), a1t, a1c, acled, crowd)
+    a2n = canonical_name(*_named(c.actor2, a2), a2t, a2c, acled, crowd)
     precision = {"point": "point", "admin1": "admin1", "country": "country"}
     fields = sum(x is not None for x in (c.actor1, c.place, c.date))
     confidence = BASE_CONFIDENCE + FIELD_BONUS * fields + (0.1 if c.kind == "explicit" else 0.0)
@@ -210,5 +214,15 @@ def _event(
         char_start=c.sent.start,
         char_end=c.sent.end,
         confidence=round(min(1.0, confidence), 3),
+        actor1_canonical=a1n,
+        actor2_canonical=a2n,
         evidence=evidence,
     )
+
+
+def _named(a: ActorMention | None, text: str | None) -> tuple[str | None, str | None, str | None]:
+    """The text, kind and preset canonical name of an event's actor (a party the coder
+    supplied, "civilians" or "protesters", has no mention: no kind, no preset)."""
+    if a is None or text != a.text:
+        return text, None, None
+    return text, a.kind, a.canonical
