@@ -25,9 +25,9 @@ FIXTURES = Path(__file__).parent / "fixtures" / "phrasings"
 PUBLISHED = date(2025, 6, 30)
 KNOWN_MISSES: dict[str, str] = json.loads((FIXTURES / "known_misses.json").read_text())
 # Pass rates measured at the commit that added these fixtures (tolls 91/120, sub-types
-# 116/200); the floors sit just under them.
+# 122/200); the floors sit just under them.
 TOLL_FLOOR = 0.75
-SUBTYPE_FLOOR = 0.57
+SUBTYPE_FLOOR = 0.6
 
 
 def _load(name: str) -> list[dict[str, Any]]:

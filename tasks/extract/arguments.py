@@ -332,8 +332,9 @@ def crowd_event(c: Candidate) -> bool:
         return c.actor1 is not None and (
             c.actor1.type in CROWD_TYPES or bool(_CROWD_NOUN.fullmatch(c.actor1.text))
         )
-    crowd = bool(types & CROWD_TYPES) or bool(at_crowd) or mob_act(c)
-    return crowd and c.trigger.crowd_violence
+    if mob_act(c):
+        return True
+    return (bool(types & CROWD_TYPES) or bool(at_crowd)) and c.trigger.crowd_violence
 
 
 # A crowd that is not demonstrating: residents, villagers, a mob.
@@ -351,7 +352,7 @@ def mob_act(c: Candidate) -> bool:
     a1 = c.actor1
     subject = _SCENE.sub("", c.sent.text[: c.tstart].strip())
     return (
-        c.trigger.crowd_violence
+        (c.trigger.crowd_violence or c.trigger.sub == _SEIZED)
         and (a1 is None or a1.type not in ("state_forces", "rebel_group", "political_militia"))
         and bool(_MOB_ACTOR.match(subject))
         and not _SAID.search(subject)
@@ -359,6 +360,9 @@ def mob_act(c: Candidate) -> bool:
     )
 
 
+# A crowd that seizes people and kills them ("residents seized three men and beat them
+# to death") is a mob, not kidnappers.
+_SEIZED = "Abduction/forced disappearance"
 # "Residents said the checkpoint had been targeted": the crowd speaks, it does not act.
 _SAID = re.compile(r"\b(?:said|say|says|told|reported|accused|blamed|claimed)\b", re.I)
 # A scene-setting opening before the subject: "In Antananarivo, a crowd set upon ...".

@@ -25,7 +25,9 @@ INHERITED_PENALTY = 0.05
 
 
 _ARMED = re.compile(
-    r"\b(?:gunmen|attackers|assailants|bandits|militants|fighters|bombers?|kidnappers|raiders)\b",
+    r"\b(?:gunmen|gunman|attackers|assailants|bandits|militants|fighters|bombers?|kidnappers|"
+    r"abductors|raiders|jihadists?|insurgents?|rebels?|militiamen|militias?|terrorists?|"
+    r"extremists?|armed\s+(?:men|group|groups|individuals))\b",
     re.I,
 )
 POLITICAL_TYPES = {

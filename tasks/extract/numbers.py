@@ -112,6 +112,13 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\bbeating\s+(?P<n>{NUMBER})\s+{_NOUNS}to\s+death\b", re.I),
+    # "seized three men ... and beat them to death": the ones seized.
+    re.compile(
+        rf"\b(?:seized|caught|grabbed|dragged|captured|abducted|rounded\s+up)\s+{_QUAL}(?P<n>{NUMBER})\s+"
+        r"[^.;]{0,80}?\band\s+(?:then\s+)?(?:beat|stoned|hacked|burned|burnt|lynched|killed|executed|"
+        r"shot)\s+(?:them|all\s+of\s+them)\b(?!\s+(?:unconscious|up|badly|severely))",
+        re.I,
+    ),
     # "beat him to death", "stoned her to death": one person.
     re.compile(
         r"\b(?:beat|beaten|stoned|hacked|burned|burnt|lynched|stabbed|clubbed)\s+(?P<n>him|her)\s+"
