@@ -204,3 +204,42 @@ def test_a_broken_tsv_fails_at_load(data_copy: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8") + "Atlantean\tATL\n", encoding="utf-8")
     with pytest.raises(RulesError, match=r"demonyms.tsv: line \d+: country 'ATL' is not"):
         lexicon.trigger_data()
+
+
+ACTOR_NAMES = json.loads((DATA / "actor_names.json").read_text(encoding="utf-8"))
+ACLED_COUNTRIES = rules.read_tsv(DATA / "acled_countries.tsv")
+
+
+def test_the_canonical_name_tables_validate() -> None:
+    rules.check_actor_names(ACTOR_NAMES, ACLED_COUNTRIES, ISO3)
+
+
+def _named(doc: dict[str, Any]) -> dict[str, Any]:
+    return next(a for a in doc["actors"] if a.get("name"))
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda d, r: _named(d).update(forces="military"), "needs either a 'name' or 'forces'"),
+        (
+            lambda d, r: d["actors"].append({"forces": "army", "aliases": ["x"]}),
+            "actor 'x': forces 'army' is not one of",
+        ),
+        (
+            lambda d, r: _named(d).update(country="XXX"),
+            "country 'XXX' is not an ISO3 code of countries.tsv",
+        ),
+        (lambda d, r: _named(d).update(aliases=[]), "aliases must be a non-empty list of names"),
+        (lambda d, r: d["periods"].update(ZZZ="2021-"), "periods: 'ZZZ' is not an ISO3 code"),
+        (
+            lambda d, r: r.append((999, ["KEN", "Kenya", "a"])),
+            "acled_countries.tsv: line 999: third column must be empty or 'the', not 'a'",
+        ),
+    ],
+)
+def test_a_broken_canonical_name_entry_is_named(breakage: Any, message: str) -> None:
+    doc, rows = copy.deepcopy(ACTOR_NAMES), list(ACLED_COUNTRIES)
+    breakage(doc, rows)
+    with pytest.raises(RulesError, match=re.escape(message)):
+        rules.check_actor_names(doc, rows, ISO3)

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-from tasks.extract.lexicon import DATA
+from tasks.extract import rules
+from tasks.extract.lexicon import DATA, known_iso3
 from tasks.extract.text import fold
 
 Forces = Literal["military", "police", "government"]
@@ -69,16 +70,17 @@ class _Tables:
 @cache
 def _tables() -> _Tables:
     doc = json.loads((DATA / "actor_names.json").read_text(encoding="utf-8"))
+    countries_rows = rules.read_tsv(DATA / "acled_countries.tsv")
+    rules.check_actor_names(doc, countries_rows, known_iso3())
     aliases: dict[str, _Entry] = {}
     for item in doc["actors"]:
         entry = _Entry(item.get("name"), item.get("forces"), item.get("country"))
         for alias in item["aliases"]:
             aliases[fold(_LEADING_THE.sub("", alias))] = entry
     countries: dict[str, tuple[str, bool]] = {}
-    for line in (DATA / "acled_countries.tsv").read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith("#"):
-            iso, name, article = (line.split("\t") + [""])[:3]
-            countries[iso] = (name, article.strip() == "the")
+    for _, row in countries_rows:
+        iso, name, article = (row + [""])[:3]
+        countries[iso] = (name, article.strip() == "the")
     return _Tables(aliases, dict(doc["periods"]), countries)
 
 

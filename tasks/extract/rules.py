@@ -360,3 +360,55 @@ def tsv_row_problems(
         elif kind == "folded" and value != value.lower():
             out.append(f"{where}: {value!r} must be lower-case")
     return out
+
+
+# The state forms an actor_names.json entry may name instead of a fixed name.
+NAME_FORCES = frozenset({"military", "police", "government"})  # canonical.STATE_FORMS
+
+
+def check_actor_names(
+    doc: dict[str, Any],
+    countries: list[tuple[int, list[str]]],
+    iso3: frozenset[str],
+    name: str = "actor_names.json",
+) -> None:
+    """The canonical-name tables: each actor a fixed name or a state's forces, with
+    aliases; ruling periods and ACLED country names keyed by countries.tsv codes."""
+    problems: list[str] = []
+    for n, item in enumerate(doc.get("actors") or [], 1):
+        label = None
+        if isinstance(item, dict):
+            label = item.get("name") or next(iter(item.get("aliases") or []), None)
+        where = f"{name}: actor {label!r}" if label else f"{name}: actor entry {n}"
+        if not isinstance(item, dict):
+            problems.append(f"{where}: must be an object")
+            continue
+        unknown = sorted(item.keys() - {"name", "forces", "country", "aliases", "_doc"})
+        problems += [f"{where}: unknown field {k!r}" for k in unknown]
+        if (item.get("name") is None) == (item.get("forces") is None):
+            problems.append(f"{where}: needs either a 'name' or 'forces', not both")
+        forces = item.get("forces")
+        if forces is not None and forces not in NAME_FORCES:
+            problems.append(f"{where}: forces {forces!r} is not one of {sorted(NAME_FORCES)}")
+        country = item.get("country")
+        if country is not None and country not in iso3:
+            problems.append(f"{where}: country {country!r} is not an ISO3 code of countries.tsv")
+        aliases = item.get("aliases")
+        if not isinstance(aliases, list) or not aliases:
+            problems.append(f"{where}: aliases must be a non-empty list of names")
+        elif not all(isinstance(a, str) and a.strip() for a in aliases):
+            problems.append(f"{where}: every alias must be a name")
+    for iso, period in (doc.get("periods") or {}).items():
+        if iso not in iso3:
+            problems.append(f"{name}: periods: {iso!r} is not an ISO3 code of countries.tsv")
+        if not isinstance(period, str) or not period.strip():
+            problems.append(f"{name}: periods: {iso!r} needs a period like '2021-'")
+    for line, row in countries:
+        where = f"acled_countries.tsv: line {line}"
+        if len(row) not in (2, 3) or not row[1].strip():
+            problems.append(f"{where}: expected code, name and optional 'the' (tab-separated)")
+        elif row[0] not in iso3:
+            problems.append(f"{where}: {row[0]!r} is not an ISO3 code of countries.tsv")
+        elif len(row) == 3 and row[2].strip() not in ("", "the"):
+            problems.append(f"{where}: third column must be empty or 'the', not {row[2]!r}")
+    raise_problems(problems)
