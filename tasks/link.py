@@ -394,14 +394,67 @@ def _kind_key(r: Row) -> tuple[Any, ...]:
     return ("physical", family, sub, r.get("country"))
 
 
+# Kilometres per degree of latitude (the linker's sphere, radius 6371 km): two places
+# within `near_km` lie within near_km / KM_PER_DEGREE degrees of latitude of each other.
+KM_PER_DEGREE = 2 * math.pi * 6371.0 / 360
+
+
+class _Places:
+    """The reports of one kind key and day, by where they happened. A report at a town
+    (`point`) agrees only with one that names no town (a province, a country, no
+    place), names the same town, or lies within `near_km` of it, so within a band of
+    latitude either side (`place_agreement`): the others are never looked at."""
+
+    __slots__ = ("all", "band_degrees", "bands", "coarse", "named")
+
+    def __init__(self, band_degrees: float) -> None:
+        self.band_degrees = band_degrees
+        self.all: list[Row] = []
+        self.coarse: list[Row] = []  # no town: compared with every report
+        self.named: dict[str, list[Row]] = {}  # at a town, by its name
+        self.bands: dict[int, list[Row]] = {}  # at a town with coordinates, by latitude
+
+    def add(self, row: Row) -> None:
+        self.all.append(row)
+        if not _at_town(row):
+            self.coarse.append(row)
+            return
+        self.named.setdefault(_key(row.get("location")), []).append(row)
+        if (band := self._band(row)) is not None:
+            self.bands.setdefault(band, []).append(row)
+
+    def near(self, report: Row) -> list[Row]:
+        """The reports here whose place may agree with `report`'s."""
+        if not _at_town(report):
+            return self.all
+        found = self.coarse + self.named.get(_key(report.get("location")), [])
+        if (band := self._band(report)) is not None:
+            for b in (band - 1, band, band + 1):
+                found += self.bands.get(b, ())
+        return found
+
+    def _band(self, row: Row) -> int | None:
+        lat, lon = row.get("latitude"), row.get("longitude")
+        if lat is None or lon is None:
+            return None
+        return math.floor(float(lat) / self.band_degrees)
+
+
+def _at_town(r: Row) -> bool:
+    return physical(r) and _PRECISION.get(r.get("geo_precision") or "", 0) == 3
+
+
 class _Reach:
-    """Which incidents a report could join: the reports held so far, by kind key and day,
-    each with the incident it is in now, and each incident's rank (its age, which
-    breaks ties as the order of `plan_links`'s incidents does)."""
+    """Which incidents a report could join: the reports held so far, by kind key, day and
+    place (`_Places`), each with the incident it is in now, and each incident's rank
+    (its age, which breaks ties as the order of `plan_links`'s incidents does)."""
 
     def __init__(self, s: LinkSettings) -> None:
         self.slack = s.date_slack_days
-        self.days: dict[tuple[Any, ...], dict[date | None, list[Row]]] = {}
+        # A band of latitude a little wider than near_km (a kilometre more): rounding
+        # can never put two places near_km apart two bands apart.
+        self.band_degrees = (s.near_km + 1.0) / KM_PER_DEGREE
+        self.days: dict[tuple[Any, ...], dict[date | None, _Places]] = {}
         self.owner: dict[int, str] = {}  # id() of a held report -> its incident now
         self.rank: dict[str, int] = {}
         self.opened = 0
@@ -416,7 +469,10 @@ class _Reach:
     def add(self, row: Row, incident_id: str) -> None:
         self.owner[id(row)] = incident_id
         by_day = self.days.setdefault(_kind_key(row), {})
-        by_day.setdefault(_day(row.get("event_date")), []).append(row)
+        day = _day(row.get("event_date"))
+        if day not in by_day:
+            by_day[day] = _Places(self.band_degrees)
+        by_day[day].add(row)
 
     def move(self, rows: list[Row], incident_id: str) -> None:
         for row in rows:
@@ -425,18 +481,20 @@ class _Reach:
     def incidents_near(self, report: Row) -> set[str]:
         """The incidents holding a report `relation` could find related to `report`:
         one of its kind key, dated within the slack of its day or undated (an undated
-        report is dated by publication: any day of its key)."""
+        report is dated by publication: any day of its key), at a place that may agree."""
         by_day = self.days.get(_kind_key(report))
         if not by_day:
             return set()
         day = _day(report.get("event_date"))
         if day is None:
-            held = [row for rows in by_day.values() for row in rows]
+            cells = list(by_day.values())
         else:
-            held = list(by_day.get(None, ()))
-            for gap in range(-self.slack, self.slack + 1):
-                held += by_day.get(day + timedelta(days=gap), ())
-        return {self.owner[id(row)] for row in held}
+            days = [
+                None,
+                *(day + timedelta(days=gap) for gap in range(-self.slack, self.slack + 1)),
+            ]
+            cells = [by_day[d] for d in days if d in by_day]
+        return {self.owner[id(row)] for places in cells for row in places.near(report)}
 
 
 def _inherit(report: Row, earlier: list[Row], s: LinkSettings) -> tuple[int, str, str] | None:
@@ -469,3 +527,9 @@ def _matches(
 
 def _can_merge(keep: list[Row], other: list[Row], s: LinkSettings) -> bool:
     return not any(conflicts(a, b, s) for a in keep for b in other)
+
+
+def forget_names() -> None:
+    """Empty the name caches, as in a new process (a benchmark times batches alike)."""
+    for cached in (_name_key, _words, _initials, _acronyms, _same_name):
+        cached.cache_clear()
