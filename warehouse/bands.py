@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse.profile import Scans, fetch
+from warehouse.profile import Scans, fetch, settle
 
 Row = dict[str, Any]
 
@@ -53,6 +53,7 @@ def _semi_join(
     """`select`'s rows whose `key` is one of `keys`, each looked up through the index on
     `key` when they are at most BAND_INDEX_MAX_KEYS (a dynamic IN filter, see there)."""
     indexed = 0 < keys.num_rows <= BAND_INDEX_MAX_KEYS
+    settle(con)
     if indexed:
         con.execute(f"SET dynamic_or_filter_threshold = {keys.num_rows + 1}")
     con.register("lookup_keys", keys)

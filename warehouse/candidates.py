@@ -35,7 +35,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from warehouse.profile import Scans, fetch
+from warehouse.profile import Scans, fetch, settle
 
 Row = dict[str, Any]
 
@@ -290,6 +290,7 @@ def _by_key(
 @contextmanager
 def _registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[None]:
     """Arrow tables visible to the connection's SQL by name, for one query."""
+    settle(con)
     for name, table in tables.items():
         con.register(name, table)
     try:

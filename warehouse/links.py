@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import candidates, schema
-from warehouse.profile import Scans
+from warehouse.profile import Scans, settle
 
 Row = dict[str, Any]
 
@@ -54,6 +54,7 @@ class Linking:
 @contextmanager
 def _registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[None]:
     """Arrow tables visible to the connection's SQL by name, for one query."""
+    settle(con)
     for name, table in tables.items():
         con.register(name, table)
     try:
@@ -72,10 +73,12 @@ def write_plan(con: duckdb.DuckDBPyConnection, batch_id: str, at: datetime, plan
             [{**r, "run_id": batch_id, "linked_at": at} for r in plan.links],
             schema.INCIDENT_LINKS,
         )
+        # Every link is of an event the batch itself has just stored, so none is stored
+        # yet: a plain INSERT, whose key check costs about 0.6 x that of ON CONFLICT DO
+        # NOTHING (1,000 links into 1,000,000, measured side by side). Were one there, the
+        # key would refuse it and the batch fail whole, rather than a link be lost unseen.
         with _registered(con, link_rows=rows):
-            con.execute(
-                "INSERT INTO incident_links BY NAME SELECT * FROM link_rows ON CONFLICT DO NOTHING"
-            )
+            con.execute("INSERT INTO incident_links BY NAME SELECT * FROM link_rows")
     if not plan.merges:
         return
     into = {m["incident_id"]: m["merged_into"] for m in plan.merges}

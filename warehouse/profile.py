@@ -36,6 +36,12 @@ class Scans:
             stack.extend(node.get("children", []))
 
 
+def settle(con: duckdb.DuckDBPyConnection) -> None:
+    """Run the connection's last `execute()` result to its end: DuckDB refuses a relation
+    query or a registration while one is unread (a `fetchone()` leaves it so)."""
+    con.complete()
+
+
 def fetch(
     con: duckdb.DuckDBPyConnection,
     sql: str,
@@ -43,6 +49,7 @@ def fetch(
     scans: Scans | None = None,
 ) -> pa.Table:
     """The query's rows as Arrow; with `scans`, what its table scans read is added."""
+    settle(con)
     if scans is None:
         return _arrow(con, sql, params)
     con.execute("PRAGMA enable_profiling = 'no_output'")
