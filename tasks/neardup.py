@@ -6,7 +6,8 @@ paragraph, a few words edited) is a new text, and without this stage its events 
 count as reports of their own. Each article gets a MinHash signature of its word
 shingles and the LSH band keys of that signature (datasketch); the warehouse looks up
 stored articles sharing a band with a new one (a look-up per key through an index,
-never a scan of band rows or signatures) and hands their signatures to `near_duplicates`, which decides.
+never a scan of band rows or signatures) and hands their signatures to
+`near_duplicates`, which decides.
 """
 
 from __future__ import annotations
