@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flows.bench_scale import ScaleReport, bench_band_lookup, bench_linking, scale_lines
 from tasks.errors import EventpipeError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,6 +54,11 @@ RERUN_TARGET = 0.05  # a re-run over stored pages at most this fraction of the f
 RSS_TARGET = 1.3  # peak RSS at 10 x N at most this many times that at N
 # The long article the coder is timed on (hostile input: a live blog, a dump).
 LONG_ARTICLE_MB = 1.0
+# The scale figures' warehouses (flows/bench_scale.py): linked events stored when a
+# batch is linked (the issue's million), and articles with signatures stored when a
+# batch's near-duplicates are looked up.
+LINK_EVENTS = 1_000_000
+BAND_ARTICLES = 100_000
 # A page is varied by a mark after every block of text (the story is in some of
 # them, whatever the site's markup), so its extracted text and content hash differ
 # from every other copy's: a single mark after the first paragraph missed the
@@ -121,6 +127,7 @@ class BenchReport:
     long_article_mb: float = 0.0
     long_article_s: float = 0.0
     coder_s_per_mb: float = 0.0
+    scale: ScaleReport = field(default_factory=ScaleReport)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -431,14 +438,20 @@ def run_bench(
     copies: int = DEFAULT_COPIES,
     long_mb: float = LONG_ARTICLE_MB,
     progress: Callable[[str], None] | None = None,
+    link_events: int = LINK_EVENTS,
+    band_articles: int = BAND_ARTICLES,
 ) -> BenchReport:
     """Measure every stage over `n` pages (each text as `copies` pages), the flow's peak
-    RSS at n and rss_scale x n, and the coder on a `long_mb` MB article. `progress` is
-    told each stage as it starts (the command line shows it on a terminal)."""
+    RSS at n and rss_scale x n, the coder on a `long_mb` MB article, and linking and
+    the near-duplicate look-up with `link_events` events and `band_articles` articles'
+    signatures stored (0: skip). `progress` is told each stage as it starts (the
+    command line shows it on a terminal)."""
     if n < 1:
         raise EventpipeError("--n must be at least 1")
     if copies < 1:
         raise EventpipeError("--copies must be at least 1")
+    if link_events < 0 or band_articles < 0:
+        raise EventpipeError("--link-events and --band-articles must be 0 or more")
 
     def step(what: str) -> None:  # a terminal shows which stage is running
         if progress is not None:
@@ -492,6 +505,12 @@ def run_bench(
             report.rss_10n_vs_n = round(report.rss_mib_10n / report.rss_mib_n, 2)
             report.tree_mib_10n = round(large["tree_kib"] / 1024, 1)
             report.tree_10n_vs_n = round(report.tree_mib_10n / report.tree_mib_n, 2)
+        if link_events:
+            step(f"linking {report.scale.link_batch} events into {link_events:,} stored ones")
+            bench_linking(link_events, scratch, report.scale)
+        if band_articles:
+            step(f"near-duplicate look-ups among {band_articles:,} articles")
+            bench_band_lookup(band_articles, scratch, report.scale)
     if first["articles"] < report.texts:
         missing = report.texts - first["articles"]
         report.notes.append(f"{missing} of {report.texts} texts gave no article text")
@@ -551,6 +570,7 @@ def report_lines(report: BenchReport) -> Iterator[str]:
     big = "" if r.tree_mib_10n is None else f";  at 10 x N {r.tree_mib_10n} MiB"
     ratio = "" if r.tree_10n_vs_n is None else f"  = {r.tree_10n_vs_n} x"
     yield f"memory  the same with its workers and server {r.tree_mib_n} MiB{big}{ratio}"
+    yield from scale_lines(r.scale)
     for note in r.notes:
         yield f"note    {note}"
 

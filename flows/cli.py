@@ -525,6 +525,16 @@ def bench(
     long_mb: Annotated[
         float, typer.Option(min=0, help="MB of the long article the coder is timed on (0: skip).")
     ] = 1.0,
+    link_events: Annotated[
+        int,
+        typer.Option(min=0, help="Linked events stored when 1,000 new ones are linked (0: skip)."),
+    ] = 1_000_000,
+    band_articles: Annotated[
+        int,
+        typer.Option(
+            min=0, help="Articles' signatures stored for the near-duplicate look-up (0: skip)."
+        ),
+    ] = 100_000,
 ) -> None:
     """Measure each stage and the whole flow on N pages (a benchmark, minutes long)."""
     from flows.bench import as_json as bench_json
@@ -539,9 +549,19 @@ def bench(
                 copies,
                 long_mb,
                 progress=lambda what: status.update(f"bench: {what}"),
+                link_events=link_events,
+                band_articles=band_articles,
             )
     else:
-        report = run_bench(n, corpus, rss_scale, copies, long_mb)
+        report = run_bench(
+            n,
+            corpus,
+            rss_scale,
+            copies,
+            long_mb,
+            link_events=link_events,
+            band_articles=band_articles,
+        )
     if as_json:
         sys.stdout.write(bench_json(report) + "\n")
     else:

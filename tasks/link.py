@@ -21,7 +21,7 @@ import os
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -107,8 +107,21 @@ _FAMILY = {
 _PRECISION = {"point": 3, "admin1": 2, "country": 1}
 
 
+# Names (actors, places) repeat across a batch's reports and their candidates: one
+# group or town reported many times. Their normal forms, and whether two name one
+# actor, are computed once per name (or pair) and kept: a batch linked into a full
+# warehouse compares each name with hundreds of others. Entries per cache; a long
+# run's names come and go, the last ones stay.
+NAME_CACHE_SIZE = 1 << 16
+
+
 def _key(value: Any) -> str:
-    return name_key(value) if isinstance(value, str) else ""
+    return _name_key(value) if isinstance(value, str) else ""
+
+
+@lru_cache(maxsize=NAME_CACHE_SIZE)
+def _name_key(value: str) -> str:
+    return name_key(value)
 
 
 def _day(value: Any) -> date | None:
@@ -186,24 +199,34 @@ _NAME_STOPWORDS = frozenset({"the", "of", "in", "for", "and", "a", "an", "s"})
 NAME_OVERLAP = 0.5
 
 
+@lru_cache(maxsize=NAME_CACHE_SIZE)
 def _words(name: str) -> frozenset[str]:
     return frozenset(w for w in fold(name).split() if w not in _NAME_STOPWORDS)
 
 
+@lru_cache(maxsize=NAME_CACHE_SIZE)
 def _initials(name: str) -> str:
     return "".join(w[0] for w in name.replace("-", " ").split() if w[:1].isupper())
 
 
-def _acronyms(name: str) -> set[str]:
-    return {
+@lru_cache(maxsize=NAME_CACHE_SIZE)
+def _acronyms(name: str) -> frozenset[str]:
+    return frozenset(
         w.strip("()") for w in name.split() if len(w.strip("()")) >= 2 and w.strip("()").isupper()
-    }
+    )
 
 
 def same_name(x: Any, y: Any) -> bool:
     """One actor's name as two outlets give it: the same letters, an acronym of the
     other ("EU" in "EU foreign policy spokesperson" and "European Union"), or mostly
     the same words."""
+    if not isinstance(x, str) or not isinstance(y, str):
+        return False
+    return _same_name(x, y)
+
+
+@lru_cache(maxsize=NAME_CACHE_SIZE)
+def _same_name(x: str, y: str) -> bool:
     kx, ky = _key(x), _key(y)
     if not kx or not ky:
         return False
@@ -321,35 +344,46 @@ def plan_links(
     """Each new report's incident, and the incidents that a report shows to be one.
 
     `candidates` carry their current `incident_id`, oldest first; new reports are
-    taken in the same order, so the outcome does not depend on batching.
+    taken in the same order, so the outcome does not depend on batching. A report is
+    weighed against the incidents that hold a report of its kind (and, for acts with
+    a place, its country) within `date_slack_days` of its day (`_Reach`), not against
+    every candidate: only those can be its incident, and the cost of a batch then
+    grows with the reports near each of its own, not with the window's size.
     """
     incidents: dict[str, list[Row]] = {}
     earlier: dict[str, list[Row]] = {}  # an article's events of its earlier codings
+    reach = _Reach(s)
     for row in candidates:
         if row.get("predecessor"):
             earlier.setdefault(row["article_id"], []).append(row)
         else:
-            incidents.setdefault(row["incident_id"], []).append(row)
+            reach.open(row["incident_id"], incidents)
+            incidents[row["incident_id"]].append(row)
+            reach.add(row, row["incident_id"])
     merged_into: dict[str, str] = {}
     plan = LinkPlan()
     for report in new:
         inherited = _inherit(report, earlier.get(report["article_id"], []), s)
-        matches = _matches(report, incidents, s) if inherited is None else [inherited]
+        matches = _matches(report, incidents, reach, s) if inherited is None else [inherited]
         if matches and matches[0][1] not in incidents:
-            incidents[matches[0][1]] = []  # an incident known only by its earlier coding
+            reach.open(matches[0][1], incidents)  # an incident known only by its earlier coding
         if not matches:
             incident_id, reason = incident_id_for(report), "new"
-            incidents[incident_id] = []
+            reach.open(incident_id, incidents)
         else:
             _, incident_id, reason = matches[0]
             for score, other, why in matches[1:]:
                 if score >= MERGE_SCORE and _can_merge(incidents[incident_id], incidents[other], s):
-                    incidents[incident_id].extend(incidents.pop(other))
+                    moved = incidents.pop(other)
+                    incidents[incident_id].extend(moved)
+                    reach.move(moved, incident_id)
                     merged_into[other] = incident_id
                     plan.merges.append(
                         {"incident_id": other, "merged_into": incident_id, "reason": why}
                     )
-        incidents[incident_id].append({**report, "incident_id": incident_id})
+        member = {**report, "incident_id": incident_id}
+        incidents[incident_id].append(member)
+        reach.add(member, incident_id)
         plan.links.append(
             {"event_id": report["event_id"], "incident_id": incident_id, "reason": reason}
         )
@@ -358,6 +392,119 @@ def plan_links(
         while link["incident_id"] in merged_into:
             link["incident_id"] = merged_into[link["incident_id"]]
     return plan
+
+
+def _kind_key(r: Row) -> tuple[Any, ...]:
+    """What `same_kind` compares, and for acts with a place their country (which
+    `place_agreement` requires): reports with other keys are never one incident."""
+    if not physical(r):
+        return ("verbal", r.get("event_type"))
+    family = _FAMILY.get(r["acled_event_type"], r["acled_event_type"])
+    sub = r.get("acled_sub_event_type") if family == "Strategic developments" else None
+    return ("physical", family, sub, r.get("country"))
+
+
+# Kilometres per degree of latitude (the linker's sphere, radius 6371 km): two places
+# within `near_km` lie within near_km / KM_PER_DEGREE degrees of latitude of each other.
+KM_PER_DEGREE = 2 * math.pi * 6371.0 / 360
+
+
+class _Places:
+    """The reports of one kind key and day, by where they happened. A report at a town
+    (`point`) agrees only with one that names no town (a province, a country, no
+    place), names the same town, or lies within `near_km` of it, so within a band of
+    latitude either side (`place_agreement`): the others are never looked at."""
+
+    __slots__ = ("all", "band_degrees", "bands", "coarse", "named")
+
+    def __init__(self, band_degrees: float) -> None:
+        self.band_degrees = band_degrees
+        self.all: list[Row] = []
+        self.coarse: list[Row] = []  # no town: compared with every report
+        self.named: dict[str, list[Row]] = {}  # at a town, by its name
+        self.bands: dict[int, list[Row]] = {}  # at a town with coordinates, by latitude
+
+    def add(self, row: Row) -> None:
+        self.all.append(row)
+        if not _at_town(row):
+            self.coarse.append(row)
+            return
+        self.named.setdefault(_key(row.get("location")), []).append(row)
+        if (band := self._band(row)) is not None:
+            self.bands.setdefault(band, []).append(row)
+
+    def near(self, report: Row) -> list[Row]:
+        """The reports here whose place may agree with `report`'s."""
+        if not _at_town(report):
+            return self.all
+        found = self.coarse + self.named.get(_key(report.get("location")), [])
+        if (band := self._band(report)) is not None:
+            for b in (band - 1, band, band + 1):
+                found += self.bands.get(b, ())
+        return found
+
+    def _band(self, row: Row) -> int | None:
+        lat, lon = row.get("latitude"), row.get("longitude")
+        if lat is None or lon is None:
+            return None
+        return math.floor(float(lat) / self.band_degrees)
+
+
+def _at_town(r: Row) -> bool:
+    return physical(r) and _PRECISION.get(r.get("geo_precision") or "", 0) == 3
+
+
+class _Reach:
+    """Which incidents a report could join: the reports held so far, by kind key, day and
+    place (`_Places`), each with the incident it is in now, and each incident's rank
+    (its age, which breaks ties as the order of `plan_links`'s incidents does)."""
+
+    def __init__(self, s: LinkSettings) -> None:
+        self.slack = s.date_slack_days
+        # A band of latitude a little wider than near_km (a kilometre more): rounding
+        # can never put two places near_km apart two bands apart.
+        self.band_degrees = (s.near_km + 1.0) / KM_PER_DEGREE
+        self.days: dict[tuple[Any, ...], dict[date | None, _Places]] = {}
+        self.owner: dict[int, str] = {}  # id() of a held report -> its incident now
+        self.rank: dict[str, int] = {}
+        self.opened = 0
+
+    def open(self, incident_id: str, incidents: dict[str, list[Row]]) -> None:
+        """Start an incident (or another life of one merged away) at the end of the order."""
+        if incident_id not in incidents:
+            incidents[incident_id] = []
+            self.rank[incident_id] = self.opened
+            self.opened += 1
+
+    def add(self, row: Row, incident_id: str) -> None:
+        self.owner[id(row)] = incident_id
+        by_day = self.days.setdefault(_kind_key(row), {})
+        day = _day(row.get("event_date"))
+        if day not in by_day:
+            by_day[day] = _Places(self.band_degrees)
+        by_day[day].add(row)
+
+    def move(self, rows: list[Row], incident_id: str) -> None:
+        for row in rows:
+            self.owner[id(row)] = incident_id
+
+    def incidents_near(self, report: Row) -> set[str]:
+        """The incidents holding a report `relation` could find related to `report`:
+        one of its kind key, dated within the slack of its day or undated (an undated
+        report is dated by publication: any day of its key), at a place that may agree."""
+        by_day = self.days.get(_kind_key(report))
+        if not by_day:
+            return set()
+        day = _day(report.get("event_date"))
+        if day is None:
+            cells = list(by_day.values())
+        else:
+            days = [
+                None,
+                *(day + timedelta(days=gap) for gap in range(-self.slack, self.slack + 1)),
+            ]
+            cells = [by_day[d] for d in days if d in by_day]
+        return {self.owner[id(row)] for places in cells for row in places.near(report)}
 
 
 def _inherit(report: Row, earlier: list[Row], s: LinkSettings) -> tuple[int, str, str] | None:
@@ -372,20 +519,27 @@ def _inherit(report: Row, earlier: list[Row], s: LinkSettings) -> tuple[int, str
 
 
 def _matches(
-    report: Row, incidents: dict[str, list[Row]], s: LinkSettings
+    report: Row, incidents: dict[str, list[Row]], reach: _Reach, s: LinkSettings
 ) -> list[tuple[int, str, str]]:
     """The incidents a report could join, best first (ties: the older incident)."""
     found: list[tuple[int, int, str, str]] = []
-    for order, (incident_id, members) in enumerate(incidents.items()):
+    for incident_id in reach.incidents_near(report):
+        members = incidents[incident_id]
         if any(conflicts(report, m, s) for m in members):
             continue
         scored = [r for m in members if (r := relation(report, m, s))]
         if scored:
             score, reason = max(scored)
-            found.append((-score, order, incident_id, reason))
+            found.append((-score, reach.rank[incident_id], incident_id, reason))
     found.sort()
     return [(-neg, incident_id, reason) for neg, _, incident_id, reason in found]
 
 
 def _can_merge(keep: list[Row], other: list[Row], s: LinkSettings) -> bool:
     return not any(conflicts(a, b, s) for a in keep for b in other)
+
+
+def forget_names() -> None:
+    """Empty the name caches, as in a new process (a benchmark times batches alike)."""
+    for cached in (_name_key, _words, _initials, _acronyms, _same_name):
+        cached.cache_clear()

@@ -5,8 +5,9 @@ syndicated copy of a wire story (a new headline, an agency credit, a trailing
 paragraph, a few words edited) is a new text, and without this stage its events would
 count as reports of their own. Each article gets a MinHash signature of its word
 shingles and the LSH band keys of that signature (datasketch); the warehouse looks up
-stored articles sharing a band with a new one (an indexed join, never a scan of
-signatures) and hands their signatures to `near_duplicates`, which decides.
+stored articles sharing a band with a new one (a look-up per key through an index,
+never a scan of band rows or signatures) and hands their signatures to
+`near_duplicates`, which decides.
 """
 
 from __future__ import annotations

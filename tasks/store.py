@@ -239,9 +239,13 @@ def store_recoded(db: str | Path, run_id: str, recoded: Iterable[ExtractedArticl
 
 def linking(settings: LinkSettings | None = None) -> Linking:
     """How the writer links a batch's events to incidents (`tasks/link.py`'s rules, with
-    the config file's `[incidents]` settings unless given)."""
+    the config file's `[incidents]` settings unless given). The linker joins a report
+    to an incident only through a report within `date_slack_days` of its day (or
+    undated), so the warehouse hands it only the incidents holding one."""
     chosen = load_settings() if settings is None else settings
-    return partial(plan_links, s=chosen), chosen.window_days
+    return Linking(
+        partial(plan_links, s=chosen), chosen.window_days, near_days=chosen.date_slack_days
+    )
 
 
 def stale_articles(

@@ -24,6 +24,7 @@ from flows.bench import (
     source_pages,
     write_corpus,
 )
+from flows.bench_scale import NEARDUP_PLANTED, ScaleReport, scale_lines
 from tasks.clean import html_to_text
 from tasks.errors import EventpipeError
 from tasks.models import sha256_hex
@@ -92,12 +93,22 @@ def test_a_folder_without_pages_is_a_clear_error(tmp_path: Path) -> None:
 def test_a_small_run_reports_every_figure_and_warns(tmp_path: Path) -> None:
     told: list[str] = []
     report = run_bench(
-        4, FIXTURES / "articles", rss_scale=2, copies=2, long_mb=0.01, progress=told.append
+        4,
+        FIXTURES / "articles",
+        rss_scale=2,
+        copies=2,
+        long_mb=0.01,
+        progress=told.append,
+        link_events=3_000,
+        band_articles=2_000,
     )
     assert (report.pages, report.texts, report.copies) == (4, 2, 2) and report.notes == []
     # each stage is told as it starts (a terminal shows it, instead of minutes of silence)
-    assert told[0] == "writing 4 pages" and told[-1] == "the flow on 8 pages, for its memory"
+    assert (
+        told[0] == "writing 4 pages" and told[-1] == "near-duplicate look-ups among 2,000 articles"
+    )
     assert "the event coder" in told and "the ingest flow, then its re-run" in told
+    assert "linking 1000 events into 3,000 stored ones" in told
     for name in ("trafilatura_pages_s", "flow_pages_s", "clean_pages_s", "coder_articles_s"):
         assert getattr(report, name) > 0, name
     assert report.store_rows_s > 0 and report.first_run_s > 0 and report.rerun_s > 0
@@ -117,7 +128,43 @@ def test_a_small_run_reports_every_figure_and_warns(tmp_path: Path) -> None:
         "re-run",
         "memory",
         "memory",
+        *["link"] * 5,
+        "memory",
+        "neardup",
     ]
     for head in ("flow", "re-run"):
         assert "(target" in lines[heads.index(head)], head
     assert report.tree_mib_n > report.rss_mib_n  # the pool's workers and Prefect's server
+    _check_scale(report.scale)
+
+
+def _check_scale(s: ScaleReport) -> None:
+    """The scale figures of a small run: present and consistent, not timed."""
+    assert (s.link_events, s.link_batch, s.link_month_events) == (3_000, 1000, 3_000)
+    assert s.link_empty_events_s > 0 and s.link_month_events_s > 0 and s.link_full_events_s > 0
+    ratio = (1 / s.link_full_events_s) / (1 / s.link_empty_events_s)
+    assert s.link_full_vs_empty == pytest.approx(ratio, abs=0.02)
+    assert set(s.link_parts) == {"empty", "month", "full"}
+    assert all(set(p) == {"read", "decide", "write"} for p in s.link_parts.values())
+    assert s.link_candidates > 0 and 0 < s.link_joined < s.link_batch
+    assert s.link_rows_read["events"] > 0 and "incident_links" in s.link_rows_read
+    assert set(s.link_python_peak_mib) == set(s.link_rss_growth_mib) == {"empty", "full"}
+    assert s.link_python_peak_mib["full"] > 0
+    assert s.neardup_articles == 2_000 + NEARDUP_PLANTED and s.neardup_keys == 4_000
+    assert s.neardup_found == NEARDUP_PLANTED and s.neardup_index_scan
+    assert s.neardup_empty_s >= 0 and s.neardup_full_s > 0
+    assert s.neardup_rows_read["article_bands"] == NEARDUP_PLANTED * 20
+
+
+def test_the_scale_lines_say_each_figure() -> None:
+    s = ScaleReport(link_events=1_000_000, link_month_events=21_000, link_full_vs_empty=1.4)
+    s.link_full_vs_month, s.link_rows_read = 1.1, {"events": 16_960}
+    s.link_parts = {"empty": {"read": 0.03, "decide": 0.07, "write": 0.01}}
+    s.link_python_peak_mib, s.link_rss_growth_mib = {"empty": 2.0, "full": 8.0}, {"full": 90.0}
+    s.neardup_articles, s.neardup_index_scan = 100_005, True
+    lines = scale_lines(s)
+    assert "1,000,000 stored events" in lines[2] and "(target <= 1.5: met)" in lines[2]
+    assert "1.1 x the month's" in lines[2] and "empty 0.03 / 0.07 / 0.01" in lines[3]
+    assert "events 16,960" in lines[4] and "8.0 MiB full" in lines[5]
+    assert "100,005 stored, through the band index" in lines[6]
+    assert scale_lines(ScaleReport()) == []  # both skipped

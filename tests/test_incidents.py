@@ -297,8 +297,8 @@ def test_linking_reads_only_the_window_of_a_new_report(db_path: Path) -> None:
 
     from tasks.models import Article, Event, ExtractedArticle
     from tasks.store import store_batch
+    from warehouse.candidates import candidate_reports
     from warehouse.db import connect
-    from warehouse.links import candidate_reports
     from warehouse.runs import start_run
 
     start = date(2024, 1, 1)

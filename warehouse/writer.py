@@ -22,13 +22,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse import links, schema
+from warehouse import bands, links, schema
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
 
 Row = dict[str, Any]
-# How to link a batch's new events to incidents: the linker and its window in days.
-Linking = tuple[links.Linker, int]
+# How to link a batch's new events to incidents: the linker and the reports it needs.
+Linking = links.Linking
 # Which new articles repeat a stored (or earlier new) article's text: (the batch's new
 # articles' signatures in order, the signatures of stored articles sharing an LSH band
 # with one of them), each as `article_id` and `minhash` -> rows of `article_id`,
@@ -161,7 +161,7 @@ def write_batch(
             stamp = {"run_id": batch_id, "settled_at": at}
             _insert(con, "settled_inputs", _table("settled_inputs", settled, stamp))
             if linking is not None:
-                links.link_events(con, batch_id, at, list(events), *linking)
+                links.link_events(con, batch_id, at, list(events), linking)
             counts = {
                 "articles_seen": len(batch.articles) + len(batch.rejections),
                 "articles_new": len(fresh),
@@ -225,7 +225,7 @@ def write_recoding(
                 con, "codings", _table("codings", codings, {"run_id": batch_id, "coded_at": at})
             )
             if linking is not None:
-                links.link_events(con, batch_id, at, list(events), *linking)
+                links.link_events(con, batch_id, at, list(events), linking, recoding=True)
             counts = dict.fromkeys(schema.RUN_COUNTS, 0)
             counts.update(articles_seen=len(batch.codings), events_stored=len(events))
             record_batch(con, run_id, batch_id, at, counts)
@@ -248,8 +248,9 @@ def settle_near_duplicates(
 ) -> list[Row]:
     """The fresh articles that are no near-duplicate; record the others and their originals.
 
-    Candidates are the stored articles sharing a band key with a fresh one (a join
-    on `article_bands`, never a scan of signatures); `check` decides. The kept
+    Candidates are the stored articles sharing a band key with a fresh one (each
+    key looked up through the index on `article_bands(band)`, never a scan of band
+    rows or signatures: `warehouse/bands.py`); `check` decides. The kept
     articles' signatures and band keys are written, each near-duplicate gets a
     `near_duplicates` row, and its page in the batch's fetch log (provisionally
     `stored`) becomes `duplicate_content`, naming the article it repeats.
@@ -295,16 +296,8 @@ def settle_near_duplicates(
 
 def _band_candidates(con: duckdb.DuckDBPyConnection, batch: Batch, ids: set[str]) -> list[Row]:
     """Stored articles sharing an LSH band key with one of `ids`, with their signatures."""
-    keys = [r["band"] for r in batch.article_bands if r["article_id"] in ids]
-    if not keys:
-        return []
-    new_bands = pa.table({"band": pa.array(keys, pa.string())})  # noqa: F841
-    rows = con.execute(
-        "SELECT article_id, minhash FROM article_minhash WHERE article_id IN"
-        " (SELECT b.article_id FROM article_bands b JOIN new_bands USING (band))"
-        " ORDER BY article_id"
-    ).fetchall()
-    return [{"article_id": a, "minhash": m} for a, m in rows]
+    keys = sorted({r["band"] for r in batch.article_bands if r["article_id"] in ids})
+    return bands.band_candidates(con, keys)
 
 
 def next_batch_id(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
