@@ -197,3 +197,29 @@ def test_a_story_and_two_syndicated_copies_are_one_article(db_path: Path, tmp_pa
     assert again.counts.articles_duplicate == 3
     assert _rows(db_path, "SELECT count(*) FROM near_duplicates") == before == [(2,)]
     assert _rows(db_path, "SELECT count(*) FROM articles") == [(1,)]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_api")
+def test_a_copy_that_raises_the_toll_is_kept_and_joins_the_incident(
+    db_path: Path, tmp_path: Path
+) -> None:
+    """An updated wire copy ("rises to 15") is a near-duplicate by its text, but its
+    higher toll is news: it is stored, its events join the original's incident, and the
+    incident's toll is the later one. A plain copy of the same day stays a duplicate."""
+    from flows.ingest import ingest_files
+
+    for day, names in (("2024-09-16", ("wire", "headline")), ("2024-09-17", ("updated_toll",))):
+        folder = tmp_path / day
+        folder.mkdir()
+        for name in names:
+            shutil.copy(CASES_DIR / f"{name}.txt", folder / f"{name}.txt")
+            meta = {"source": name, "published": day, "url": f"https://x.example/{name}"}
+            (folder / f"{name}.meta.json").write_text(json.dumps(meta), encoding="utf-8")
+        ingest_files([str(folder)], db=str(db_path))
+    assert _rows(db_path, "SELECT url FROM near_duplicates") == [("https://x.example/wire",)]
+    assert _rows(db_path, "SELECT count(*) FROM articles") == [(2,)]
+    assert _rows(
+        db_path,
+        "SELECT num_articles, fatalities FROM incidents WHERE event_type = 'ASSAULT'",
+    ) == [(2, 15)]

@@ -259,6 +259,8 @@ def settle_near_duplicates(
     signatures = [r for r in batch.article_minhash if r["article_id"] in fresh_ids]
     found = check(signatures, _band_candidates(con, batch, fresh_ids)) if check else []
     repeats = {f["article_id"]: f for f in found if f["article_id"] in fresh_ids}
+    for article_id in _raised_tolls(con, batch, repeats):
+        del repeats[article_id]  # a copy that revises the toll up is news: kept
     kept = [r for r in fresh if r["article_id"] not in repeats]
     kept_ids = fresh_ids - repeats.keys()
     stamp = {"run_id": batch_id}
@@ -292,6 +294,39 @@ def settle_near_duplicates(
         for r in batch.fetch_log
     ]
     return kept
+
+
+def _raised_tolls(
+    con: duckdb.DuckDBPyConnection, batch: Batch, repeats: dict[str, Row]
+) -> set[str]:
+    """The near-duplicates whose coded toll is higher than their original's: an updated wire
+    copy ("the toll rose to 15") keeps its events, which join the original's incident,
+    where the later, higher toll wins; any other copy repeats the original."""
+    if not repeats:
+        return set()
+    copy_toll: dict[str, int] = {}
+    for e in batch.events:
+        if e["article_id"] in repeats and e.get("fatalities") is not None:
+            copy_toll[e["article_id"]] = max(copy_toll.get(e["article_id"], 0), e["fatalities"])
+    if not copy_toll:
+        return set()
+    originals = sorted({repeats[a]["duplicate_of"] for a in copy_toll})
+    stored = dict(
+        con.execute(
+            "SELECT article_id, max(fatalities) FROM events_view"
+            " WHERE list_contains(?, article_id) GROUP BY article_id",
+            [originals],
+        ).fetchall()
+    )
+    for e in batch.events:  # an original earlier in this very batch
+        if e["article_id"] in originals and e.get("fatalities") is not None:
+            stored[e["article_id"]] = max(stored.get(e["article_id"]) or 0, e["fatalities"])
+    raised = set()
+    for article_id, toll in copy_toll.items():
+        before = stored.get(repeats[article_id]["duplicate_of"])
+        if toll > (before if before is not None else 0):
+            raised.add(article_id)
+    return raised
 
 
 def _band_candidates(con: duckdb.DuckDBPyConnection, batch: Batch, ids: set[str]) -> list[Row]:

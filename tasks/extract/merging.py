@@ -256,7 +256,7 @@ def _absorb(k: Candidate, c: Candidate) -> None:
     sub-type, a specific trigger, a place, a toll, better actors, the act's own day."""
     if k.event_type == "PROTEST" and _VIOLENCE.get(c.sub or "", 0) > _VIOLENCE.get(k.sub or "", 0):
         k.acled, k.sub = c.acled, c.sub
-    if k.trigger.generic and not c.trigger.generic:
+    if k.trigger.generic and not c.trigger.generic and not _milder(c, k):
         k.trigger, k.acled, k.sub = c.trigger, c.acled, c.sub
     if k.place is None and c.place is not None:
         k.place, k.admin_place, k.places = c.place, c.admin_place, c.places
@@ -272,6 +272,17 @@ def _absorb(k: Candidate, c: Candidate) -> None:
         k.date.speech and c.date is not None and not c.date.speech and c.date.value
     ):
         k.date = c.date  # the day of the act beats the day it was reported
+
+
+# ACLED's violent event types: an act of these is not recoded as a strategic development.
+_VIOLENT_TYPES = frozenset({"Battles", "Violence against civilians", "Explosions/Remote violence"})
+
+
+def _milder(c: Candidate, k: Candidate) -> bool:
+    """``c`` names a strategic development (shops burnt, cattle driven away) of the
+    violent act ``k`` ("Gunmen killed nine villagers ... set fire to shops"): the act
+    stays an attack, as ACLED codes the more violent side of one event."""
+    return c.acled == "Strategic developments" and k.acled in _VIOLENT_TYPES
 
 
 def _merge_verbal(events: list[Candidate], budget: Budget) -> list[Candidate]:
