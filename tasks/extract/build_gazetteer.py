@@ -60,12 +60,18 @@ def _anchors() -> list[tuple[str, str, str]]:
 SPELLING_RATIO = 0.8
 
 
+# The Arabic article GeoNames writes and news often drops ("Al Qamishli" is "Qamishli").
+ARTICLE = re.compile(r"^(?:al|el|ar|as|ash|ad|an|az|at|ath)[ \-]")
+
+
 def _own_name(key: str, own: str) -> bool:
     """Whether ``key`` is the place's own name: the name itself, a spelling of it, or its
     first words ("New York" of "New York City", "Los Reyes" of "Los Reyes de Salgado").
     Any other GeoNames alternate (often another language's: "Boni" for Bonn, "Arc" for
     Saint-Jean-de-Maurienne) is written with kind "alt", which the coder trusts less."""
     if key == own or own.startswith(key + " ") or key.startswith(own + " "):
+        return True
+    if ARTICLE.sub("", own) == key:
         return True
     return difflib.SequenceMatcher(None, key, own).ratio() >= SPELLING_RATIO
 
@@ -74,6 +80,7 @@ def _city_keys(city: dict) -> set[str]:
     keys = {fold(city["name"])}
     if city["population"] >= ALT_NAME_MIN_POP:
         keys |= {fold(a) for a in city["alternatenames"] if ASCII_NAME.match(a)}
+        keys.add(ARTICLE.sub("", fold(city["name"])))
     return {k for k in keys if k}
 
 

@@ -20,6 +20,7 @@ from tasks.extract.lexicon import (
 from tasks.extract.namesakes import (
     PlaceMention,
     choose,
+    km,
     weighed_population,
 )
 from tasks.extract.place_roles import speaker_place
@@ -176,6 +177,30 @@ _ADMIN1_OF = re.compile(
 _ADMIN_OF_KEYS = ("ince of", "tate of", "gion of", "ment of", "last of", "rate of")
 
 
+# A place abroad this close to a subdivision the sentence names is a neighbour across
+# the border, not a namesake elsewhere (about the width of a large province).
+NEAR_NAMED_KM = 300.0
+
+
+@lru_cache(maxsize=1024)
+def _admin1_point(country: str, admin1: str) -> tuple[float, float] | None:
+    for r in lookup_place(fold(admin1)):
+        if r.kind == "admin1" and r.country == country and r.lat is not None and r.lon is not None:
+            return (r.lat, r.lon)
+    return None
+
+
+def _near_named(row: Place, named: frozenset[tuple[str, str]]) -> bool:
+    """Whether ``row`` lies near one of the subdivisions the sentence names."""
+    if row.lat is None or row.lon is None:
+        return False
+    for country, admin1 in named:
+        point = _admin1_point(country, admin1)
+        if point is not None and km(point[0], point[1], row.lat, row.lon) <= NEAR_NAMED_KM:
+            return True
+    return False
+
+
 def _named_admin1(sentence: str) -> frozenset[tuple[str, str]]:
     """First-level subdivisions (country, name) named in the sentence next to an admin
     word or possessive ("Sagaing region", "the state of Michoacán", "Kano's")."""
@@ -235,7 +260,7 @@ def scan_places(sentence: str) -> PlaceScan:
             continue
         marks = landmarks().get(key)
         if marks is not None:  # "Arc de Triomphe": a landmark, at its city, never a town
-            at = bool(_LOCATIVE.search(sentence[max(0, s - 60) : s]))
+            at = bool(_AT_LANDMARK.search(sentence[max(0, s - 60) : s]))
             spans.append(_Span(s, e, marks if at else (), None, key, at, landmark=True))
             continue
         if key not in country_names_only and not has_place(key):
@@ -310,9 +335,15 @@ def find_places(
         if row is None:
             continue
         in_context = context.get(row.country, 0) > 0
-        if named and not in_context and all(row.country != c for c, _ in named):
+        if (
+            named
+            and not in_context
+            and all(row.country != c for c, _ in named)
+            and not _near_named(row, named)
+        ):
             # "Kani township in the Sagaing region": a local place the gazetteer lacks, not
-            # a namesake abroad in a country the article never mentions.
+            # a namesake abroad in a country the article never mentions. (A town across
+            # the border is one: "near Diffa, across from Nigeria's Borno state".)
             continue
         if not (
             in_context
@@ -321,7 +352,12 @@ def find_places(
             or weighed_population(row) >= MIN_POP_WITHOUT_CONTEXT
         ):
             continue
-        if context and not in_context and weighed_population(row) < MIN_POP_OUT_OF_CONTEXT:
+        if (
+            context
+            and not in_context
+            and weighed_population(row) < MIN_POP_OUT_OF_CONTEXT
+            and not (named and _near_named(row, named))
+        ):
             continue
         precision = "admin1" if row.kind == "admin1" else "point"
         out.append(
@@ -371,6 +407,13 @@ def _key(text: str) -> str:
     """A name's gazetteer key, without a possessive ending."""
     key = fold(text.removesuffix("'s").removesuffix("\u2019s"))
     return key[:-2] if key.endswith("'s") else key
+
+
+# Words before a landmark that put an act at it ("marched along the Champs-Elysees").
+_AT_LANDMARK = re.compile(
+    r"\b(?:in|at|near|outside|around|across|into|inside|from|to|towards|on|along|through|"
+    r"onto|before|in front of|opposite)\s+(?:the\s+)?(?:[a-z\-]+\s+){0,2}$"
+)
 
 
 # Sub-provincial units named together ("the Macomia and Muidumbe districts", "the Abu

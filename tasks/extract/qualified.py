@@ -69,7 +69,7 @@ _PAREN = re.compile(
 _NOUN_AFTER = re.compile(rf"\s+{_PLACE_NOUN}\s+(?P<prep>of|in)\s+{_CONTAINER}")
 # "Shostka, a town in the Sumy region", "Quetta, the capital of Balochistan province".
 _APPOSITIVE = re.compile(
-    rf",\s+(?:a|an|the)\s+(?:[a-z\-]+\s+){{0,2}}{_PLACE_NOUN}\s+(?:in|of|near|outside)\s+"
+    rf",\s+(?:a|an|the)\s+(?:[\w\-]+\s+){{0,2}}{_PLACE_NOUN}\s+(?:in|of|near|outside)\s+"
     + _CONTAINER
 )
 # "Zinder, Niger's second city".
@@ -88,6 +88,8 @@ _LEADING = re.compile(
     r"(?:In|On|At|Near|From|Outside|Inside|Across|Around|Elsewhere|Meanwhile|The|And|But)"
     r"(?:\s+|$)"
 )
+# A capitalised adjective, not a name: "Kurdish-held", "Houthi-controlled", "Iran-backed".
+_ADJECTIVE = re.compile(r"-(?:held|controlled|led|backed|based|run|allied|aligned|occupied)$")
 # Cheap test before the scans: a word every pattern needs.
 _ANY = re.compile(r"\(|, |\b(?:in|of)\s")
 
@@ -123,8 +125,9 @@ def _names_before(sentence: str, end: int, single: bool) -> tuple[tuple[int, int
         lead = _LEADING.match(n.group(0))  # "In Karachi" at a sentence's start
         start = m.start(1) + n.start() + (lead.end() if lead else 0)
         end = m.start(1) + n.end()
-        if start < end and sentence[start:end] not in demonyms():  # "the Druze city of"
-            names.append((start, end))
+        name = sentence[start:end]
+        if start < end and name not in demonyms() and not _ADJECTIVE.search(name):
+            names.append((start, end))  # not "the Druze city of", "a Kurdish-held city"
     return tuple(names[-1:] if single else names)
 
 
@@ -135,8 +138,9 @@ def find_qualified(sentence: str) -> tuple[Qualified, ...]:
     out: list[Qualified] = []
     for m in _PAREN.finditer(sentence):
         names = _names_before(sentence, m.start(), single=True)
-        if names:
-            out.append(Qualified(names, _containers(m), True, False))
+        conts = _containers(m)
+        if names:  # "(district, region)" makes a place; "Bazoum (Niger)" needs "in" before
+            out.append(Qualified(names, conts, len(conts) > 1, False))
     for rx, implied in ((_NOUN_AFTER, True), (_IN_REGION, False)):
         for m in rx.finditer(sentence):
             names = _names_before(sentence, m.start(), single=False)
