@@ -73,8 +73,8 @@ def choose(
         if row.kind == "admin1" and (row.country, row.admin1) not in capitals:
             size = max(size, ADMIN1_LOG_SIZE)
         score = size + CONTEXT_WEIGHT * min(context.get(row.country, 0), 3)
-        if row.country == capital_of:
-            score += 2 * CONTEXT_WEIGHT
+        if row.country == capital_of and row.kind == "city":
+            score += 2 * CONTEXT_WEIGHT  # "Washington" the capital, not the state
         if row.kind == "admin1":
             if admin_hint:
                 score += 6.0

@@ -286,6 +286,14 @@ def scan_places(sentence: str) -> PlaceScan:
         if _NOT_SETTLEMENT.match(sentence[e : e + 12]):
             continue
         rows = lookup_place(key)
+        owner = _POSSESSOR.search(sentence, max(0, s - 40), s)
+        owner_iso = countries.get(fold(owner.group(1))) if owner else None
+        if owner_iso is not None and key not in countries:
+            # "Mali's Mopti region", "Iraq's Kurdistan region": inside that country, or a
+            # local name the gazetteer lacks (not Iran's Kurdistan province).
+            rows = tuple(r for r in rows if r.country == owner_iso)
+            if not rows:
+                continue
         if named is None:
             named = _named_admin1(sentence)
         if named:
@@ -409,6 +417,15 @@ def _key(text: str) -> str:
     return key[:-2] if key.endswith("'s") else key
 
 
+# A country (or capital) whose possessive comes right before a place name.
+# Only words that say where in it may come between ("Mali's central Mopti region"), not
+# another noun ("Russia's consulate in Gdansk").
+_POSSESSOR = re.compile(
+    r"([A-Z][\w\-]+(?: [A-Z][\w\-]+){0,2})(?:'s|\u2019s)\s+(?:(?:far|restive|remote|"
+    r"troubled|north|south|east|west|central|northern|southern|eastern|western|"
+    r"north-?eastern|north-?western|south-?eastern|south-?western|northeast|northwest|"
+    r"southeast|southwest|coastal|border|mountainous|oil-rich|breakaway)\s+){0,2}$"
+)
 # Words before a landmark that put an act at it ("marched along the Champs-Elysees").
 _AT_LANDMARK = re.compile(
     r"\b(?:in|at|near|outside|around|across|into|inside|from|to|towards|on|along|through|"

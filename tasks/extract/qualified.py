@@ -287,6 +287,8 @@ def resolve_qualified(
                 continue
         if q.needs_row or not (q.implied or locative.get(s, False)):
             return []
+        if fold(text) in country_only_names():
+            return []  # "troops from Burkina Faso in Niger's Tillaberi region"
         if box.admin1 is None and box.point is None:
             out.append(
                 PlaceMention(
