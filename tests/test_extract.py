@@ -49,6 +49,8 @@ def _cases() -> list[dict[str, Any]]:
             continue  # labelled like the shared eval cases: scored by test_dev*_score below
         if path.name == "actors_canonical.jsonl":
             continue  # canonical actor names, with known limits: tests/test_actor_names.py
+        if path.name == "places.jsonl":
+            continue  # places through the coder, with coordinates: tests/test_places.py
         lines = path.read_text(encoding="utf-8").splitlines()
         out += [json.loads(line) for line in lines if line.strip()]
     return out

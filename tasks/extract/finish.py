@@ -35,7 +35,7 @@ def finish(
     own_tolls = _own_tolls(cands, physical, toll)
     out: list[Candidate] = []
     for c in cands:
-        mine = _one_country(c, _own_places(c, groups, physical, owner))
+        mine = _one_country(c, _precise_first(c.sent.text, _own_places(c, groups, physical, owner)))
         c.places = mine
         split = c.event_type in SPLIT_BY_PLACE and len(mine) > 1 and c.kind != "ref"
         mine_toll = own_tolls.get(id(c))
@@ -73,6 +73,30 @@ def _own_places(
         # "killed five villagers and abducted 20 others in Zamfara": shared place.
         mine = [g for g in groups if owner[id(g)] is nxt]
     return mine
+
+
+def _precise_first(text: str, mine: Groups) -> Groups:
+    """A country named as an origin or an owner does not outrank a town or province named
+    after it: "soldiers from Burkina Faso in Niger's Tillaberi region clashed" happened in
+    Tillaberi, "the closure of Russia's consulate in Gdansk" in Gdansk, "the ministers of
+    Armenia and Azerbaijan ended talks in Almaty" in Almaty."""
+    if not mine or not all(p.precision == "country" and _owner_or_origin(text, p) for p in mine[0]):
+        return mine
+    for i, g in enumerate(mine):
+        if any(p.precision != "country" for p in g):
+            return [g, *mine[:i], *mine[i + 1 :]]
+    return mine
+
+
+def _owner_or_origin(text: str, p: PlaceMention) -> bool:
+    """ "Russia's", "from Yemen", "the ministers of Armenia": whose or from where, not
+    where ("missiles at Israel" is where)."""
+    before = text[max(0, p.start - 10) : p.start]
+    return p.text.endswith(("'s", "\u2019s")) or bool(_OWNER_BEFORE.search(before))
+
+
+# Words before a country that make it an origin or an owner.
+_OWNER_BEFORE = re.compile(r"\b(?:from|of)\s+(?:the\s+)?$")
 
 
 def _one_country(c: Candidate, mine: Groups) -> Groups:

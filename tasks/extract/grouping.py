@@ -43,6 +43,13 @@ def place_groups(
             if (p.locative or not p.text.endswith(("'s", "\u2019s")))
             and not (_SPEAKER_AFTER.match(text[p.end :]) and len(usable) > 1)
         ]
+    # "at Galle Face in Colombo": the landmark is in the city the sentence names.
+    usable = [
+        p
+        for p in usable
+        if not p.landmark
+        or not any(q.lat == p.lat and q.lon == p.lon and not q.landmark for q in usable)
+    ]
     groups: list[list[PlaceMention]] = []
     for i, p in enumerate(usable):
         key = (p.country, name_key(p.admin1 or p.text)) if p.precision != "country" else None
@@ -105,7 +112,8 @@ def gap(text: str, a: PlaceMention, b: PlaceMention) -> str:
 
 def best_place(group: list[PlaceMention]) -> tuple[PlaceMention, PlaceMention | None]:
     rank = {"point": 0, "admin1": 1, "country": 2}
-    best = min(group, key=lambda p: (rank[p.precision], p.start))
+    # A city named beside a landmark is the location ("the Arc de Triomphe in Paris").
+    best = min(group, key=lambda p: (rank[p.precision], p.landmark, p.start))
     admin = next((p for p in group if p.precision == "admin1"), None)
     return best, admin
 

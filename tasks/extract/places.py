@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -15,8 +14,17 @@ from tasks.extract.lexicon import (
     country_only_names,
     demonyms,
     has_place,
+    landmarks,
     lookup_place,
 )
+from tasks.extract.namesakes import (
+    PlaceMention,
+    choose,
+    km,
+    weighed_population,
+)
+from tasks.extract.place_roles import speaker_place
+from tasks.extract.qualified import Qualified, find_qualified, resolve_qualified
 from tasks.extract.text import fold
 
 # Tokens that can sit inside a multi-word place name ("Norte de Santander", "Deir ez-Zor").
@@ -70,14 +78,13 @@ MIN_POP_WITHOUT_CONTEXT = 200_000
 # A place in a country the article never mentions must be this big when the article does
 # mention other countries (a lone "Lido" or "Pendleton" is someone else's namesake).
 MIN_POP_OUT_OF_CONTEXT = 100_000
-# Namesakes: every DISTANCE_SCALE_KM from the article's first place costs as much as a 10x
-# population difference, up to DISTANCE_CAP.
-DISTANCE_SCALE_KM = 300.0
-DISTANCE_CAP = 3.0
 _NOT_SETTLEMENT = re.compile(
     r"^\s+(?:river|River|sea|Sea|lake|Lake|mountains|valley|basin|delta)\b"
 )
 # Capitalised words after a place name that keep it a place ("Islamabad High Court").
+# Not "Square", "Road", "Street", "Highway" or "Bridge": those are named after people and
+# other places ("Azadi Square", "Srinagar Highway" in Islamabad). Alone, each is a word,
+# not a place ("the Old Port" is no village Port).
 _INSTITUTION = {
     "City",
     "Town",
@@ -95,13 +102,8 @@ _INSTITUTION = {
     "Hospital",
     "Stadium",
     "Station",
-    "Square",
-    "Road",
-    "Street",
-    "Highway",
     "Port",
     "Prison",
-    "Bridge",
     "Market",
     "Mosque",
     "Cathedral",
@@ -115,31 +117,6 @@ _INSTITUTION = {
 # All-capital words this short are acronyms (SNA, ADF, RSF), never places, unless they
 # name a country (US, UK, UAE, DRC).
 ACRONYM_MAX = 6
-# Log-population tie-breaker weight against a country the article talks about (a mention
-# of the country outweighs roughly a 20x population difference).
-CONTEXT_WEIGHT = 3.0
-# The log-population an admin1 without a namesake city counts as (a province is a large
-# place; the gazetteer gives subdivisions no population): about 100,000 people.
-ADMIN1_LOG_SIZE = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class PlaceMention:
-    """A resolved place name in a sentence."""
-
-    start: int
-    end: int
-    text: str
-    country: str
-    admin1: str | None
-    lat: float | None
-    lon: float | None
-    precision: str  # "point" (city), "admin1" or "country"
-    locative: bool  # after "in", "near", ... (a place, not a metonym for a government)
-    admin_hint: bool = False  # followed by "province", "state", ...
-    base: int = 0  # offset of its sentence in the article (start/end are in the sentence)
-    # A local place the gazetteer lacks, set at a listed neighbour's coordinates.
-    approximate: bool = False
 
 
 @cache
@@ -179,48 +156,6 @@ def _spans(sentence: str) -> tuple[tuple[int, int, str], ...]:
     return tuple(out)
 
 
-def _choose(
-    rows: tuple[Place, ...],
-    context: Counter[str],
-    admin_hint: bool,
-    capital_of: str | None,
-    anchor: tuple[float, float] | None,
-) -> Place | None:
-    best, best_score = None, -1e9
-    # Admin1 names whose namesake city lies inside them ("Lviv", "Kabul"): the city is
-    # the usual meaning. Any other first-level subdivision counts as a large place, so a
-    # small town of the same name elsewhere ("Guerrero" in Chihuahua) does not beat it.
-    capitals = {(r.country, r.admin1) for r in rows if r.kind == "city"}
-    for row in rows:
-        far = 0.0
-        if anchor is not None and row.lat is not None and row.lon is not None:
-            far = min(DISTANCE_CAP, _km(anchor[0], anchor[1], row.lat, row.lon) / DISTANCE_SCALE_KM)
-        size = math.log10(row.population + 10)
-        if row.kind == "admin1" and (row.country, row.admin1) not in capitals:
-            size = max(size, ADMIN1_LOG_SIZE)
-        score = size + CONTEXT_WEIGHT * min(context.get(row.country, 0), 3)
-        if row.country == capital_of:
-            score += 2 * CONTEXT_WEIGHT
-        if row.kind == "admin1":
-            if admin_hint:
-                score += 6.0
-            else:
-                score += 1.0 - (3.0 if context.get(row.country, 0) == 0 else 0.0)
-        score -= far
-        if score > best_score:
-            best, best_score = row, score
-    return best
-
-
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, a)))
-
-
 def _inside_name(sentence: str, s: int, e: int, text: str) -> bool:
     """A one-word match glued to other capitalised words ("Boko Haram", "Camp Pendleton",
     "Beach View hotel") is part of another name, not the place."""
@@ -240,6 +175,30 @@ _ADMIN1_OF = re.compile(
     r"\b(?:province|state|region|department|oblast|governorate) of ([A-Z][\w\-]+(?: [A-Z][\w\-]+)?)"
 )
 _ADMIN_OF_KEYS = ("ince of", "tate of", "gion of", "ment of", "last of", "rate of")
+
+
+# A place abroad this close to a subdivision the sentence names is a neighbour across
+# the border, not a namesake elsewhere (about the width of a large province).
+NEAR_NAMED_KM = 300.0
+
+
+@lru_cache(maxsize=1024)
+def _admin1_point(country: str, admin1: str) -> tuple[float, float] | None:
+    for r in lookup_place(fold(admin1)):
+        if r.kind == "admin1" and r.country == country and r.lat is not None and r.lon is not None:
+            return (r.lat, r.lon)
+    return None
+
+
+def _near_named(row: Place, named: frozenset[tuple[str, str]]) -> bool:
+    """Whether ``row`` lies near one of the subdivisions the sentence names."""
+    if row.lat is None or row.lon is None:
+        return False
+    for country, admin1 in named:
+        point = _admin1_point(country, admin1)
+        if point is not None and km(point[0], point[1], row.lat, row.lon) <= NEAR_NAMED_KM:
+            return True
+    return False
 
 
 def _named_admin1(sentence: str) -> frozenset[tuple[str, str]]:
@@ -269,6 +228,8 @@ class _Span:
     key: str = ""
     locative: bool = False
     admin_hint: bool = False
+    speaker: bool = False
+    landmark: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +241,7 @@ class PlaceScan:
     spans: tuple[_Span, ...]
     named: frozenset[tuple[str, str]]  # subdivisions the sentence names ("Sagaing region")
     plural_local: bool  # "the A and B districts": unknown names may sit in the list
+    qualified: tuple[Qualified, ...] = ()  # "Boni (Douentza, Mopti)", "X, a town in Y"
 
 
 def scan_places(sentence: str) -> PlaceScan:
@@ -291,24 +253,32 @@ def scan_places(sentence: str) -> PlaceScan:
     spans: list[_Span] = []
     named: frozenset[tuple[str, str]] | None = None  # computed on the first gazetteer hit
     for s, e, text in _spans(sentence):
-        key = fold(text.removesuffix("'s").removesuffix("\u2019s"))
-        if key.endswith("'s"):
-            key = key[:-2]
+        key = _key(text)
         if key in stop or len(key) < 3:
             if " " in key:
                 spans.append(_Span(s, e, ()))  # "Durand Line": none of its words is a place
             continue
+        marks = landmarks().get(key)
+        if marks is not None:  # "Arc de Triomphe": a landmark, at its city, never a town
+            at = bool(_AT_LANDMARK.search(sentence[max(0, s - 60) : s]))
+            spans.append(_Span(s, e, marks if at else (), None, key, at, landmark=True))
+            continue
         if key not in country_names_only and not has_place(key):
             continue  # most capitalised spans: skip the context regexes below
+        if text in _INSTITUTION:
+            continue
         if text.isupper() and len(text) <= ACRONYM_MAX and key not in countries:
             continue  # "the Syrian National Army (SNA)": an acronym, not a town "Sna"
         if text in demonyms():
             continue  # "Thai and Cambodian troops": a demonym, not the Malaysian town Thai
         locative = bool(_LOCATIVE.search(sentence[max(0, s - 60) : s]))
         admin_hint = bool(_ADMIN_WORD.match(sentence[e : e + 15]))
+        speaker = speaker_place(sentence, s, e)
         if key in country_names_only:
             iso3 = countries[key]
-            mention = PlaceMention(s, e, text, iso3, None, None, None, "country", locative)
+            mention = PlaceMention(
+                s, e, text, iso3, None, None, None, "country", locative, speaker=speaker
+            )
             spans.append(_Span(s, e, (), mention))
             continue
         if not has_place(key) or _inside_name(sentence, s, e, text):
@@ -316,6 +286,14 @@ def scan_places(sentence: str) -> PlaceScan:
         if _NOT_SETTLEMENT.match(sentence[e : e + 12]):
             continue
         rows = lookup_place(key)
+        owner = _POSSESSOR.search(sentence, max(0, s - 40), s)
+        owner_iso = countries.get(fold(owner.group(1))) if owner else None
+        if owner_iso is not None and key not in countries:
+            # "Mali's Mopti region", "Iraq's Kurdistan region": inside that country, or a
+            # local name the gazetteer lacks (not Iran's Kurdistan province).
+            rows = tuple(r for r in rows if r.country == owner_iso)
+            if not rows:
+                continue
         if named is None:
             named = _named_admin1(sentence)
         if named:
@@ -323,9 +301,13 @@ def scan_places(sentence: str) -> PlaceScan:
             # district" is not Karnataka's Bijapur).
             boosted = [r for r in rows if r.kind == "city" and (r.country, r.admin1) in named]
             rows = tuple(boosted) or rows
-        spans.append(_Span(s, e, rows, None, key, locative, admin_hint))
+        spans.append(_Span(s, e, rows, None, key, locative, admin_hint, speaker))
     return PlaceScan(
-        sentence, tuple(spans), named or frozenset(), bool(_PLURAL_LOCAL.search(sentence))
+        sentence,
+        tuple(spans),
+        named or frozenset(),
+        bool(_PLURAL_LOCAL.search(sentence)),
+        find_qualified(sentence),
     )
 
 
@@ -343,6 +325,8 @@ def find_places(
     named = scan.named
     taken: list[tuple[int, int]] = []
     out: list[PlaceMention] = []
+    for q in scan.qualified:
+        out.extend(_qualified(scan.sentence, q, context, anchor, taken))
     for span in scan.spans:
         s, e = span.start, span.end
         if any(s < te and ts < e for ts, te in taken):
@@ -352,22 +336,36 @@ def find_places(
                 out.append(span.country)
             taken.append((s, e))
             continue
-        row = _choose(span.rows, context, span.admin_hint, countries.get(span.key), anchor)
+        rows = span.rows
+        if span.landmark:  # "Martyrs' Square in Tripoli": the city the sentence names
+            rows = tuple(r for r in rows if r.name in scan.sentence) or rows
+        row = choose(rows, context, span.admin_hint, countries.get(span.key), anchor)
         if row is None:
             continue
         in_context = context.get(row.country, 0) > 0
-        if named and not in_context and all(row.country != c for c, _ in named):
+        if (
+            named
+            and not in_context
+            and all(row.country != c for c, _ in named)
+            and not _near_named(row, named)
+        ):
             # "Kani township in the Sagaing region": a local place the gazetteer lacks, not
-            # a namesake abroad in a country the article never mentions.
+            # a namesake abroad in a country the article never mentions. (A town across
+            # the border is one: "near Diffa, across from Nigeria's Borno state".)
             continue
         if not (
             in_context
             or span.locative
             or span.admin_hint
-            or row.population >= MIN_POP_WITHOUT_CONTEXT
+            or weighed_population(row) >= MIN_POP_WITHOUT_CONTEXT
         ):
             continue
-        if context and not in_context and row.population < MIN_POP_OUT_OF_CONTEXT:
+        if (
+            context
+            and not in_context
+            and weighed_population(row) < MIN_POP_OUT_OF_CONTEXT
+            and not (named and _near_named(row, named))
+        ):
             continue
         precision = "admin1" if row.kind == "admin1" else "point"
         out.append(
@@ -382,6 +380,8 @@ def find_places(
                 precision,
                 span.locative,
                 span.admin_hint,
+                speaker=span.speaker,
+                landmark=span.landmark,
             )
         )
         taken.append((s, e))
@@ -389,6 +389,48 @@ def find_places(
         out.extend(_coordinated_unknowns(scan.sentence, out))
     out.sort(key=lambda p: p.start)
     return out
+
+
+def _qualified(
+    sentence: str,
+    q: Qualified,
+    context: Counter[str],
+    anchor: tuple[float, float] | None,
+    taken: list[tuple[int, int]],
+) -> list[PlaceMention]:
+    """A qualified place ("Boni (Douentza, Mopti)"), resolved inside its containers; its
+    words and its containers' are then taken (the containers are not places of action)."""
+    spans = list(q.names) + [(s, e) for s, e, _ in q.containers]
+    if any(s < te and ts < e for s, e in spans for ts, te in taken):
+        return []
+    rows = {(s, e): lookup_place(_key(sentence[s:e])) for s, e in q.names}
+    locative = {s: bool(_LOCATIVE.search(sentence[max(0, s - 60) : s])) for s, _ in q.names}
+    found = resolve_qualified(sentence, q, rows, context, anchor, locative)
+    if found:
+        taken.extend(spans)
+    return found
+
+
+def _key(text: str) -> str:
+    """A name's gazetteer key, without a possessive ending."""
+    key = fold(text.removesuffix("'s").removesuffix("\u2019s"))
+    return key[:-2] if key.endswith("'s") else key
+
+
+# A country (or capital) whose possessive comes right before a place name.
+# Only words that say where in it may come between ("Mali's central Mopti region"), not
+# another noun ("Russia's consulate in Gdansk").
+_POSSESSOR = re.compile(
+    r"([A-Z][\w\-]+(?: [A-Z][\w\-]+){0,2})(?:'s|\u2019s)\s+(?:(?:far|restive|remote|"
+    r"troubled|north|south|east|west|central|northern|southern|eastern|western|"
+    r"north-?eastern|north-?western|south-?eastern|south-?western|northeast|northwest|"
+    r"southeast|southwest|coastal|border|mountainous|oil-rich|breakaway)\s+){0,2}$"
+)
+# Words before a landmark that put an act at it ("marched along the Champs-Elysees").
+_AT_LANDMARK = re.compile(
+    r"\b(?:in|at|near|outside|around|across|into|inside|from|to|towards|on|along|through|"
+    r"onto|before|in front of|opposite)\s+(?:the\s+)?(?:[a-z\-]+\s+){0,2}$"
+)
 
 
 # Sub-provincial units named together ("the Macomia and Muidumbe districts", "the Abu

@@ -323,6 +323,7 @@ TSV_COLUMNS: dict[str, tuple[str | None, ...]] = {
     "place_aliases.tsv": (None, None, "ISO2"),
     "admin1_anchors.tsv": ("subdivision", None, None),
     "stopwords.tsv": ("folded",),
+    "landmarks.tsv": (None, None, "ISO3"),
 }
 _COUNTRY_KINDS = {"name", "capital"}
 

@@ -25,11 +25,14 @@ ABBREV_TAIL = 8
 _DL_MONTH = (
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}(?:,\s+\d{4})?"
 )
-_DL_AGENCY = r"\((?:[A-Z][\w.]*)(?:[ /][A-Z][\w.]*)*\)"
+_DL_AGENCY = r"\((?:[A-Z][\w.]*)(?:[ /][A-Z0-9][\w.]*)*\)"  # also a date: "(March 27)"
 _DL_REGION = r"(?:,\s+[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\.?)?"
+# An upper-case letter, accented ones too ("BOGOTÁ", "SÃO PAULO").
+_DL_UPPER = "A-Z\u00c0-\u00d6\u00d8-\u00de"
 _DATELINE = re.compile(
     r"\A\s*(?:"
-    rf"[A-Z][A-Z'\u2019.\-]+(?:[ /][A-Z][A-Z'\u2019.\-]+)*{_DL_REGION}"
+    rf"[{_DL_UPPER}][{_DL_UPPER}'\u2019.\-]+(?:[ /][{_DL_UPPER}][{_DL_UPPER}'\u2019.\-]+)*"
+    rf"{_DL_REGION}"
     rf"(?:,\s+{_DL_MONTH})?\s*(?:{_DL_AGENCY})?\s*"
     rf"|[A-Z][a-z]+(?:\s[A-Z][a-z]+)?{_DL_REGION}"
     rf"(?:,\s+{_DL_MONTH}\s*(?:{_DL_AGENCY})?|\s*{_DL_AGENCY})\s*"
