@@ -281,6 +281,40 @@ YEAR_REACH = 30
 CAUSE_WINDOW = 80
 
 
+# A toll that counts a whole conflict, not one event: its subject or its scope is the
+# war, the insurgency, a span of years ("The insurgency has killed more than 6,000
+# people", "6,000 were killed in the war between 2012 and 2020", "blamed for the deaths of
+# 6,000"). Read in the clause around the toll.
+_CONFLICT_SCOPE_AFTER = re.compile(
+    r"^[^.;]{0,80}?\b(?:since\s+(?:(?:19|20)\d\d|the\s+(?:start|beginning|outbreak)|"
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december)\b)|so\s+far|in\s+total|to\s+date|over\s+the\s+(?:past|last)|"
+    r"in\s+the\s+(?:past|last)\s+(?:\w+\s+)?(?:years?|decades?|months)|in\s+recent\s+(?:years|months)|"
+    r"between\s+(?:19|20)\d\d|(?:in|during)\s+the\s+(?:[\w\-]+\s+)?(?:conflict|war|insurgency|"
+    r"uprising|crisis|campaign))\b",
+    re.I,
+)
+_CONFLICT_SCOPE_BEFORE = re.compile(
+    r"\b(?:(?:conflict|war|insurgency|uprising|crisis|campaign|violence)\s+(?:has|have|had)\s+"
+    r"(?:now\s+)?(?:killed|left|claimed)|(?:blamed|responsible)\s+for\s+the\s+deaths|(?:past|last)\s+"
+    r"(?:year|decade)|(?:this|last)\s+year\s+alone|in\s+recent\s+years)\b[^.;]{0,40}$",
+    re.I,
+)
+_PERFECT = re.compile(
+    r"\b(?:has|have|had)\s+(?:now\s+)?(?:been\s+)?(?:killed|died|left|claimed)\b", re.I
+)
+
+
+def a_whole_conflict(sentence: str, start: int, end: int) -> bool:
+    """Whether the toll at ``start:end`` counts a conflict's dead over time."""
+    before = sentence[max(0, start - CAUSE_WINDOW) : start + (end - start)]
+    if _CONFLICT_SCOPE_BEFORE.search(sentence[max(0, start - CAUSE_WINDOW) : end]):
+        return True
+    return bool(_PERFECT.search(before) or "between" in sentence[end : end + 80].lower()) and bool(
+        _CONFLICT_SCOPE_AFTER.match(sentence[end:])
+    )
+
+
 def _accident(sentence: str, start: int, end: int) -> bool:
     """Whether the toll at ``start:end`` counts the dead of an accident or disaster
     ("the collapse of a railway canopy killed 16 people", "12 died when a bus crashed")."""
@@ -384,6 +418,8 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 and _SINCE.search(sentence[m.end() :])
             ):
                 continue  # "3,700 killed since the war began", "has killed 6,000 ... since"
+            if a_whole_conflict(sentence, m.start(), m.end()):
+                continue  # "The insurgency has killed more than 6,000 people"
             if re.search(r"\b(?:wounded|injured|hurt)\b", between):
                 continue
             if _accident(sentence, m.start(), m.end()):
@@ -493,6 +529,8 @@ def listed_toll(sentence: str) -> tuple[int, str, int] | None:
     verb = _LIST_VERB.search(sentence)
     if verb is None or _CUMULATIVE.match(sentence[verb.end() :]):
         return None
+    if a_whole_conflict(sentence, verb.start(), verb.end()):
+        return None  # "More than 6,000 people have been killed in the insurgency"
     if re.match(r"(?:have|has)\b", verb.group(0), re.I) and _SINCE.search(sentence[verb.end() :]):
         return None  # "2,000 people have been killed in the province since January"
     start = max((m.end() for m in _SUBJECT_START.finditer(sentence, 0, verb.start())), default=0)
