@@ -9,7 +9,6 @@ as an expected failure (strict: once the coder gets it right, the mark must go).
 from __future__ import annotations
 
 import json
-import math
 import re
 import unicodedata
 from datetime import date
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from tasks.extract import extract_events
+from tasks.extract.namesakes import km
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "extract" / "places.jsonl"
 # The scorer's tolerance for coordinates (SCHEMA.md: "within 50 km").
@@ -43,15 +43,6 @@ def _norm(value: object) -> str:
     return text
 
 
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 6371.0 * 2 * math.asin(math.sqrt(min(1.0, a)))
-
-
 def _misses(event: dict[str, Any], expect: dict[str, Any]) -> list[str]:
     """The expected fields ``event`` gets wrong (empty: it matches)."""
     wrong: list[str] = []
@@ -66,7 +57,7 @@ def _misses(event: dict[str, Any], expect: dict[str, Any]) -> list[str]:
         if (
             lat is None
             or lon is None
-            or _km(lat, lon, expect["latitude"], expect["longitude"]) > MAX_KM
+            or km(lat, lon, expect["latitude"], expect["longitude"]) > MAX_KM
         ):
             wrong.append("coordinates")
     return wrong

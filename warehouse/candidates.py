@@ -98,7 +98,7 @@ def predecessor_reports(con: duckdb.DuckDBPyConnection, new: list[Row]) -> list[
         return []
     ids = pa.table({"event_id": pa.array([r["event_id"] for r in new], pa.string())})
     cols = ", ".join(f"e.{c}" for c in _READ_COLUMNS)
-    with _registered(con, link_new=ids):
+    with registered(con, link_new=ids):
         events = fetch(
             con,
             f"SELECT {cols} FROM events e WHERE e.article_id IN"
@@ -139,7 +139,7 @@ def candidate_reports(
     cols = ", ".join(f"e.{c}" for c in _READ_COLUMNS)
     country = f"JOIN ({_COUNTRY_WINDOWS}) k ON e.country IS NOT DISTINCT FROM k.country"
     fresh = "e.event_id NOT IN (SELECT event_id FROM link_new)"
-    with _registered(con, link_keys=keys, link_new=new_ids):
+    with registered(con, link_keys=keys, link_new=new_ids):
         window = fetch(
             con,
             f"SELECT {cols} FROM events e {country}"
@@ -250,7 +250,7 @@ def _reports(
             " WHERE incident_id IN (SELECT incident_id FROM r WHERE event_date IS NULL"
             " OR event_date IN (SELECT day FROM link_near))"
         )
-    with _registered(con, **tables):
+    with registered(con, **tables):
         found = fetch(con, f"{sql} ORDER BY t, article_id, char_start, event_id", [], scans)
     rows: list[Row] = found.to_pylist()
     return rows
@@ -274,7 +274,7 @@ def _by_key(
     a key found under the hint is not looked up again: the hint must hold for all of
     its rows that matter."""
     select = ", ".join(columns)
-    with _registered(con, link_lookup=keys):
+    with registered(con, link_lookup=keys):
         found = fetch(
             con,
             f"SELECT {select} FROM {table} JOIN link_lookup USING ({key}) WHERE {hint}",
@@ -290,7 +290,7 @@ def _by_key(
 
 
 @contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[None]:
+def registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[None]:
     """Arrow tables visible to the connection's SQL by name, for one query."""
     settle(con)
     for name, table in tables.items():

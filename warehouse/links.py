@@ -10,8 +10,7 @@ and two writers never link against a half-written batch.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse import candidates, schema
-from warehouse.profile import Scans, settle
+from warehouse.profile import Scans
 
 Row = dict[str, Any]
 
@@ -51,19 +50,6 @@ class Linking:
     near_days: int | None = None
 
 
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, **tables: pa.Table) -> Iterator[None]:
-    """Arrow tables visible to the connection's SQL by name, for one query."""
-    settle(con)
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield
-    finally:
-        for name in tables:
-            con.unregister(name)
-
-
 def write_plan(con: duckdb.DuckDBPyConnection, batch_id: str, at: datetime, plan: LinkPlan) -> None:
     """Write the links and merges, each in one statement; every merge is one hop from the
     surviving incident: a merge into an incident that merges on in the same plan points
@@ -77,7 +63,7 @@ def write_plan(con: duckdb.DuckDBPyConnection, batch_id: str, at: datetime, plan
         # yet: a plain INSERT, whose key check costs about 0.6 x that of ON CONFLICT DO
         # NOTHING (1,000 links into 1,000,000, measured side by side). Were one there, the
         # key would refuse it and the batch fail whole, rather than a link be lost unseen.
-        with _registered(con, link_rows=rows):
+        with candidates.registered(con, link_rows=rows):
             con.execute("INSERT INTO incident_links BY NAME SELECT * FROM link_rows")
     if not plan.merges:
         return
@@ -89,7 +75,7 @@ def write_plan(con: duckdb.DuckDBPyConnection, batch_id: str, at: datetime, plan
             "reason": pa.array([m["reason"] for m in plan.merges], pa.string()),
         }
     )
-    with _registered(con, link_merges=merges):
+    with candidates.registered(con, link_merges=merges):
         con.execute(
             "UPDATE incident_merges SET merged_into = n.merged_into FROM link_merges n"
             " WHERE incident_merges.merged_into = n.incident_id"
