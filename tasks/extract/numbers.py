@@ -307,10 +307,11 @@ _PERFECT = re.compile(
 
 def a_whole_conflict(sentence: str, start: int, end: int) -> bool:
     """Whether the toll at ``start:end`` counts a conflict's dead over time."""
-    before = sentence[max(0, start - CAUSE_WINDOW) : start + (end - start)]
-    if _CONFLICT_SCOPE_BEFORE.search(sentence[max(0, start - CAUSE_WINDOW) : end]):
+    upto = sentence[max(0, start - CAUSE_WINDOW) : end]
+    if _CONFLICT_SCOPE_BEFORE.search(upto):
         return True
-    return bool(_PERFECT.search(before) or "between" in sentence[end : end + 80].lower()) and bool(
+    spans_years = "between" in sentence[end : end + CAUSE_WINDOW].lower()
+    return bool(_PERFECT.search(upto) or spans_years) and bool(
         _CONFLICT_SCOPE_AFTER.match(sentence[end:])
     )
 
