@@ -79,3 +79,13 @@ def make_selection(
         raise UsageError(f"--since {since} is after --until {until}")
     chosen: Level = "incidents" if level == "incidents" else "events"
     return Selection(chosen, start, end, parse_countries(countries, known_countries))
+
+
+@dataclass(frozen=True)
+class Written:
+    """What an exporter wrote: `rows` written, `left_out` rows of the selection the format
+    cannot hold (e.g. verbal acts in an ACLED export), and why they were left out."""
+
+    rows: int
+    left_out: int = 0
+    left_out_why: str = ""
