@@ -109,6 +109,19 @@ def _match_triggers(text: str, crowd: bool = True) -> tuple[tuple[Trigger, int, 
             if m.start() > 0 and m.group(0)[0].isupper():
                 continue  # "March 3", "Strike Force": a name, not the verb
             found.append((trig, m.start(), m.end()))
+    # "protesters set fire to the parliament building" is a riot, not looting: a trigger that
+    # yields to a crowd loses to an overlapping crowd trigger when the crowd comes first.
+    crowds = [(s, e) for t, s, e in found if t.needs_crowd]
+    first_crowd = min((m.start() for m in _crowd_words(text)), default=len(text))
+    found = [
+        t
+        for t in found
+        if not (
+            t[0].yields_to_crowd
+            and first_crowd < t[1]
+            and any(t[1] < e and s < t[2] for s, e in crowds)
+        )
+    ]
     found.sort(key=lambda t: (-(t[2] - t[1]), -t[0].rank, t[1]))
     kept: list[tuple[Trigger, int, int]] = []
     for t in found:
@@ -272,6 +285,18 @@ class _Picked:
             self.best[cand.event_type] = cand
 
 
+def _crowd_words(text: str) -> list[re.Match[str]]:
+    """The sentence's crowd words that are not only the source of the report: in
+    "soldiers ransacked shops, residents said" the residents tell of the act, they are
+    no crowd that rioted."""
+    told = cue_in("speech_verbs", r"\s+(?:{LIST})\b")
+    return [m for m in cue("crowd_words").finditer(text) if not told.match(text, m.end())]
+
+
+def _has_crowd(text: str) -> bool:
+    return bool(_crowd_words(text))
+
+
 def sentence_candidates(
     sent: Sentence, idx: int, dated: bool, actor_ends: set[int]
 ) -> list[Candidate]:
@@ -279,7 +304,7 @@ def sentence_candidates(
     repeated verbal acts in clauses of their own, every differently worded attack, and a
     reference to an earlier attack when the sentence reports none of its own."""
     text = sent.text
-    crowd = bool(cue("crowd_words").search(text))
+    crowd = _has_crowd(text)
     matches = _match_triggers(text, crowd)
     first_speech = min((s for t, s, _ in matches if t.speech), default=None)
     toll = any(t.weak for t, _, _ in matches) and find_fatalities(text) is not None

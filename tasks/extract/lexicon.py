@@ -50,6 +50,7 @@ class Trigger:
     fixed_sub: bool
     speech: bool
     announced: bool
+    yields_to_crowd: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,8 @@ FLAGS: dict[str, str] = {
     "triggers take theirs from riot_cues and intervention_cues",
     "speech": "reports speech: a physical act named after it is its content, not an act",
     "announced": "a decision that takes effect when announced ('said it would deploy troops')",
+    "yields_to_crowd": "loses to an overlapping needs_crowd trigger ('protesters set fire to "
+    "the parliament building' is a riot, not looting)",
 }
 
 # Cue lists (top-level lists in triggers.json) the coder reads.
