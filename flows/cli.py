@@ -454,6 +454,7 @@ def _json_value(value: Any) -> Any:
 class ExportFormat(StrEnum):
     acled = "acled"
     gdelt = "gdelt"
+    gdelt_mentions = "gdelt-mentions"
     plover = "plover"
     parquet = "parquet"
     csv = "csv"
@@ -473,19 +474,27 @@ if TYPE_CHECKING:
     Writer = Callable[[str | None, Selection, str, ExportProgress | None], Written]
 
 
-def _export_writers() -> dict[str, tuple[Writer, bool, bool]]:
+def _export_writers(header: bool = False) -> dict[str, tuple[Writer, bool, bool]]:
     """Each export format's writer, whether it is text (so `-o -` may name stdout), and
-    whether it may be written to a folder.
-
-    The dispatch point for formats: GDELT and PLOVER are added here when merged.
-    """
+    whether it may be written to a folder. `header`: GDELT's tables get a line of column
+    names (GDELT ships none)."""
     from functools import partial
 
+    from warehouse.formats import gdelt
     from warehouse.formats.acled import export_acled
+    from warehouse.formats.output import to_text_file
+    from warehouse.formats.plover import write_plover
     from warehouse.formats.tables import export_tables
 
     return {
         ExportFormat.acled: (export_acled, True, False),
+        ExportFormat.gdelt: (to_text_file(partial(gdelt.write_events, header=header)), True, False),
+        ExportFormat.gdelt_mentions: (
+            to_text_file(partial(gdelt.write_mentions, header=header)),
+            True,
+            False,
+        ),
+        ExportFormat.plover: (to_text_file(write_plover), True, False),
         ExportFormat.parquet: (partial(export_tables, fmt="parquet"), False, True),
         ExportFormat.csv: (partial(export_tables, fmt="csv"), True, True),
     }
@@ -515,18 +524,19 @@ def export(
         list[str] | None,
         typer.Option(help="ISO 3166 alpha-3 code (AFG, KEN...); repeat for several."),
     ] = None,
+    header: Annotated[
+        bool, typer.Option(help="GDELT: a first line of column names (GDELT ships none).")
+    ] = False,
     db: DbOption = None,
 ) -> None:
-    """Export incidents or events as ACLED, Parquet or CSV, for analysts' tools."""
+    """Export incidents or events as ACLED, GDELT (events, mentions), PLOVER, Parquet or
+    CSV, for analysts' tools."""
     from warehouse.formats.countries import known_countries
     from warehouse.formats.output import check_target
     from warehouse.formats.selection import make_selection
 
     selection = make_selection(level.value, since, until, country, known_countries())
-    writers = _export_writers()
-    if fmt not in writers:
-        raise UsageError(f"--format {fmt.value} is not available in this build")
-    write, text, folder = writers[fmt]
+    write, text, folder = _export_writers(header)[fmt]
     check_target(output, text, folder)
     with _export_bar(selection.level) as progress:
         written = write(db, selection, output, progress)

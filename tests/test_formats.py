@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any, get_args
@@ -279,7 +280,6 @@ def test_an_empty_selection_exits_0_and_says_so(run: Any, tmp_path: Path) -> Non
         (("--since", "yesterday"), "is not a day"),
         (("--since", "2025-10-02", "--until", "2025-10-01"), "is after --until"),
         (("--country", "XYZ"), "--country 'XYZ' is not a known ISO 3166 alpha-3 code"),
-        (("--format", "gdelt"), "not available in this build"),
     ],
 )
 def test_bad_options_are_one_line_and_write_nothing(
@@ -296,8 +296,32 @@ def test_bad_options_are_one_line_and_write_nothing(
 def test_parquet_is_refused_on_stdout_and_acled_in_a_folder(run: Any, tmp_path: Path) -> None:
     code, out, err = run("--format", "parquet", "-o", "-")
     assert code == 2 and "not text" in err and out == ""
-    code, _, err = run("--format", "acled", "-o", str(tmp_path))
-    assert code == 2 and "is a folder" in err
+    for fmt in ("acled", "gdelt", "gdelt-mentions", "plover"):
+        code, _, err = run("--format", fmt, "-o", str(tmp_path))
+        assert code == 2 and "is a folder" in err
+
+
+def test_gdelt_and_plover_through_the_command(run: Any, tmp_path: Path) -> None:
+    """The command writes each GDELT table with its published columns and PLOVER as JSON
+    Lines, one row per incident, the same incidents as the ACLED export plus verbal acts."""
+    fixtures = Path(__file__).parent / "fixtures" / "formats"
+    for fmt, columns in (
+        ("gdelt", "gdelt_events_columns.txt"),
+        ("gdelt-mentions", "gdelt_mentions_columns.txt"),
+    ):
+        target = tmp_path / f"{fmt}.tsv"
+        code, out, err = run("--format", fmt, "--header", "-o", str(target))
+        assert code == 0, err
+        lines = target.read_text(encoding="utf-8").splitlines()
+        names = (fixtures / columns).read_text(encoding="utf-8").split()
+        assert lines[0].split("\t") == names
+        assert len(lines) > 1 and all(len(line.split("\t")) == len(names) for line in lines)
+    code, out, err = run("--format", "plover", "-o", "-")
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    code, acled, _ = run("--format", "acled", "-o", "-")
+    assert len(records) > len(acled.splitlines()) - 1 > 0
+    assert {e for r in records for e in r["event"]} >= {"ASSAULT", "CONSULT"}
 
 
 # --- our tables: Parquet and CSV -------------------------------------------------------------

@@ -40,7 +40,7 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from warehouse.runs import start_run
 
     path = tmp_path_factory.mktemp("formats") / "events.duckdb"
-    files, _ = discover([str(SEED_FILE), str(FORMATS / "articles")])
+    files, _ = discover([str(SEED_FILE), str(FORMATS / "gdelt_articles")])
     docs, _ = load.load_units(load.work_units(files, 200))
     articles, _ = clean.clean_docs(docs)
     coded, _ = coding.code_articles(articles)

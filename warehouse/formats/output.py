@@ -6,12 +6,13 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from warehouse.errors import EventpipeError, UsageError, storage_problem
+from warehouse.formats.selection import Selection, Written
 
 STDOUT = "-"
 
@@ -80,3 +81,18 @@ def folder_target(path: str) -> Iterator[Path]:
         raise EventpipeError(f"cannot write {path}: {storage_problem(exc)}") from exc
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
+
+
+def to_text_file(
+    write: Callable[[Any, Selection, TextIO], Written],
+) -> Callable[..., Written]:
+    """A writer to a stream (GDELT, PLOVER) as an export to a path: the file is written
+    whole or not at all, or the rows go to stdout for `-`."""
+
+    def export(
+        db: str | os.PathLike[str] | None, selection: Selection, path: str, progress: object = None
+    ) -> Written:
+        with text_target(path) as out:
+            return write(db, selection, out)
+
+    return export
