@@ -262,5 +262,10 @@ def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
         and not cue("crowd_words").search(text)
     ):
         return True  # "the collection was a protest against fast fashion": no one, nowhere
-    # "solar project deployment": a deployment of no troops, police or weapons.
-    return c.event_type == "MOBILIZE" and not cue("security_cues").search(text)
+    # "solar project deployment": a deployment of no troops, police or weapons, by no
+    # armed actor ("Karen rebels set up a new headquarters" is one).
+    return c.event_type == "MOBILIZE" and not (
+        cue("security_cues").search(text)
+        or cue("conflict_cues").search(text)
+        or _armed_actor(c.actor1)
+    )
