@@ -605,6 +605,29 @@ def maintain(
     raise typer.Exit(EXIT_OK)
 
 
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    since: Annotated[str | None, typer.Option(help="First day of incidents (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day of incidents (YYYY-MM-DD).")] = None,
+    country: Annotated[
+        list[str] | None,
+        typer.Option("--country", help="ISO 3166 alpha-3 code; repeat for several (default all)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write one self-contained HTML report (opens offline): timeline, map, actors, runs."""
+    from flows.report.page import write_report
+    from tasks.extract.lexicon import known_iso3
+    from warehouse.formats.selection import make_selection
+
+    selection = make_selection("incidents", since, until, country, set(known_iso3()))
+    if output.is_dir():
+        raise UsageError(f"-o {output} is a folder: give the HTML file to write")
+    summary = write_report(db, selection, output)
+    err.print(safe(summary.line()), highlight=False, soft_wrap=True)
+
+
 def read_cases(path: Path) -> list[dict[str, Any]]:
     """Cases of the eval format, checked line by line so a bad one is named."""
     try:
