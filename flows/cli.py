@@ -231,6 +231,8 @@ def _print_result(result: RunResult, seen: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    if result.report_line is not None:
+        out.print(safe(result.report_line), highlight=False, soft_wrap=True)
     _print_run_events(result.db, result.run_id, result.counts.events_stored)
 
 
@@ -594,13 +596,16 @@ def maintain(
     db: DbOption = None,
     recode: Annotated[bool, typer.Option(help="Re-code articles coded by an older coder.")] = True,
     export: Annotated[bool, typer.Option(help="Export events_view to Parquet.")] = True,
+    report: Annotated[
+        bool, typer.Option(help="Refresh the HTML report (exports/report.html).")
+    ] = True,
 ) -> None:
     """Run the maintenance flow once, now (what `serve` runs nightly)."""
     _check_db(db)
     from flows.maintenance import maintenance
 
     with _one_run():
-        result = maintenance(db=db, recode=recode, export=export)
+        result = maintenance(db=db, recode=recode, export=export, report=report)
     _print_result(result, "re-coded")
     raise typer.Exit(EXIT_OK)
 
