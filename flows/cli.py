@@ -231,6 +231,8 @@ def _print_result(result: RunResult, seen: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    if result.report_line is not None:
+        out.print(safe(result.report_line), highlight=False, soft_wrap=True)
     _print_run_events(result.db, result.run_id, result.counts.events_stored)
 
 
@@ -723,15 +725,41 @@ def maintain(
     db: DbOption = None,
     recode: Annotated[bool, typer.Option(help="Re-code articles coded by an older coder.")] = True,
     export: Annotated[bool, typer.Option(help="Export events_view to Parquet.")] = True,
+    report: Annotated[
+        bool, typer.Option(help="Refresh the HTML report (exports/report.html).")
+    ] = True,
 ) -> None:
     """Run the maintenance flow once, now (what `serve` runs nightly)."""
     _check_db(db)
     from flows.maintenance import maintenance
 
     with _one_run():
-        result = maintenance(db=db, recode=recode, export=export)
+        result = maintenance(db=db, recode=recode, export=export, report=report)
     _print_result(result, "re-coded")
     raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    since: Annotated[str | None, typer.Option(help="First day of incidents (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day of incidents (YYYY-MM-DD).")] = None,
+    country: Annotated[
+        list[str] | None,
+        typer.Option("--country", help="ISO 3166 alpha-3 code; repeat for several (default all)."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Write one self-contained HTML report (opens offline): timeline, map, actors, runs."""
+    from flows.report.page import write_report
+    from tasks.extract.lexicon import known_iso3
+    from warehouse.formats.selection import make_selection
+
+    selection = make_selection("incidents", since, until, country, set(known_iso3()))
+    if output.is_dir():
+        raise UsageError(f"-o {output} is a folder: give the HTML file to write")
+    summary = write_report(db, selection, output)
+    err.print(safe(summary.line()), highlight=False, soft_wrap=True)
 
 
 def read_cases(path: Path) -> list[dict[str, Any]]:

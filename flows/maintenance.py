@@ -3,6 +3,8 @@
 - Articles whose latest coding is by an older coder version are coded again
   and the new coding appended (analysts' views show the latest one).
 - The analysts' events view is exported to Parquet beside the warehouse.
+- The HTML report (`eventpipe report`, every incident) is refreshed beside it,
+  and a markdown artifact links it with a short summary.
 - Closing the run checkpoints the warehouse and refreshes the read-only
   snapshot (as every completed run does); runs left 'running' by dead
   processes are marked 'crashed' when it starts (as every run does).
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.report.publish import publish_report, refresh_report, report_path_for
 from flows.skeleton import RunResult, SourceSummary, flow_run
 from tasks import steps
 from tasks.extract import EXTRACTOR_VERSION
@@ -32,14 +35,19 @@ def export_path_for(db: str) -> Path:
 
 @flow(name=FLOW_NAME)
 def maintenance(
-    db: str | None = None, recode: bool = True, export: bool = True, batch_size: int = RECODE_BATCH
+    db: str | None = None,
+    recode: bool = True,
+    export: bool = True,
+    batch_size: int = RECODE_BATCH,
+    report: bool = True,
 ) -> RunResult:
-    """Re-code articles coded by an older coder, export Parquet, checkpoint and snapshot.
+    """Re-code articles coded by an older coder, export Parquet, refresh the HTML report,
+    checkpoint and snapshot.
 
     In the result, `counts.articles_seen` is the articles re-coded, `events_stored`
     their new events, and `rejections` the articles the coder failed on.
     """
-    parameters = {"recode": recode, "export": export}
+    parameters = {"recode": recode, "export": export, "report": report}
     with flow_run(FLOW_NAME, db, parameters, batch_size, snapshot=True) as result:
         summary = SourceSummary(f"re-code to {EXTRACTOR_VERSION}")
         after = ""
@@ -59,4 +67,8 @@ def maintenance(
             target = export_path_for(result.db)
             result.exported_events = steps.export_parquet(result.db, str(target))
             result.export_path = str(target)
+        if report:
+            written = refresh_report(result.db, str(report_path_for(result.db)))
+            publish_report(written)
+            result.report_line = written.line()
     return result

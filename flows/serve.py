@@ -6,7 +6,8 @@
 - `folders` (when `[serve] watch_folders` lists any): the file-ingestion flow
   over those folders every `folders_every_minutes`; stored files are skipped.
 - `maintenance`: nightly (`maintenance_cron`, default 03:00 UTC): re-coding,
-  Parquet export, checkpoint and snapshot.
+  Parquet export, the HTML report (`exports/report.html`, linked by an artifact),
+  checkpoint and snapshot.
 
 Schedules need a Prefect server (Prefect's temporary API cannot schedule):
 `prefect server start`, then `PREFECT_API_URL=http://127.0.0.1:4200/api`.
@@ -138,7 +139,8 @@ def deployments(p: Plan) -> list[Any]:
             name="nightly",
             cron=p.maintenance_cron,
             parameters={"db": p.db},
-            description="Re-code stale articles, export Parquet, checkpoint, snapshot.",
+            description="Re-code stale articles, export Parquet, refresh the HTML report,"
+            " checkpoint, snapshot.",
         )
     )
     return found

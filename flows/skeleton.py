@@ -92,6 +92,7 @@ class RunResult:
     undated: int = 0  # new articles with no publication date (relative dates unresolved)
     exported_events: int | None = None  # maintenance: rows exported
     export_path: str | None = None
+    report_line: str | None = None  # maintenance: "report: N incidents, M deaths → PATH"
 
 
 @contextmanager
