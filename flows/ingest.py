@@ -12,6 +12,7 @@ from pathlib import Path
 
 from prefect import flow
 
+from flows.report.publish import refresh_after
 from flows.skeleton import (
     RunResult,
     SourceSummary,
@@ -36,10 +37,13 @@ def ingest_files(
     db: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     published: str | None = None,
+    report: bool = False,
 ) -> RunResult:
     """Ingest `.txt`, `.html` and `.jsonl` articles from files and folders.
 
-    `published` (an ISO date) dates the articles that give no date of their own.
+    `published` (an ISO date) dates the articles that give no date of their own. With
+    `report` (scheduled runs), a run that stored new articles refreshes the HTML report
+    and links it in an artifact.
     """
     parameters = {
         "paths": [str(Path(p).absolute()) for p in paths],
@@ -66,6 +70,7 @@ def ingest_files(
                 done += len(batch)
                 report_progress(result, done, known)
             result.sources.append(summary)
+        refresh_after(result, report)
     return result
 
 

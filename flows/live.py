@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.report.publish import refresh_after
 from flows.skeleton import (
     RunResult,
     SourceSummary,
@@ -44,11 +45,13 @@ def ingest_feeds(
     allow_private_hosts: bool = False,
     batch_size: int = DEFAULT_FEED_BATCH,
     force: bool = False,
+    report: bool = False,
 ) -> RunResult:
     """Poll the feeds of a TOML file, fetch their new pages, store articles and events.
 
     A feed is polled when due (its interval passed since its last successful poll),
-    or always with `force`.
+    or always with `force`. With `report` (scheduled runs), a run that stored new
+    articles refreshes the HTML report and links it in an artifact.
     """
     feeds_file = load_config(config, allow_private_hosts=allow_private_hosts or None)
     settings = feeds_file.settings
@@ -75,6 +78,7 @@ def ingest_feeds(
                 result.sources.extend(summaries.values())
         finally:
             robots.forget_run(result.run_id)
+        refresh_after(result, report)
     return result
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from prefect import flow
 
-from flows.report.publish import publish_report, refresh_report, report_path_for
+from flows.report.publish import refresh_after
 from flows.skeleton import RunResult, SourceSummary, flow_run
 from tasks import steps
 from tasks.extract import EXTRACTOR_VERSION
@@ -67,8 +67,5 @@ def maintenance(
             target = export_path_for(result.db)
             result.exported_events = steps.export_parquet(result.db, str(target))
             result.export_path = str(target)
-        if report:
-            written = refresh_report(result.db, str(report_path_for(result.db)))
-            publish_report(written)
-            result.report_line = written.line()
+        refresh_after(result, report, always=True)
     return result

@@ -121,8 +121,10 @@ def deployments(p: Plan) -> list[Any]:
                     "config": p.config,
                     "db": p.db,
                     "allow_private_hosts": p.allow_private_hosts,
+                    "report": True,
                 },
-                description="Poll the feeds that are due; store new articles and events.",
+                description="Poll the feeds that are due; store new articles and events;"
+                " refresh the HTML report when any are new.",
             )
         )
     if p.folders:
@@ -130,8 +132,9 @@ def deployments(p: Plan) -> list[Any]:
             ingest_files.to_deployment(
                 name="folders",
                 interval=p.folders_every,
-                parameters={"paths": p.folders, "db": p.db},
-                description="Ingest new files dropped into the watched folders.",
+                parameters={"paths": p.folders, "db": p.db, "report": True},
+                description="Ingest new files dropped into the watched folders; refresh the"
+                " HTML report when any are new.",
             )
         )
     found.append(

@@ -585,3 +585,25 @@ def test_maintenance_refreshes_the_report_and_links_it_from_an_artifact(db_path:
     assert found and any(target.as_uri() in str(a.data) for a in found)
     ((incidents,),) = read_rows(db_path, "SELECT count(*) FROM incidents")
     assert any(f"**{incidents:,} incidents" in str(a.data) for a in found)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_api")
+def test_a_scheduled_ingest_refreshes_the_report_only_when_it_stored_something(
+    tmp_path: Path,
+) -> None:
+    """The folders deployment runs `ingest_files(..., report=True)`: a run with new articles
+    rewrites the report and says so; a run with nothing new leaves it as it was."""
+    from flows.ingest import ingest_files
+    from flows.report.publish import report_path_for
+
+    db = tmp_path / "w.duckdb"
+    first = ingest_files([str(SEED_FILE)], db=str(db), report=True)
+    target = report_path_for(str(db.resolve()))
+    assert target.exists() and first.report_line is not None and str(target) in first.report_line
+    before = target.stat().st_mtime_ns
+    again = ingest_files([str(SEED_FILE)], db=str(db), report=True)
+    assert again.counts.articles_new == 0 and again.report_line is None
+    assert target.stat().st_mtime_ns == before
+    plain = ingest_files([str(REPORT_FIXTURES)], db=str(db))
+    assert plain.counts.articles_new > 0 and plain.report_line is None

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 
-from flows.report.page import ReportSummary, write_report
+from flows.skeleton import RunResult
 from warehouse.db import run_deadline
 from warehouse.formats.selection import Selection
+
+if TYPE_CHECKING:  # the page needs matplotlib: imported only when a report is written
+    from flows.report.page import ReportSummary
 
 # The artifact's key: each maintenance run adds a version, so the UI keeps their history.
 ARTIFACT_KEY = "eventpipe-report"
@@ -26,6 +30,8 @@ def refresh_report(db: str, target: str) -> ReportSummary:
 
     It waits for the file as long as the run's writes do (the run's deadline).
     """
+    from flows.report.page import write_report
+
     return write_report(db, Selection(), Path(target), deadline_s=run_deadline())
 
 
@@ -36,3 +42,14 @@ def publish_report(summary: ReportSummary) -> None:
         key=ARTIFACT_KEY,
         description=f"eventpipe report: {summary.incidents} incidents ({summary.path})",
     )
+
+
+def refresh_after(result: RunResult, when: bool, always: bool = False) -> None:
+    """Refresh the report beside the warehouse and publish the run's artifact linking it:
+    a scheduled ingest run does when it stored new articles (`always`: maintenance does
+    every night). The line goes in the result for the command line to print."""
+    if not when or not (always or result.counts.articles_new):
+        return
+    written = refresh_report(result.db, str(report_path_for(result.db)))
+    publish_report(written)
+    result.report_line = written.line()
