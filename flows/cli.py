@@ -733,7 +733,7 @@ def maintain(
     _check_db(db)
     from flows.maintenance import maintenance
 
-    with _one_run():
+    with _one_run("articles re-coded"):
         result = maintenance(db=db, recode=recode, export=export, report=report)
     _print_result(result, "re-coded")
     raise typer.Exit(EXIT_OK)

@@ -17,8 +17,8 @@ from pathlib import Path
 from prefect import flow
 
 from flows.report.publish import refresh_after
-from flows.skeleton import RunResult, SourceSummary, flow_run
-from tasks import steps
+from flows.skeleton import RunResult, SourceSummary, flow_run, report_progress
+from tasks import steps, store
 from tasks.extract import EXTRACTOR_VERSION
 from tasks.runtime import raise_if_terminating
 
@@ -51,6 +51,7 @@ def maintenance(
     with flow_run(FLOW_NAME, db, parameters, batch_size, snapshot=True) as result:
         summary = SourceSummary(f"re-code to {EXTRACTOR_VERSION}")
         after = ""
+        stale_total = store.count_stale(result.db, EXTRACTOR_VERSION) if recode else 0
         while recode:
             raise_if_terminating()
             stale = steps.stale_articles(result.db, EXTRACTOR_VERSION, after, batch_size)
@@ -62,6 +63,7 @@ def maintenance(
             summary.counts += counts
             result.counts += counts
             result.rejections.extend(failed)
+            report_progress(result, result.counts.articles_seen, stale_total)
         result.sources.append(summary)
         if export:
             target = export_path_for(result.db)

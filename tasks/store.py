@@ -248,6 +248,11 @@ def linking(settings: LinkSettings | None = None) -> Linking:
     )
 
 
+def count_stale(db: str | Path, extractor_version: str) -> int:
+    """How many stored articles a re-coding to `extractor_version` would code again."""
+    return open_warehouse(db).count_stale(extractor_version)
+
+
 def stale_articles(
     db: str | Path, extractor_version: str, after: str = "", limit: int = 200
 ) -> list[Article]:

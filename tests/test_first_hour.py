@@ -212,3 +212,51 @@ def test_a_terminal_shows_progress_and_a_pipe_does_not(tmp_path: Path) -> None:
     piped = run_cli(*args[1:], "--db", str(tmp_path / "pipe.duckdb"), env=env)
     assert piped.returncode == 0
     assert "articles/s" not in piped.stdout + piped.stderr and "\x1b[" not in piped.stderr
+
+
+@pytest.mark.slow
+def test_maintain_shows_its_re_coding_progress_on_a_terminal(tmp_path: Path) -> None:
+    """Articles coded by an older coder (their codings relabelled so) are re-coded by
+    `eventpipe maintain`, which shows how many of them it has done on a terminal (the
+    texts differ in one word, so most are near-duplicates: count what was stored)."""
+    import os
+    import pty
+    import subprocess
+
+    import duckdb
+
+    from .test_cli import EVENTPIPE
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i in range(6):
+        (inbox / f"a{i}.txt").write_text(ARTICLE.replace("ten", str(i + 11)), encoding="utf-8")
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "COLUMNS": "150"}
+    db = tmp_path / "w.duckdb"
+    assert run_cli("ingest", str(inbox), "--db", str(db), env=env).returncode == 0
+    with duckdb.connect(str(db)) as con:
+        con.execute("UPDATE codings SET extractor_version = 'rules-0.0.1'")
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [EVENTPIPE, "maintain", "--no-export", "--no-report", "--db", str(db)],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={**env, "TERM": "xterm-256color"},
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=180) == 0
+    os.close(leader)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode("utf-8", "replace"))
+    with duckdb.connect(str(db), read_only=True) as con:
+        ((stored,),) = con.execute("SELECT count(*) FROM articles").fetchall()
+    assert stored >= 1 and "articles re-coded" in shown and f"{stored}/{stored}" in shown, shown

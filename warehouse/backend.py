@@ -70,6 +70,8 @@ class Warehouse(Protocol):
         self, columns: Sequence[str], extractor_version: str, after: str, limit: int
     ) -> list[dict[str, Any]]: ...
 
+    def count_stale(self, extractor_version: str) -> int: ...
+
     def export_parquet(self, target: Path) -> int: ...
 
 
@@ -134,6 +136,9 @@ class DuckDBWarehouse:
         self, columns: Sequence[str], extractor_version: str, after: str, limit: int
     ) -> list[dict[str, Any]]:
         return reads.stale_articles(self.path, columns, extractor_version, after, limit)
+
+    def count_stale(self, extractor_version: str) -> int:
+        return reads.count_stale(self.path, extractor_version)
 
     def export_parquet(self, target: Path) -> int:
         return reads.export_parquet(self.path, target)

@@ -114,6 +114,16 @@ def stale_articles(
         return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
 
 
+def count_stale(db: str | Path, extractor_version: str) -> int:
+    """How many stored articles' latest coding is by another coder (what re-coding does)."""
+    with connect(db, read_only=True) as con:
+        row = con.execute(
+            "SELECT count(*) FROM latest_codings WHERE extractor_version <> ?",
+            [extractor_version],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+
 def articles_by_prefix(db: str | os.PathLike[str] | None, prefix: str, limit: int = 2) -> list[Row]:
     """Stored articles whose id starts with `prefix` (id, source), at most `limit`."""
     return run_query(
