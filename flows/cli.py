@@ -733,10 +733,20 @@ def bench(
             min=0, help="Articles' signatures stored for the near-duplicate look-up (0: skip)."
         ),
     ] = 100_000,
+    runner: RunnerOption = None,
+    dask_address: DaskAddressOption = None,
+    workers: WorkersOption = None,
 ) -> None:
-    """Measure each stage and the whole flow on N pages (a benchmark, minutes long)."""
+    """Measure each stage and the whole flow on N pages (a benchmark, minutes long).
+
+    With --runner dask the flow also runs with its stages on Dask, over the same pages,
+    and its pages/s is printed beside the local pool's."""
     from flows.bench import as_json as bench_json
     from flows.bench import report_lines, run_bench
+    from flows.runner import choose_runner, prepare_runner
+
+    choice = choose_runner(runner.value if runner else None, dask_address, workers)
+    prepare_runner(choice)
 
     if err.is_terminal:
         with err.status("bench: starting") as status:
@@ -749,6 +759,7 @@ def bench(
                 progress=lambda what: status.update(f"bench: {what}"),
                 link_events=link_events,
                 band_articles=band_articles,
+                runner=choice,
             )
     else:
         report = run_bench(
@@ -759,6 +770,7 @@ def bench(
             long_mb,
             link_events=link_events,
             band_articles=band_articles,
+            runner=choice,
         )
     if as_json:
         sys.stdout.write(bench_json(report) + "\n")

@@ -66,7 +66,7 @@ class RunnerChoice:
 
 
 def choose_runner(
-    kind: str | None, address: str | None = None, workers: int | None = None
+    kind: str | None = None, address: str | None = None, workers: int | None = None
 ) -> RunnerChoice:
     """The runner asked for (default $EVENTPIPE_RUNNER, else local), checked: a usage
     error (exit 2) for a runner or address that cannot be; nothing is reached yet."""
@@ -142,15 +142,28 @@ def dask_task_runner(choice: RunnerChoice) -> Any:
         return DaskTaskRunner(address=choice.address, client_kwargs=client_kwargs)
     return DaskTaskRunner(
         cluster_class="distributed.LocalCluster",
-        cluster_kwargs={
-            "n_workers": choice.workers or parallel.workers(),
-            "processes": True,  # parsing and coding hold the GIL: processes, not threads
-            "threads_per_worker": 1,
-            "dashboard_address": None,  # no web server
-            "host": "127.0.0.1",  # scheduler and workers on loopback only
-        },
+        cluster_kwargs=local_cluster_kwargs(choice.workers),
         client_kwargs=client_kwargs,
     )
+
+
+def local_cluster_kwargs(workers: int | None) -> dict[str, Any]:
+    """The LocalCluster of `--workers` processes (default: the cores)."""
+    return {
+        "n_workers": workers or parallel.workers(),
+        "processes": True,  # parsing and coding hold the GIL: processes, not threads
+        "threads_per_worker": 1,
+        "dashboard_address": None,  # no web server
+        "host": "127.0.0.1",  # scheduler and workers on loopback only
+    }
+
+
+def start_local_cluster(workers: int | None) -> Any:
+    """A LocalCluster of its own (the benchmark keeps one across its runs)."""
+    _quiet_dask()
+    from distributed import LocalCluster
+
+    return LocalCluster(**local_cluster_kwargs(workers))
 
 
 def _quiet_dask() -> None:
