@@ -206,3 +206,36 @@ def test_a_bad_dask_address_is_one_line_before_any_run(tmp_path: Path) -> None:
     assert not db.exists()  # refused before Prefect started or a run was recorded
     usage = run_cli("ingest", str(SEEDS), "--db", str(db), "--dask-address", address)
     assert usage.returncode == 2 and "needs --runner dask" in usage.stderr
+
+
+@pytest.mark.slow
+def test_dask_runner_reads_fed_pages_as_the_local_run(tmp_path: Path) -> None:
+    """ingest-feeds: the pages are read (parsed) on the Dask workers; same warehouse."""
+    from .livesite import Reply, SiteServer, write_config
+    from .test_cli import run_cli
+    from .test_feeds_flow import _rss
+
+    pages = sorted((FIXTURES / "pages").glob("*.html"))
+    home = {"PREFECT_HOME": str(tmp_path / "prefect")}
+    with SiteServer() as site:
+        links = []
+        for copy in range(3):  # each page at three addresses: enough pages to leave the process
+            for page in pages:
+                links.append(f"/{copy}/{page.name}")
+                site.routes[links[-1]] = Reply(
+                    200, page.read_bytes(), {"Content-Type": "text/html"}
+                )
+        site.routes["/feed.rss"] = Reply(200, _rss(site.base, links), {"Content-Type": "text/xml"})
+        config = write_config(tmp_path / "f.toml", [{"url": site.url("/feed.rss")}])
+        outs = {}
+        for runner in ("local", "dask"):
+            db = tmp_path / f"{runner}.duckdb"
+            args = ["ingest-feeds", "--config", str(config), "--db", str(db), "--runner", runner]
+            done = run_cli(*args, env=home)
+            assert done.returncode == 0, done.stderr
+            outs[runner] = done.stdout
+    assert len(links) >= parallel.MIN_PARALLEL_ITEMS
+    assert "cpu stages: Dask" in outs["dask"] and " 0 chunks" not in outs["dask"]
+    assert _same_warehouse(tmp_path / "local.duckdb", tmp_path / "dask.duckdb") > 5
+    urls = "SELECT url, source_kind FROM articles ORDER BY url"
+    assert read_rows(tmp_path / "local.duckdb", urls) == read_rows(tmp_path / "dask.duckdb", urls)
