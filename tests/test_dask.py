@@ -161,7 +161,11 @@ def _same_warehouse(local: Path, dask: Path) -> int:
 
 
 @pytest.mark.slow
-def test_dask_runner_stores_the_local_runs_events_and_incidents(tmp_path: Path) -> None:
+def test_dask_runner_stores_the_local_runs_events_and_incidents(
+    tmp_path: Path, dask_client: Any
+) -> None:
+    """The seed and fixture texts and pages: a LocalCluster of two workers, and an existing
+    cluster (this test's, by its address), store what the local pool stores."""
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus, ignore=shutil.ignore_patterns("*.toml"))
     for name in ("articles", "pages"):
@@ -172,6 +176,12 @@ def test_dask_runner_stores_the_local_runs_events_and_incidents(tmp_path: Path) 
     (line,) = [x for x in out.splitlines() if x.startswith("cpu stages: Dask at tcp://127.0.0.1:")]
     assert "on 2 worker threads" in line and " 0 chunks" not in line
     assert _same_warehouse(tmp_path / "local.duckdb", tmp_path / "dask.duckdb") > 20
+    address = str(dask_client.scheduler.address)
+    out = _ingest(
+        corpus, tmp_path / "there.duckdb", home, "--runner", "dask", "--dask-address", address
+    )
+    assert f"cpu stages: Dask at {address}: " in out
+    assert _same_warehouse(tmp_path / "local.duckdb", tmp_path / "there.duckdb") > 20
 
 
 @pytest.mark.slow
