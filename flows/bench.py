@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from flows.bench_scale import ScaleReport, bench_band_lookup, bench_linking, scale_lines
+from flows.runner import RunnerChoice
 from tasks.errors import EventpipeError
+from tasks.parallel import WORKERS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -128,6 +130,12 @@ class BenchReport:
     long_article_s: float = 0.0
     coder_s_per_mb: float = 0.0
     scale: ScaleReport = field(default_factory=ScaleReport)
+    # `--runner dask`: the same pages through the flow on Dask, beside the local pool.
+    workers: int | None = None  # --workers: the pool's and the LocalCluster's processes
+    dask_runner: str | None = None  # where: a LocalCluster of N workers, or an address
+    dask_pages_s: float | None = None
+    dask_vs_local: float | None = None  # Dask's pages/s over the local pool's
+    dask_cluster_start_s: float | None = None  # the LocalCluster's start, outside the timing
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -358,10 +366,19 @@ def bench_store(coded: list[Any], scratch: Path) -> float:
     return _rate(rows, time.perf_counter() - started)
 
 
-def run_flow_child(folder: Path, db: Path, reruns: int) -> dict[str, Any]:
-    """Run the ingest flow in a child process; its seconds per run and its peak RSS."""
-    cmd = [sys.executable, "-m", "flows.bench", str(folder), str(db), str(reruns)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+def run_flow_child(
+    folder: Path, db: Path, reruns: int, runner: RunnerChoice | None = None
+) -> dict[str, Any]:
+    """Run the ingest flow in a child process; its seconds per run and its peak RSS.
+
+    `runner`: where its CPU stages run (default the local pool, of the cores)."""
+    runner = runner or RunnerChoice()
+    spec = json.dumps({"kind": runner.kind, "address": runner.address, "workers": runner.workers})
+    cmd = [sys.executable, "-m", "flows.bench", str(folder), str(db), str(reruns), spec]
+    env = dict(os.environ)
+    if runner.kind == "local" and runner.workers:
+        env[WORKERS_ENV] = str(runner.workers)
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
         raise EventpipeError(f"benchmark flow run failed: {' / '.join(tail)}")
@@ -405,10 +422,24 @@ class _TreeSampler(threading.Thread):
             self.peak_kib = max(self.peak_kib, tree_rss_kib(os.getpid()))
 
 
-def _child(folder: str, db: str, reruns: int) -> None:
-    """In the child: warm Prefect up, then time the flow over the folder (JSON on stdout)."""
+def _child(folder: str, db: str, reruns: int, spec: str) -> None:
+    """In the child: warm Prefect up, then time the flow over the folder (JSON on stdout).
+
+    On Dask without an address the child starts one LocalCluster for all its runs (its
+    start-up reported apart): the figure is the stages' throughput, not a cluster's start.
+    """
     from flows.ingest import ingest_files
+    from flows.runner import start_local_cluster, with_runner
     from flows.runs import local_run_settings
+
+    choice = RunnerChoice(**json.loads(spec))
+    cluster, cluster_start = None, None
+    if choice.kind == "dask" and not choice.address:
+        started = time.perf_counter()
+        cluster = start_local_cluster(choice.workers)
+        cluster_start = time.perf_counter() - started
+        choice = RunnerChoice("dask", str(cluster.scheduler_address))
+    flow = with_runner(ingest_files, choice)
 
     scratch = Path(db).with_suffix(".warmup.duckdb")
     warm = Path(folder).parent / "warmup.txt"
@@ -417,18 +448,21 @@ def _child(folder: str, db: str, reruns: int) -> None:
     articles = 0
     sampler = _TreeSampler()
     with local_run_settings():  # as `eventpipe ingest` runs
-        ingest_files([str(warm)], db=str(scratch))  # starts Prefect's temporary API
+        flow([str(warm)], db=str(scratch))  # starts Prefect's temporary API
         sampler.start()
         for _ in range(1 + reruns):
             started = time.perf_counter()
-            result = ingest_files([folder], db=db)
+            result = flow([folder], db=db)
             seconds.append(time.perf_counter() - started)
             articles = articles or result.counts.articles_new
     sampler.done.set()
     sampler.join()
+    if cluster is not None:
+        cluster.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     figures = {"seconds": seconds, "articles": articles, "maxrss_kib": peak}
-    print(json.dumps({**figures, "tree_kib": sampler.peak_kib}))
+    figures.update(tree_kib=sampler.peak_kib, cluster_start_s=cluster_start)
+    print(json.dumps(figures))
 
 
 def run_bench(
@@ -440,12 +474,15 @@ def run_bench(
     progress: Callable[[str], None] | None = None,
     link_events: int = LINK_EVENTS,
     band_articles: int = BAND_ARTICLES,
+    runner: RunnerChoice | None = None,
 ) -> BenchReport:
     """Measure every stage over `n` pages (each text as `copies` pages), the flow's peak
     RSS at n and rss_scale x n, the coder on a `long_mb` MB article, and linking and
     the near-duplicate look-up with `link_events` events and `band_articles` articles'
     signatures stored (0: skip). `progress` is told each stage as it starts (the
-    command line shows it on a terminal)."""
+    command line shows it on a terminal). With a Dask `runner` the flow also runs on
+    Dask over the same pages, beside the local pool (both of `runner.workers`)."""
+    runner = runner or RunnerChoice()
     if n < 1:
         raise EventpipeError("--n must be at least 1")
     if copies < 1:
@@ -460,6 +497,7 @@ def run_bench(
     pages = source_pages(corpus)
     label = str(corpus or DEFAULT_CORPUS) if pages else "generated news pages"
     report = BenchReport(pages=n, corpus=label, texts=text_count(n, copies), copies=copies)
+    report.workers = runner.workers
     if n < MIN_MEANINGFUL_N:
         report.warnings.append(
             f"N = {n} is below {MIN_MEANINGFUL_N}: the flow's fixed costs dominate, so the"
@@ -488,7 +526,8 @@ def run_bench(
             report.long_article_s = round(seconds, 2)
             report.coder_s_per_mb = round(seconds / mb, 2)
         step("the ingest flow, then its re-run")
-        first = run_flow_child(scratch / "pages", scratch / "flow.duckdb", reruns=1)
+        local = RunnerChoice("local", None, runner.workers)
+        first = run_flow_child(scratch / "pages", scratch / "flow.duckdb", 1, local)
         report.first_run_s = round(first["seconds"][0], 2)
         report.rerun_s = round(first["seconds"][1], 2)
         report.rerun_vs_first = round(report.rerun_s / report.first_run_s, 3)
@@ -496,6 +535,19 @@ def run_bench(
         report.flow_vs_trafilatura = round(report.flow_pages_s / report.trafilatura_pages_s, 2)
         report.rss_mib_n = round(first["maxrss_kib"] / 1024, 1)
         report.tree_mib_n = round(first["tree_kib"] / 1024, 1)
+        if runner.kind == "dask":
+            step(f"the ingest flow on {runner.describe()}")
+            on_dask = run_flow_child(scratch / "pages", scratch / "dask.duckdb", 0, runner)
+            report.dask_runner = runner.describe()
+            report.dask_pages_s = _rate(n, on_dask["seconds"][0])
+            report.dask_vs_local = round(report.dask_pages_s / report.flow_pages_s, 2)
+            if on_dask.get("cluster_start_s") is not None:
+                report.dask_cluster_start_s = round(on_dask["cluster_start_s"], 2)
+            if on_dask["articles"] != first["articles"]:
+                report.warnings.append(
+                    f"the Dask run stored {on_dask['articles']} articles, the local one"
+                    f" {first['articles']}"
+                )
         if rss_scale > 1:
             big = write_corpus(n * rss_scale, scratch / "pages-big", pages, 11, copies)
             del big
@@ -545,6 +597,17 @@ def report_lines(report: BenchReport) -> Iterator[str]:
         f"flow    ingest, pages from disk            {r.flow_pages_s:>9} pages/s"
         f"   = {r.flow_vs_trafilatura} x the limit{_verdict(r.flow_vs_trafilatura, FLOW_TARGET)}"
     )
+    if r.dask_pages_s is not None:
+        start = (
+            f"; its start {r.dask_cluster_start_s} s apart"
+            if r.dask_cluster_start_s is not None
+            else ""
+        )
+        yield (
+            f"dask    ingest, stages on Dask              {r.dask_pages_s:>9} pages/s"
+            f"   = {r.dask_vs_local} x the local pool's ({r.flow_pages_s} pages/s);"
+            f" {r.dask_runner}{start}"
+        )
     yield f"stage   load + clean                        {r.clean_pages_s:>9} pages/s"
     yield (
         f"stage   event coder (one core)              {r.coder_articles_s:>9} articles/s"
@@ -580,4 +643,4 @@ def as_json(report: BenchReport) -> str:
 
 
 if __name__ == "__main__":  # the child process of run_flow_child
-    _child(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    _child(sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4])

@@ -30,6 +30,7 @@ from tasks.errors import EventpipeError, RunTerminated, UsageError
 from tasks.runtime import terminating
 
 if TYPE_CHECKING:
+    from flows.runner import RunnerChoice
     from flows.skeleton import RunResult
 
 app = typer.Typer(
@@ -90,6 +91,9 @@ def ingest(
             " or dateline): relative dates such as 'on Monday' resolve against it."
         ),
     ] = None,
+    runner: RunnerOption = None,
+    dask_address: DaskAddressOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Run the file-ingestion flow over PATHS and show the events it stored."""
     missing = [p for p in paths if not os.path.lexists(p)]
@@ -99,16 +103,65 @@ def ingest(
     if published is not None:
         _check_published(published)
     _check_db(db)
+    choice = _runner(runner, dask_address, workers)
     from flows.ingest import ingest_files
+    from flows.runner import with_runner
 
     with _one_run("files"):
-        result = ingest_files(
+        result = with_runner(ingest_files, choice)(
             [str(p) for p in paths], db=db, batch_size=batch_size, published=published
         )
     _print_result(result, "seen")
     raise typer.Exit(
         EXIT_OK if result.counts.articles_new + result.counts.articles_duplicate else EXIT_FAILED
     )
+
+
+# Where the CPU stages run (flows/runner.py): the local pool, or Dask.
+class Runner(StrEnum):
+    local = "local"
+    dask = "dask"
+
+
+RunnerOption = Annotated[
+    Runner | None,
+    typer.Option(
+        "--runner",
+        help="Where parsing and coding run: the local process pool, or Dask workers"
+        " (default $EVENTPIPE_RUNNER, else local).",
+        show_default=False,
+    ),
+]
+DaskAddressOption = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-address",
+        help="With --runner dask: an existing scheduler, tcp://HOST:PORT (default"
+        " $EVENTPIPE_DASK_ADDRESS, else a LocalCluster of --workers processes).",
+        show_default=False,
+    ),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Worker processes: the local pool's, or the Dask LocalCluster's (default: the cores).",
+        show_default=False,
+    ),
+]
+
+
+def _runner(runner: Runner | None, address: str | None, workers: int | None) -> RunnerChoice:
+    """The runner asked for, checked before Prefect starts (one line if it cannot be)."""
+    from flows.runner import choose_runner, prepare_runner
+    from tasks.parallel import WORKERS_ENV
+
+    choice = choose_runner(runner.value if runner else None, address, workers)
+    prepare_runner(choice)
+    if choice.kind == "local" and workers is not None:
+        os.environ[WORKERS_ENV] = str(workers)
+    return choice
 
 
 # Live sources (feeds and pages): thin commands over flows/live.py.
@@ -132,6 +185,9 @@ def ingest_feeds_command(
     force: Annotated[
         bool, typer.Option("--force", help="Poll every feed now, due or not.")
     ] = False,
+    runner: RunnerOption = None,
+    dask_address: DaskAddressOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Poll the feeds of a TOML file, fetch their new pages and store their events."""
     from tasks.fetch.feeds import load_config
@@ -145,10 +201,14 @@ def ingest_feeds_command(
     if not feeds_file.feeds:
         raise UsageError(f"no [[feeds]] in {config or 'seeds/feeds.toml'}")
     _check_db(db)
+    choice = _runner(runner, dask_address, workers)
     from flows.live import ingest_feeds
+    from flows.runner import with_runner
 
     with _one_run("feeds"):
-        result = ingest_feeds(str(config) if config else None, db, allow_private_hosts, force=force)
+        result = with_runner(ingest_feeds, choice)(
+            str(config) if config else None, db, allow_private_hosts, force=force
+        )
     _print_result(result, "links")
     from tasks.records import SUCCESS_OUTCOMES
 
@@ -166,6 +226,9 @@ def ingest_urls_command(
     config: Annotated[
         Path | None, typer.Option("--config", help="A feeds file to take the fetch settings from.")
     ] = None,
+    runner: RunnerOption = None,
+    dask_address: DaskAddressOption = None,
+    workers: WorkersOption = None,
 ) -> None:
     """Fetch single pages and store their articles and events."""
     if config is not None:
@@ -173,10 +236,14 @@ def ingest_urls_command(
 
         load_config(config)  # a bad file is a usage error, found before any work
     _check_db(db)
+    choice = _runner(runner, dask_address, workers)
     from flows.live import ingest_urls
+    from flows.runner import with_runner
 
     with _one_run("URLs"):
-        result = ingest_urls(urls, db, allow_private_hosts, str(config) if config else None)
+        result = with_runner(ingest_urls, choice)(
+            urls, db, allow_private_hosts, str(config) if config else None
+        )
     _print_result(result, "links")
     raise typer.Exit(
         EXIT_OK if result.counts.articles_new + result.counts.articles_duplicate else EXIT_FAILED
@@ -225,6 +292,8 @@ def _print_result(result: RunResult, seen: str) -> None:
     if result.outcomes:
         counts = ", ".join(f"{k} {n}" for k, n in sorted(result.outcomes.items()))
         out.print(f"fetches: {escape(counts)}", highlight=False, soft_wrap=True)
+    if result.runner is not None:
+        out.print(f"cpu stages: {safe(result.runner)}", highlight=False, soft_wrap=True)
     if result.export_path is not None:
         out.print(
             f"exported {result.exported_events} events to {safe(result.export_path)}",
@@ -666,10 +735,20 @@ def bench(
             min=0, help="Articles' signatures stored for the near-duplicate look-up (0: skip)."
         ),
     ] = 100_000,
+    runner: RunnerOption = None,
+    dask_address: DaskAddressOption = None,
+    workers: WorkersOption = None,
 ) -> None:
-    """Measure each stage and the whole flow on N pages (a benchmark, minutes long)."""
+    """Measure each stage and the whole flow on N pages (a benchmark, minutes long).
+
+    With --runner dask the flow also runs with its stages on Dask, over the same pages,
+    and its pages/s is printed beside the local pool's."""
     from flows.bench import as_json as bench_json
     from flows.bench import report_lines, run_bench
+    from flows.runner import choose_runner, prepare_runner
+
+    choice = choose_runner(runner.value if runner else None, dask_address, workers)
+    prepare_runner(choice)
 
     if err.is_terminal:
         with err.status("bench: starting") as status:
@@ -682,6 +761,7 @@ def bench(
                 progress=lambda what: status.update(f"bench: {what}"),
                 link_events=link_events,
                 band_articles=band_articles,
+                runner=choice,
             )
     else:
         report = run_bench(
@@ -692,6 +772,7 @@ def bench(
             long_mb,
             link_events=link_events,
             band_articles=band_articles,
+            runner=choice,
         )
     if as_json:
         sys.stdout.write(bench_json(report) + "\n")

@@ -21,7 +21,7 @@ from flows.skeleton import (
     report_progress,
     stoppable,
 )
-from tasks import load, parallel, steps
+from tasks import load, steps
 from tasks.load import discover
 from tasks.models import BatchCounts, Rejection
 
@@ -50,8 +50,8 @@ def ingest_files(
         "batch_size": batch_size,
         "published": published,
     }
-    parallel.warm_up()  # the workers start while the run is being recorded
-    with flow_run(FLOW_NAME, db, parameters, batch_size) as result:
+    # warm: the workers start while the run is being recorded
+    with flow_run(FLOW_NAME, db, parameters, batch_size, warm=True) as result:
         done = known = 0
         for label, group in group_sources(paths):
             summary = SourceSummary(label)

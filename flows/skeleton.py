@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from prefect.artifacts import create_table_artifact
 
+from flows.runner import stages_on_runner
 from flows.runs import current_run_id, recorded_run
-from tasks import steps
+from tasks import parallel, steps
 from tasks.errors import UsageError
 from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection
 from tasks.records import FetchRecord
@@ -92,7 +93,8 @@ class RunResult:
     undated: int = 0  # new articles with no publication date (relative dates unresolved)
     exported_events: int | None = None  # maintenance: rows exported
     export_path: str | None = None
-    report_line: str | None = None  # maintenance: "report: N incidents, M deaths → PATH"
+    report_line: str | None = None  # a refreshed report: "report: N incidents, M deaths → PATH"
+    runner: str | None = None  # where the CPU stages ran, when not the local pool
 
 
 @contextmanager
@@ -102,18 +104,26 @@ def flow_run(
     parameters: dict[str, Any],
     batch_size: int,
     snapshot: bool = False,
+    warm: bool = False,
 ) -> Iterator[RunResult]:
     """The run's record around its body, yielding the result the body fills in.
 
+    The CPU stages run on the flow's Dask task runner if it has one (flows/runner.py),
+    else on the local pool; `warm` starts their workers while the run is recorded.
     On success the run's table artifact is published from the result.
     """
     if batch_size < 1:
         raise UsageError("batch_size must be at least 1")
     result = RunResult(flow_name, current_run_id(), str(resolve_db_path(db)))
-    with recorded_run(
-        result.db, result.run_id, flow_name, parameters, lambda: result.counts, snapshot
-    ):
-        yield result
+    with stages_on_runner() as dask:
+        if warm:
+            parallel.warm_up()
+        with recorded_run(
+            result.db, result.run_id, flow_name, parameters, lambda: result.counts, snapshot
+        ):
+            yield result
+        if dask is not None:
+            result.runner = dask.describe()
     publish_artifact(result)
 
 

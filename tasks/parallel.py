@@ -5,6 +5,10 @@ so threads would not help; a pool of processes does. Batches are split into
 ordered chunks, each chunk goes through the same plain stage function a worker
 would run in-process, and the results are joined in order: the output is the
 same as without the pool, only sooner.
+
+With `--runner dask` a run installs its Dask client (`on_dask`): the same chunks
+go to the cluster's workers instead of the pool, as plain data to a plain
+function, and come back in order. Dask is never imported here.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import atexit
 import logging
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TypeVar
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 from tasks.lifeline import exit_when_gone
 from tasks.runtime import on_stop
@@ -36,6 +41,63 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 _pool: ProcessPoolExecutor | None = None
+
+
+class DaskStages:
+    """A run's Dask client (a `distributed.Client`), where its scheduler is, its
+    workers' threads and the chunks sent so far (the run's summary shows them)."""
+
+    def __init__(self, client: Any, address: str) -> None:
+        self.client = client
+        self.address = address
+        info = client.scheduler_info()
+        self.threads = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
+        self.chunks = 0
+        self.warming: list[Any] = []  # the workers' warm-up futures
+
+    def describe(self) -> str:
+        return f"Dask at {self.address}: {self.chunks} chunks on {self.threads} worker threads"
+
+
+_dask: DaskStages | None = None
+
+
+def coder_version() -> str:
+    """The event coder's version (run on each Dask worker to check it codes alike)."""
+    from tasks.extract import EXTRACTOR_VERSION
+
+    return EXTRACTOR_VERSION
+
+
+@contextmanager
+def on_dask(client: Any, address: str) -> Iterator[DaskStages]:
+    """Send the stages' chunks to `client`'s cluster inside the block (one run's)."""
+    global _dask
+    previous, _dask = _dask, DaskStages(client, address)
+    try:
+        yield _dask
+    finally:
+        _dask = previous
+
+
+def _on_dask_workers(
+    stage: Callable[[list[T]], Any], parts: list[list[T]], dask: DaskStages
+) -> Any:
+    """The chunks through `stage` on the cluster, results in the chunks' order.
+
+    The chunks are scattered first (sent to the workers directly, not inside the
+    task graph) and nothing is hashed (`pure=False`, `hash=False`): chunks hold
+    whole pages and texts. An error raised by the stage comes back as itself.
+    """
+    client = dask.client
+    data = client.scatter(parts, hash=False)
+    futures = client.map(stage, data, pure=False)
+    try:
+        results = client.gather(futures)
+    finally:
+        client.cancel(futures + data)
+    dask.chunks += len(parts)
+    return results
 
 
 def workers() -> int:
@@ -96,11 +158,19 @@ def _warm() -> None:
 
 
 def warm_up() -> None:
-    """Start the pool and load each worker's data now, without waiting for it.
+    """Start the pool (or reach the Dask workers) and load each worker's data now,
+    without waiting for it.
 
     Called when a run starts, so the workers' start-up (about a second: imports,
     lexicons, the gazetteer) overlaps the run's own start instead of its first batch.
     """
+    if _dask is not None:  # one warm-up on each worker, held until the run ends
+        client = _dask.client
+        _dask.warming = [
+            client.submit(_warm, pure=False, workers=[worker], allow_other_workers=False)
+            for worker in client.scheduler_info()["workers"]
+        ]
+        return
     pool = _get_pool()
     if pool is not None:
         for _ in range(workers()):
@@ -126,20 +196,29 @@ def map_split(
 
     `stage` must be a module-level function (the pool pickles it by name). A
     broken pool (a worker killed, say by the OOM killer) is replaced, and the
-    batch run in-process, so a run never fails for the pool's sake.
+    batch run in-process, so a run never fails for the pool's sake. On Dask, a
+    worker lost mid-chunk is Dask's to retry elsewhere.
     """
+    if _dask is not None and len(items) >= MIN_PARALLEL_ITEMS:
+        parts = chunks(items, _dask.threads * CHUNKS_PER_WORKER)
+        return _joined(_on_dask_workers(stage, parts, _dask))
     pool = _get_pool() if len(items) >= MIN_PARALLEL_ITEMS else None
     if pool is None:
         return stage(list(items))
     parts = chunks(items, workers() * CHUNKS_PER_WORKER)
-    kept: list[A] = []
-    rejected: list[B] = []
     try:
-        for part_kept, part_rejected in pool.map(stage, parts):
-            kept += part_kept
-            rejected += part_rejected
+        return _joined(pool.map(stage, parts))
     except BrokenProcessPool as exc:
         log.warning("worker pool broke (%s); running this batch in-process", exc)
         _shutdown()
         return stage(list(items))
+
+
+def _joined(results: Any) -> tuple[list[A], list[B]]:
+    """The chunks' (kept, rejected) pairs joined in order."""
+    kept: list[A] = []
+    rejected: list[B] = []
+    for part_kept, part_rejected in results:
+        kept += part_kept
+        rejected += part_rejected
     return kept, rejected
