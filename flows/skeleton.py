@@ -23,7 +23,7 @@ from tasks.errors import UsageError
 from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection
 from tasks.records import FetchRecord
 from tasks.runtime import raise_if_terminating
-from warehouse import resolve_db_path
+from warehouse.db import describe
 
 T = TypeVar("T")
 
@@ -108,7 +108,7 @@ def flow_run(
     """
     if batch_size < 1:
         raise UsageError("batch_size must be at least 1")
-    result = RunResult(flow_name, current_run_id(), str(resolve_db_path(db)))
+    result = RunResult(flow_name, current_run_id(), describe(db))
     with recorded_run(
         result.db, result.run_id, flow_name, parameters, lambda: result.counts, snapshot
     ):
