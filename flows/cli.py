@@ -45,7 +45,18 @@ err = Console(stderr=True)
 DbOption = Annotated[
     str | None,
     typer.Option(
-        "--db", envvar="EVENTPIPE_DB", help="DuckDB file (default warehouse/events.duckdb)."
+        "--db",
+        envvar="EVENTPIPE_DB",
+        help="DuckDB file (default warehouse/events.duckdb), or a DuckLake:"
+        " ducklake:postgres:<conninfo>, ducklake:sqlite:<path>, ducklake:duckdb:<path>.",
+    ),
+]
+DataPathOption = Annotated[
+    str | None,
+    typer.Option(
+        "--data-path",
+        envvar="EVENTPIPE_DATA_PATH",
+        help="Where a new DuckLake keeps its Parquet files (a folder or object storage URL).",
     ),
 ]
 # The table printed after a run shows this many events; the rest are a query away.
@@ -83,6 +94,7 @@ def ingest(
         list[Path], typer.Argument(help="Article files or folders (.txt, .html, .jsonl).")
     ],
     db: DbOption = None,
+    data_path: DataPathOption = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Articles per batch.")] = 200,
     published: Annotated[
         str | None,
@@ -102,7 +114,7 @@ def ingest(
         raise UsageError(f"no such file or folder: {names}")
     if published is not None:
         _check_published(published)
-    _check_db(db)
+    _check_db(db, data_path)
     choice = _runner(runner, dask_address, workers)
     from flows.ingest import ingest_files
     from flows.runner import with_runner
@@ -181,6 +193,7 @@ ConfigOption = Annotated[
 def ingest_feeds_command(
     config: ConfigOption = None,
     db: DbOption = None,
+    data_path: DataPathOption = None,
     allow_private_hosts: AllowPrivateOption = False,
     force: Annotated[
         bool, typer.Option("--force", help="Poll every feed now, due or not.")
@@ -200,7 +213,7 @@ def ingest_feeds_command(
         raise UsageError(f"{len(feeds_file.problems)} bad [[feeds]] table(s) in {where}")
     if not feeds_file.feeds:
         raise UsageError(f"no [[feeds]] in {config or 'seeds/feeds.toml'}")
-    _check_db(db)
+    _check_db(db, data_path)
     choice = _runner(runner, dask_address, workers)
     from flows.live import ingest_feeds
     from flows.runner import with_runner
@@ -222,6 +235,7 @@ def ingest_feeds_command(
 def ingest_urls_command(
     urls: Annotated[list[str], typer.Argument(help="Pages to fetch (http or https).")],
     db: DbOption = None,
+    data_path: DataPathOption = None,
     allow_private_hosts: AllowPrivateOption = False,
     config: Annotated[
         Path | None, typer.Option("--config", help="A feeds file to take the fetch settings from.")
@@ -235,7 +249,7 @@ def ingest_urls_command(
         from tasks.fetch.feeds import load_config
 
         load_config(config)  # a bad file is a usage error, found before any work
-    _check_db(db)
+    _check_db(db, data_path)
     choice = _runner(runner, dask_address, workers)
     from flows.live import ingest_urls
     from flows.runner import with_runner
@@ -340,10 +354,16 @@ def _subclasses(cls: type) -> list[type]:
     return found
 
 
-def _check_db(db: str | None) -> None:
-    """Refuse a database path that cannot be a warehouse in one line, before Prefect starts."""
-    from warehouse.db import check_location
+def _check_db(db: str | None, data_path: str | None = None) -> None:
+    """Refuse a database path that cannot be a warehouse in one line, before Prefect starts.
 
+    A DuckLake's data path goes to the run through $EVENTPIPE_DATA_PATH (its steps open
+    the warehouse by `--db` alone)."""
+    from warehouse.db import check_location
+    from warehouse.lake import DATA_PATH_ENV
+
+    if data_path:
+        os.environ[DATA_PATH_ENV] = data_path
     check_location(db, inspect=True)
 
 
@@ -804,6 +824,7 @@ def serve(
 @app.command()
 def maintain(
     db: DbOption = None,
+    data_path: DataPathOption = None,
     recode: Annotated[bool, typer.Option(help="Re-code articles coded by an older coder.")] = True,
     export: Annotated[bool, typer.Option(help="Export events_view to Parquet.")] = True,
     report: Annotated[
@@ -811,7 +832,7 @@ def maintain(
     ] = True,
 ) -> None:
     """Run the maintenance flow once, now (what `serve` runs nightly)."""
-    _check_db(db)
+    _check_db(db, data_path)
     from flows.maintenance import maintenance
 
     with _one_run("articles re-coded"):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.errors import UsageError
-from warehouse.db import resolve_db_path
+from warehouse.db import describe as describe_db
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "seeds" / "feeds.toml"
 # Feeds without an interval of their own are polled this often.
@@ -92,7 +92,7 @@ def plan(config: str | Path | None, db: str | None, allow_private_hosts: bool = 
         raise UsageError(f"{path}: [serve] maintenance_cron must be a cron string")
     return Plan(
         config=str(path.resolve()),
-        db=str(resolve_db_path(db)),
+        db=describe_db(db),
         allow_private_hosts=allow_private_hosts,
         feeds_every=feeds_every if feeds else None,
         folders=[str((path.parent / f).resolve()) for f in folders],

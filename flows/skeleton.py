@@ -24,7 +24,7 @@ from tasks.errors import UsageError
 from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection
 from tasks.records import FetchRecord
 from tasks.runtime import raise_if_terminating
-from warehouse import resolve_db_path
+from warehouse.db import describe
 
 T = TypeVar("T")
 
@@ -114,7 +114,7 @@ def flow_run(
     """
     if batch_size < 1:
         raise UsageError("batch_size must be at least 1")
-    result = RunResult(flow_name, current_run_id(), str(resolve_db_path(db)))
+    result = RunResult(flow_name, current_run_id(), describe(db))
     with stages_on_runner() as dask:
         if warm:
             parallel.warm_up()

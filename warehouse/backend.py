@@ -18,7 +18,8 @@ from typing import Any, Protocol
 import duckdb
 
 from warehouse import reads, runs, writer
-from warehouse.db import connect, resolve_db_path
+from warehouse.db import connect, resolve_location
+from warehouse.lake import Lake
 from warehouse.runs import RunCounts, RunStatus
 from warehouse.writer import Batch, Linking, NearDuplicateCheck
 
@@ -79,7 +80,7 @@ class Warehouse(Protocol):
 class DuckDBWarehouse:
     """The warehouse as one DuckDB file (one writer at a time, behind a file lock)."""
 
-    path: Path
+    path: Path | str  # a file's path; a DuckLake's `ducklake:` location (the subclass)
 
     @property
     def location(self) -> str:
@@ -144,6 +145,19 @@ class DuckDBWarehouse:
         return reads.export_parquet(self.path, target)
 
 
+@dataclass(frozen=True, slots=True)
+class DuckLakeWarehouse(DuckDBWarehouse):
+    """The warehouse as a DuckLake: a catalog and Parquet files (warehouse/lake.py).
+
+    The same calls as the file's: `warehouse.db.connect` opens the lake for them. No
+    file lock: any number of writers commit optimistically, each batch retried whole
+    when it loses a commit race; readers never block writers."""
+
+
 def open_warehouse(db: str | os.PathLike[str] | None = None) -> Warehouse:
-    """The warehouse at `db` (else $EVENTPIPE_DB, else the default file)."""
-    return DuckDBWarehouse(resolve_db_path(db))
+    """The warehouse at `db` (else $EVENTPIPE_DB, else the default file); a
+    `ducklake:<catalog kind>:<catalog>` location is a DuckLake."""
+    found = resolve_location(db)
+    if isinstance(found, Lake):
+        return DuckLakeWarehouse(found.location)
+    return DuckDBWarehouse(found)

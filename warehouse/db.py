@@ -15,15 +15,17 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 
+from warehouse import lake
 from warehouse.errors import BadWarehouse, WarehouseError, storage_problem
+from warehouse.lake import Lake
 from warehouse.lock import (
     DEFAULT_READ_DEADLINE_S,
     DEFAULT_WRITE_DEADLINE_S,
@@ -67,6 +69,20 @@ def resolve_db_path(db: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser().resolve()
 
 
+def resolve_location(db: str | os.PathLike[str] | Lake | None = None) -> Path | Lake:
+    """The warehouse `db` names (else $EVENTPIPE_DB, else the default file): a DuckDB
+    file's path, or a DuckLake (`ducklake:<catalog kind>:<catalog>`, see warehouse/lake.py)."""
+    chosen = db or os.environ.get(DB_ENV) or DEFAULT_DB
+    if lake.is_lake(chosen):
+        return lake.parse(cast(str | Lake, chosen))
+    return resolve_db_path(cast(str | os.PathLike[str], chosen))
+
+
+def describe(db: str | os.PathLike[str] | Lake | None = None) -> str:
+    """The warehouse's location as text (a path, or a ducklake: location)."""
+    return str(resolve_location(db))
+
+
 def check_location(
     db: str | os.PathLike[str] | None = None, write: bool = True, inspect: bool = False
 ) -> Path:
@@ -78,6 +94,12 @@ def check_location(
     with `inspect`, also another program's DuckDB file (see `migrate`), when the file
     can be opened at once (if not, `migrate` refuses it later, just the same).
     """
+    if lake.is_lake(db or os.environ.get(DB_ENV)):
+        found = resolve_location(db)
+        assert isinstance(found, Lake)
+        con = lake.open_lake(found, read_only=not write)
+        con.close()  # reachable, and (for a writer) made if new; the path check is a file's
+        return Path(found.location)
     path = resolve_db_path(db)
     if path.is_dir():
         raise BadWarehouse(f"{path} is a folder, not a DuckDB file (give a file path)")
@@ -157,32 +179,41 @@ def migrations() -> list[Migration]:
     return found
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+def migrate(con: duckdb.DuckDBPyConnection, nested: bool = False) -> list[int]:
     """Apply the migrations this database has not recorded; return their versions.
 
     A DuckDB file with tables but no `schema_migrations` belongs to another
-    program: it is refused, not filled with eventpipe's tables.
+    program: it is refused, not filled with eventpipe's tables. On DuckLake each
+    migration is first `lake.translate`d; with `nested`, all of them run in the
+    caller's transaction (DuckLake's writers race to migrate a new lake: one wins whole).
     """
     _refuse_foreign(con)
+    fit = lake.translate if lake.on_lake(con) else (lambda sql: sql)
     con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-        " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+        fit(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)"
+        )
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
     applied = []
     for mig in migrations():
         if mig.version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
+        if not nested:
+            con.execute("BEGIN TRANSACTION")
         try:
-            con.execute(mig.sql)
+            con.execute(fit(mig.sql))
             con.execute(
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                 [mig.version, mig.name],
             )
-            con.execute("COMMIT")
+            if not nested:
+                con.execute("COMMIT")
         except duckdb.Error as exc:
+            if nested:
+                raise
             con.execute("ROLLBACK")
             raise WarehouseError(f"migration {mig.path.name} failed: {exc}") from exc
         applied.append(mig.version)
@@ -197,7 +228,7 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection) -> None:
             " WHERE table_catalog = current_database() ORDER BY table_name"
         ).fetchall()
     ]
-    if not names or "schema_migrations" in names:
+    if not names or "schema_migrations" in names or names == [lake.WRITES_TABLE]:
         return
     where = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
@@ -344,7 +375,12 @@ def connect(
     file is missing), so a query never changes the schema. Both wait for the
     file up to the run's deadline unless `deadline_s` says otherwise.
     """
-    path = resolve_db_path(db)
+    found = resolve_location(db)
+    if isinstance(found, Lake):
+        with _lake_connection(found, read_only) as con:
+            yield con
+        return
+    path = found
     if read_only:
         con = open_db(path, read_only=True, deadline_s=deadline_s)
         try:
@@ -374,3 +410,43 @@ def connect(
                 ) from exc
         finally:
             con.close()
+
+
+@contextmanager
+def _lake_connection(found: Lake, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A DuckLake connection: no file lock (DuckLake's commits are optimistic), migrated
+    on a writer's open (retried when another writer's first migration wins the race)."""
+    con = lake.open_lake(found, read_only=read_only)
+    try:
+        if not read_only:
+            try:
+                lake.retry_conflicts(lambda: _migrate_lake(con), lake=True)
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot migrate warehouse {found}: {exc}") from exc
+        yield con
+    finally:
+        con.close()
+
+
+def _migrate_lake(con: duckdb.DuckDBPyConnection) -> list[int]:
+    done = con.execute(
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_catalog = current_database() AND table_name = 'schema_migrations'"
+    ).fetchone()
+    if done and done[0] and not _pending(con):
+        return []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        lake.prepare(con)
+        applied = migrate(con, nested=True)
+        con.execute("COMMIT")
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+    return applied
+
+
+def _pending(con: duckdb.DuckDBPyConnection) -> bool:
+    done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    return any(m.version not in done for m in migrations())

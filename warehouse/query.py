@@ -11,8 +11,10 @@ from typing import Any
 
 import duckdb
 
-from warehouse.db import open_db, query_deadline, resolve_db_path
+from warehouse import lake
+from warehouse.db import open_db, query_deadline, resolve_location
 from warehouse.errors import QueryFailed, QueryRefused, QueryStopped
+from warehouse.lake import Lake
 
 # Statement kinds that only read. Everything else (DELETE, INSERT, UPDATE, COPY,
 # ATTACH, CREATE, SET, CALL, LOAD, EXPORT...) is refused before it reaches DuckDB;
@@ -106,9 +108,11 @@ def run_query(
     check_read_only(sql)
     limit_s = QUERY_TIMEOUT_S if timeout_s is None else timeout_s
     deadline = query_deadline() if deadline_s is None else deadline_s
-    con = open_db(
-        resolve_db_path(db), read_only=True, config={**SANDBOX, **LIMITS}, deadline_s=deadline
-    )
+    found = resolve_location(db)
+    if isinstance(found, Lake):
+        con = _open_lake_sandboxed(found)
+    else:
+        con = open_db(found, read_only=True, config={**SANDBOX, **LIMITS}, deadline_s=deadline)
     guard = threading.Lock()  # the timer never interrupts a connection being closed
     state = {"stopped": False, "closed": False}
 
@@ -138,3 +142,21 @@ def run_query(
             state["closed"] = True
             con.close()
     return QueryResult(columns, rows)
+
+
+def _open_lake_sandboxed(found: Lake) -> duckdb.DuckDBPyConnection:
+    """A DuckLake opened read-only under the same limits; its own extensions are loaded
+    first, then outside access is turned off but for the lake's data files (DuckDB
+    cannot turn it back on for the analyst's SQL)."""
+    con = lake.open_lake(found, read_only=True)
+    try:
+        for name, value in LIMITS.items():
+            con.execute(f"SET {name} = {value!r}")
+        row = con.execute(f"SELECT data_path FROM ducklake_settings('{lake.ALIAS}')").fetchone()
+        if row and row[0]:
+            con.execute("SET allowed_directories = ?", [[row[0]]])
+        con.execute("SET enable_external_access = false")
+    except duckdb.Error:
+        con.close()
+        raise
+    return con

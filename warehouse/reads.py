@@ -19,7 +19,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from warehouse.db import connect, resolve_db_path, run_deadline
+from warehouse.db import connect, resolve_location, run_deadline
 from warehouse.query import run_query
 
 Row = dict[str, Any]
@@ -239,12 +239,12 @@ def failed_fetches_query(run_id: str) -> str:
 
 def export_parquet(db: str | Path, target: Path) -> int:
     """Write the analysts' view of events to a Parquet file, atomically; return its rows."""
-    path = resolve_db_path(db)
+    path = resolve_location(db)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         quoted = "'" + str(tmp).replace("'", "''") + "'"
-        with connect(path, read_only=True) as con:
+        with connect(str(path), read_only=True) as con:
             con.execute(f"COPY (SELECT * FROM events_view) TO {quoted} (FORMAT parquet)")
             row = con.execute(f"SELECT count(*) FROM read_parquet({quoted})").fetchone()
         os.replace(tmp, target)

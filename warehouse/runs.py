@@ -10,13 +10,15 @@ import json
 import logging
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import duckdb
 
-from warehouse import schema
+from warehouse import lake, schema
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
 from warehouse.snapshot import refresh_snapshot, snapshot_path, snapshots_enabled
@@ -42,25 +44,54 @@ def _now() -> datetime:
 
 def start_run(db: str | Path, run_id: str, flow_name: str, parameters: dict[str, Any]) -> None:
     """Record a run as 'running' before it writes anything (and close dead runs as crashed)."""
+    values = [
+        run_id,
+        flow_name,
+        json.dumps(parameters, default=str),
+        _now(),
+        os.getpid(),
+        socket.gethostname(),
+    ]
     with connect(db) as con:
-        mark_crashed_runs(con)
-        # A Prefect retry of a flow run reuses its id: the run starts again, and its
-        # batches number on from those it committed before.
-        con.execute(
-            "INSERT INTO runs (run_id, flow_name, parameters, started_at, status, pid, host)"
-            " VALUES (?, ?, ?, ?, 'running', ?, ?)"
-            " ON CONFLICT (run_id) DO UPDATE SET status = 'running',"
-            " started_at = excluded.started_at, finished_at = NULL, error = NULL,"
-            " pid = excluded.pid, host = excluded.host",
-            [
-                run_id,
-                flow_name,
-                json.dumps(parameters, default=str),
-                _now(),
-                os.getpid(),
-                socket.gethostname(),
-            ],
-        )
+        on = lake.on_lake(con)
+
+        def attempt() -> None:
+            with _transaction(con):
+                mark_crashed_runs(con)
+                if on:  # no key to conflict on: a retried run's row is replaced
+                    con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+                    con.execute(f"INSERT INTO runs {_NEW_RUN}", values)
+                    return
+                # A Prefect retry of a flow run reuses its id: the run starts again, and
+                # its batches number on from those it committed before.
+                con.execute(
+                    f"INSERT INTO runs {_NEW_RUN}"
+                    " ON CONFLICT (run_id) DO UPDATE SET status = 'running',"
+                    " started_at = excluded.started_at, finished_at = NULL, error = NULL,"
+                    " pid = excluded.pid, host = excluded.host",
+                    values,
+                )
+
+        lake.retry_conflicts(attempt, on)
+
+
+_NEW_RUN = (
+    "(run_id, flow_name, parameters, started_at, status, pid, host)"
+    " VALUES (?, ?, ?, ?, 'running', ?, ?)"
+)
+
+
+@contextmanager
+def _transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction: committed at the end, rolled back on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
 
 
 def mark_crashed_runs(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -108,13 +139,22 @@ def finish_run(
     snapshot: bool = False,
 ) -> None:
     """Close a run with its status and totals; after a completed one, refresh the snapshot."""
+    values = [status, _now(), *(getattr(counts, c) for c in schema.RUN_COUNTS), error, run_id]
     with connect(db) as con:
-        con.execute(
-            f"UPDATE runs SET status = ?, finished_at = ?,"
-            f" {', '.join(c + ' = ?' for c in schema.RUN_COUNTS)}, error = ?"
-            " WHERE run_id = ?",
-            [status, _now(), *(getattr(counts, c) for c in schema.RUN_COUNTS), error, run_id],
-        )
+        on = lake.on_lake(con)
+
+        def attempt() -> None:
+            with _transaction(con):
+                con.execute(
+                    f"UPDATE runs SET status = ?, finished_at = ?,"
+                    f" {', '.join(c + ' = ?' for c in schema.RUN_COUNTS)}, error = ?"
+                    " WHERE run_id = ?",
+                    values,
+                )
+
+        lake.retry_conflicts(attempt, on)
+    if on:
+        return  # a DuckLake keeps its own snapshots, and readers never block its writers
     # A run that stored nothing leaves an existing snapshot as current as it was;
     # a failed run's committed batches are stored rows all the same.
     stored = counts.articles_new + counts.events_stored + counts.articles_rejected

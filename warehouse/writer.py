@@ -17,16 +17,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
 
-from warehouse import bands, links, schema
+from warehouse import bands, lake, links, schema
 from warehouse.db import connect
 from warehouse.errors import WarehouseError
+from warehouse.profile import settle
 
 Row = dict[str, Any]
+T = TypeVar("T")
 # How to link a batch's new events to incidents: the linker and the reports it needs.
 Linking = links.Linking
 # Which new articles repeat a stored (or earlier new) article's text: (the batch's new
@@ -75,14 +77,24 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, keyed: b
     """Bulk insert an Arrow table; rows whose key is stored already are skipped."""
     if not rows.num_rows:
         return
-    # A replacement scan finds the local Arrow table by its Python name.
-    conflict = " ON CONFLICT DO NOTHING" if keyed else ""
-    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows{conflict}")
+    if not keyed:  # a replacement scan finds the local Arrow table by its Python name
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM rows")
+        return
+    settle(con)
+    con.register("batch_rows", rows)
+    try:
+        lake.insert_new(con, table, "batch_rows", lake.on_lake(con))
+    finally:
+        con.unregister("batch_rows")
 
 
 def _upsert_feeds(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
     """Feed cursors: one row per feed, replaced by its latest poll."""
     if not rows.num_rows:
+        return
+    if lake.on_lake(con):  # no key to conflict on: the old cursors go, the new come
+        con.execute("DELETE FROM feeds WHERE feed_url IN (SELECT feed_url FROM rows)")
+        con.execute("INSERT INTO feeds BY NAME SELECT * FROM rows")
         return
     updates = ", ".join(f"{c} = excluded.{c}" for c in rows.schema.names if c != "feed_url")
     con.execute(
@@ -130,53 +142,73 @@ def write_batch(
     The batch's settled inputs are written with it (an input settled before keeps its row).
     """
     at = _now()
+    fetch_log = list(batch.fetch_log)
+
+    def attempt(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        batch.fetch_log = list(fetch_log)  # a retried attempt starts from the batch as given
+        batch_id = next_batch_id(con, run_id)
+        stored = stored_ids(con, [r["article_id"] for r in batch.articles])
+        fresh = [r for r in batch.articles if r["article_id"] not in stored]
+        fresh = settle_near_duplicates(con, batch, fresh, near_duplicates, batch_id, at)
+        fresh_ids = {r["article_id"] for r in fresh}
+        events = {
+            r["event_id"]: r for r in batch.events if r["article_id"] in fresh_ids
+        }  # one row per id, as the key demands
+        codings = [r for r in batch.codings if r["article_id"] in fresh_ids]
+        stamp = {"run_id": batch_id, "loaded_at": at}
+        _insert(con, "articles", _table("articles", fresh, stamp))
+        _insert(con, "events", _table("events", list(events.values()), stamp))
+        _insert(con, "codings", _table("codings", codings, {"run_id": batch_id, "coded_at": at}))
+        _insert(
+            con,
+            "rejections",
+            _table("rejections", batch.rejections, {"run_id": batch_id, "rejected_at": at}),
+            keyed=False,
+        )
+        log = _table("fetch_log", batch.fetch_log, {"run_id": batch_id, "fetched_at": at})
+        _insert(con, "fetch_log", log, keyed=False)
+        _upsert_feeds(con, _table("feeds", batch.feeds, {"run_id": batch_id}))
+        settled = settled_rows(batch.settled, stored)
+        stamp = {"run_id": batch_id, "settled_at": at}
+        _insert(con, "settled_inputs", _table("settled_inputs", settled, stamp))
+        if linking is not None:
+            links.link_events(con, batch_id, at, list(events), linking)
+        counts = {
+            "articles_seen": len(batch.articles) + len(batch.rejections),
+            "articles_new": len(fresh),
+            "articles_duplicate": len(batch.articles) - len(fresh),
+            "articles_rejected": len(batch.rejections),
+            "events_stored": len(events),
+        }
+        record_batch(con, run_id, batch_id, at, counts)
+        return counts
+
+    return _transaction(db, attempt)
+
+
+def _transaction(db: str | Path, body: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """Run `body` in one write transaction, all of it or none. On DuckLake the
+    transaction claims the lake's write row first (`lake.claim`: a writer that ran at
+    once conflicts at commit) and is run again whole when its commit loses that race."""
     with connect(db) as con:
-        con.execute("BEGIN TRANSACTION")
+        on = lake.on_lake(con)
+
+        def attempt() -> T:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if on:
+                    lake.claim(con)
+                result = body(con)
+                con.execute("COMMIT")
+            except BaseException:
+                _rollback(con)
+                raise
+            return result
+
         try:
-            batch_id = next_batch_id(con, run_id)
-            stored = stored_ids(con, [r["article_id"] for r in batch.articles])
-            fresh = [r for r in batch.articles if r["article_id"] not in stored]
-            fresh = settle_near_duplicates(con, batch, fresh, near_duplicates, batch_id, at)
-            fresh_ids = {r["article_id"] for r in fresh}
-            events = {
-                r["event_id"]: r for r in batch.events if r["article_id"] in fresh_ids
-            }  # one row per id, as the key demands
-            codings = [r for r in batch.codings if r["article_id"] in fresh_ids]
-            stamp = {"run_id": batch_id, "loaded_at": at}
-            _insert(con, "articles", _table("articles", fresh, stamp))
-            _insert(con, "events", _table("events", list(events.values()), stamp))
-            _insert(
-                con, "codings", _table("codings", codings, {"run_id": batch_id, "coded_at": at})
-            )
-            _insert(
-                con,
-                "rejections",
-                _table("rejections", batch.rejections, {"run_id": batch_id, "rejected_at": at}),
-                keyed=False,
-            )
-            log = _table("fetch_log", batch.fetch_log, {"run_id": batch_id, "fetched_at": at})
-            _insert(con, "fetch_log", log, keyed=False)
-            _upsert_feeds(con, _table("feeds", batch.feeds, {"run_id": batch_id}))
-            settled = settled_rows(batch.settled, stored)
-            stamp = {"run_id": batch_id, "settled_at": at}
-            _insert(con, "settled_inputs", _table("settled_inputs", settled, stamp))
-            if linking is not None:
-                links.link_events(con, batch_id, at, list(events), linking)
-            counts = {
-                "articles_seen": len(batch.articles) + len(batch.rejections),
-                "articles_new": len(fresh),
-                "articles_duplicate": len(batch.articles) - len(fresh),
-                "articles_rejected": len(batch.rejections),
-                "events_stored": len(events),
-            }
-            record_batch(con, run_id, batch_id, at, counts)
-            con.execute("COMMIT")
-        except BaseException as exc:
-            _rollback(con)
-            if isinstance(exc, Exception):  # Arrow type errors as much as DuckDB's
-                raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
-            raise
-    return counts
+            return lake.retry_conflicts(attempt, on)
+        except Exception as exc:  # Arrow type errors as much as DuckDB's
+            raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
 
 
 def write_recoding(
@@ -189,53 +221,46 @@ def write_recoding(
     events are linked to incidents (the old coding's events no longer count).
     """
     at = _now()
-    with connect(db) as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            batch_id = next_batch_id(con, run_id)
-            keys = pa.table(  # noqa: F841  (read by DuckDB's replacement scan)
-                {
-                    "article_id": pa.array([r["article_id"] for r in batch.codings], pa.string()),
-                    "extractor_version": pa.array(
-                        [r["extractor_version"] for r in batch.codings], pa.string()
-                    ),
-                }
-            )
-            done = set(
-                con.execute(
-                    "SELECT article_id, extractor_version FROM codings"
-                    " JOIN keys USING (article_id, extractor_version)"
-                ).fetchall()
-            )
-            codings = [
-                r for r in batch.codings if (r["article_id"], r["extractor_version"]) not in done
-            ]
-            todo = {(r["article_id"], r["extractor_version"]) for r in codings}
-            events = {
-                r["event_id"]: r
-                for r in batch.events
-                if (r["article_id"], r["extractor_version"]) in todo
+
+    def attempt(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        batch_id = next_batch_id(con, run_id)
+        keys = pa.table(  # noqa: F841  (read by DuckDB's replacement scan)
+            {
+                "article_id": pa.array([r["article_id"] for r in batch.codings], pa.string()),
+                "extractor_version": pa.array(
+                    [r["extractor_version"] for r in batch.codings], pa.string()
+                ),
             }
-            _insert(
-                con,
-                "events",
-                _table("events", list(events.values()), {"run_id": batch_id, "loaded_at": at}),
-            )
-            _insert(
-                con, "codings", _table("codings", codings, {"run_id": batch_id, "coded_at": at})
-            )
-            if linking is not None:
-                links.link_events(con, batch_id, at, list(events), linking, recoding=True)
-            counts = dict.fromkeys(schema.RUN_COUNTS, 0)
-            counts.update(articles_seen=len(batch.codings), events_stored=len(events))
-            record_batch(con, run_id, batch_id, at, counts)
-            con.execute("COMMIT")
-        except BaseException as exc:
-            _rollback(con)
-            if isinstance(exc, Exception):
-                raise WarehouseError(f"batch not stored, warehouse unchanged: {exc}") from exc
-            raise
-    return counts
+        )
+        done = set(
+            con.execute(
+                "SELECT article_id, extractor_version FROM codings"
+                " JOIN keys USING (article_id, extractor_version)"
+            ).fetchall()
+        )
+        codings = [
+            r for r in batch.codings if (r["article_id"], r["extractor_version"]) not in done
+        ]
+        todo = {(r["article_id"], r["extractor_version"]) for r in codings}
+        events = {
+            r["event_id"]: r
+            for r in batch.events
+            if (r["article_id"], r["extractor_version"]) in todo
+        }
+        _insert(
+            con,
+            "events",
+            _table("events", list(events.values()), {"run_id": batch_id, "loaded_at": at}),
+        )
+        _insert(con, "codings", _table("codings", codings, {"run_id": batch_id, "coded_at": at}))
+        if linking is not None:
+            links.link_events(con, batch_id, at, list(events), linking, recoding=True)
+        counts = dict.fromkeys(schema.RUN_COUNTS, 0)
+        counts.update(articles_seen=len(batch.codings), events_stored=len(events))
+        record_batch(con, run_id, batch_id, at, counts)
+        return counts
+
+    return _transaction(db, attempt)
 
 
 def settle_near_duplicates(
