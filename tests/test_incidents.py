@@ -186,8 +186,11 @@ def test_two_outlets_one_attack_count_once_with_the_risen_toll(
 
 
 # The shared story sets, scored as INCIDENTS.md says: floors a little under the figures
-# measured with this linker and coder (see the README), so a regression fails.
-SHARED_FLOORS = {"pair_f1": 0.74, "incident_count_ratio_max": 1.5, "fatalities_ratio_max": 1.85}
+# measured with this linker and coder (see the README), so a regression fails. The shared
+# scorer breaks ties between equally good event matches by the order the events come in,
+# so one warehouse (the same incidents, the same counts) scores a pair F1 anywhere from
+# 0.738 to 0.77; the floor sits under that spread.
+SHARED_FLOORS = {"pair_f1": 0.72, "incident_count_ratio_max": 1.5, "fatalities_ratio_max": 1.85}
 
 
 @pytest.mark.slow
