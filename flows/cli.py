@@ -8,7 +8,6 @@ import json
 import logging
 import math
 import os
-import re
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -19,12 +18,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 import flows  # noqa: F401  (sets Prefect's quiet, local environment first)
+from flows.cli_common import (
+    CONTROL,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    DataPathOption,
+    DbOption,
+    app,
+    err,
+    out,
+    safe,
+)
 from tasks.clean import parse_published
 from tasks.errors import EventpipeError, RunTerminated, UsageError
 from tasks.runtime import terminating
@@ -33,53 +43,10 @@ if TYPE_CHECKING:
     from flows.runner import RunnerChoice
     from flows.skeleton import RunResult
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="eventpipe: news articles to structured political event data in DuckDB.",
-)
-# Tables are wide; when output is not a terminal, do not fold them to 80 columns.
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True)
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        envvar="EVENTPIPE_DB",
-        help="DuckDB file (default warehouse/events.duckdb), or a DuckLake:"
-        " ducklake:postgres:<conninfo>, ducklake:sqlite:<path>, ducklake:duckdb:<path>.",
-    ),
-]
-DataPathOption = Annotated[
-    str | None,
-    typer.Option(
-        "--data-path",
-        envvar="EVENTPIPE_DATA_PATH",
-        help="Where a new DuckLake keeps its Parquet files (a folder or object storage URL).",
-    ),
-]
 # The table printed after a run shows this many events; the rest are a query away.
 MAX_EVENTS_SHOWN = 50
 # Failed URLs listed after a run, one line each; past this, a query shows them all.
 MAX_FAILURES_SHOWN = 20
-
-
-# Exit codes (README: "Exit codes"): the run did its work, rejections and all; the run
-# failed or nothing it was asked to do succeeded; a usage or configuration error.
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# C0 and C1 control characters (newline, ESC, OSC...): never written raw to a terminal.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def safe(text: object) -> str:
-    """Text fit to print: control characters shown as escapes, rich markup escaped.
-
-    A file named `a\nrejected fake.txt` cannot forge a second line, and one
-    holding `ESC[2J` cannot clear the screen.
-    """
-    shown = _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), str(text))
-    return escape(shown)
 
 
 class Format(StrEnum):
@@ -494,7 +461,7 @@ def _table(columns: list[str], rows: list[tuple[Any, ...]], title: str | None = 
     for name in columns:
         table.add_column(Text(name), overflow="fold")
     for row in rows:  # Text, not str: "[red]" in data is data, not rich markup
-        table.add_row(*(Text("" if v is None else _CONTROL.sub(" ", str(v))) for v in row))
+        table.add_row(*(Text("" if v is None else CONTROL.sub(" ", str(v))) for v in row))
     return table
 
 
@@ -540,135 +507,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _json_value(v) for k, v in value.items()}
     return str(value)
-
-
-class ExportFormat(StrEnum):
-    acled = "acled"
-    gdelt = "gdelt"
-    gdelt_mentions = "gdelt-mentions"
-    plover = "plover"
-    parquet = "parquet"
-    csv = "csv"
-
-
-class ExportLevel(StrEnum):
-    incidents = "incidents"
-    events = "events"
-
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from warehouse.formats.selection import Selection, Written
-
-    ExportProgress = Callable[[int, int], None]
-    Writer = Callable[[str | None, Selection, str, ExportProgress | None], Written]
-
-
-def _export_writers(header: bool = False) -> dict[str, tuple[Writer, bool, bool]]:
-    """Each export format's writer, whether it is text (so `-o -` may name stdout), and
-    whether it may be written to a folder. `header`: GDELT's tables get a line of column
-    names (GDELT ships none)."""
-    from functools import partial
-
-    from warehouse.formats import gdelt
-    from warehouse.formats.acled import export_acled
-    from warehouse.formats.output import to_text_file
-    from warehouse.formats.plover import write_plover
-    from warehouse.formats.tables import export_tables
-
-    return {
-        ExportFormat.acled: (export_acled, True, False),
-        ExportFormat.gdelt: (to_text_file(partial(gdelt.write_events, header=header)), True, False),
-        ExportFormat.gdelt_mentions: (
-            to_text_file(partial(gdelt.write_mentions, header=header)),
-            True,
-            False,
-        ),
-        ExportFormat.plover: (to_text_file(write_plover), True, False),
-        ExportFormat.parquet: (partial(export_tables, fmt="parquet"), False, True),
-        ExportFormat.csv: (partial(export_tables, fmt="csv"), True, True),
-    }
-
-
-@app.command()
-def export(
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="Export format.")],
-    output: Annotated[
-        str,
-        typer.Option(
-            "--output",
-            "-o",
-            help="A file (acled, csv), a folder (parquet; csv's three tables), or - for stdout.",
-        ),
-    ],
-    level: Annotated[
-        ExportLevel, typer.Option(help="One row per incident, or per event (report).")
-    ] = ExportLevel.incidents,
-    since: Annotated[
-        str | None, typer.Option(help="First day (YYYY-MM-DD); undated rows are left out.")
-    ] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Last day (YYYY-MM-DD); undated rows are left out.")
-    ] = None,
-    country: Annotated[
-        list[str] | None,
-        typer.Option(help="ISO 3166 alpha-3 code (AFG, KEN...); repeat for several."),
-    ] = None,
-    header: Annotated[
-        bool, typer.Option(help="GDELT: a first line of column names (GDELT ships none).")
-    ] = False,
-    db: DbOption = None,
-) -> None:
-    """Export incidents or events as ACLED, GDELT (events, mentions), PLOVER, Parquet or
-    CSV, for analysts' tools."""
-    from warehouse.formats.countries import known_countries
-    from warehouse.formats.output import check_target
-    from warehouse.formats.selection import make_selection
-
-    selection = make_selection(level.value, since, until, country, known_countries())
-    write, text, folder = _export_writers(header)[fmt]
-    check_target(output, text, folder)
-    with _export_bar(selection.level) as progress:
-        written = write(db, selection, output, progress)
-    where = "stdout" if output == "-" else safe(output)
-    line = f"exported {written.rows} {selection.level} to {where}"
-    if written.left_out:
-        line += f" ({written.left_out} left out: {safe(written.left_out_why)})"
-    if not written.rows:
-        line += ": the selection holds none"
-    err.print(line, highlight=False, soft_wrap=True)
-
-
-@contextmanager
-def _export_bar(unit: str) -> Iterator[ExportProgress | None]:
-    """A rich progress bar on stderr when it is a terminal (stdout may be the export)."""
-    if not err.is_terminal:
-        yield None
-        return
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    bar = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
-    task = bar.add_task(f"export {unit}", total=None)
-
-    def show(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    with bar:
-        yield show
 
 
 @app.command()
@@ -841,29 +679,6 @@ def maintain(
     raise typer.Exit(EXIT_OK)
 
 
-@app.command()
-def report(
-    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
-    since: Annotated[str | None, typer.Option(help="First day of incidents (YYYY-MM-DD).")] = None,
-    until: Annotated[str | None, typer.Option(help="Last day of incidents (YYYY-MM-DD).")] = None,
-    country: Annotated[
-        list[str] | None,
-        typer.Option("--country", help="ISO 3166 alpha-3 code; repeat for several (default all)."),
-    ] = None,
-    db: DbOption = None,
-) -> None:
-    """Write one self-contained HTML report (opens offline): timeline, map, actors, runs."""
-    from flows.report.page import write_report
-    from tasks.extract.lexicon import known_iso3
-    from warehouse.formats.selection import make_selection
-
-    selection = make_selection("incidents", since, until, country, set(known_iso3()))
-    if output.is_dir():
-        raise UsageError(f"-o {output} is a folder: give the HTML file to write")
-    summary = write_report(db, selection, output)
-    err.print(safe(summary.line()), highlight=False, soft_wrap=True)
-
-
 def read_cases(path: Path) -> list[dict[str, Any]]:
     """Cases of the eval format, checked line by line so a bad one is named."""
     try:
@@ -900,6 +715,10 @@ def _check_published(value: str) -> None:
         parse_published(value)
     except ValueError as exc:
         raise UsageError(f"--published {value}: {exc}") from exc
+
+
+# The analysts' commands live in a module of their own; importing it registers them.
+from flows import cli_exports  # noqa: E402, F401
 
 
 def main() -> None:
