@@ -24,10 +24,10 @@ FIXTURES = Path(__file__).parent / "fixtures" / "phrasings"
 # The texts carry no publication date; any recent day will do (no text names a later one).
 PUBLISHED = date(2025, 6, 30)
 KNOWN_MISSES: dict[str, str] = json.loads((FIXTURES / "known_misses.json").read_text())
-# Pass rates measured with rules-0.5.1 (tolls 104/124, sub-types 157/200); the floors sit
+# Pass rates measured with rules-0.5.1 (tolls 104/124, sub-types 161/200); the floors sit
 # just under them.
 TOLL_FLOOR = 0.8
-SUBTYPE_FLOOR = 0.75
+SUBTYPE_FLOOR = 0.78
 
 
 def _load(name: str) -> list[dict[str, Any]]:

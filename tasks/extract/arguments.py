@@ -292,8 +292,9 @@ def assault_type(c: Candidate) -> None:
 
 
 _UNOPPOSED = re.compile(
-    r"\bwithout (?:a |any )?(?:fight|fighting|resistance|a shot being fired|firing a shot)\b"
-    r"|\b(?:handed over|ceded|vacated|abandoned by)\b",
+    r"\bwithout (?:meeting |encountering )?(?:a |any )?(?:fight|fighting|resistance|opposition|"
+    r"a shot being fired|firing a shot)\b"
+    r"|\b(?:handed over|ceded|vacated|abandoned by|peacefully|unopposed)\b",
     re.I,
 )
 # How far (characters) after its trigger "a day earlier" still dates that act ("detained
