@@ -168,11 +168,34 @@ def test_extract_takes_published_date_times_like_ingest(tmp_path: Path) -> None:
 # --- progress on a terminal, nothing extra elsewhere -------------------------------------
 
 
-@pytest.mark.slow
-def test_a_terminal_shows_progress_and_a_pipe_does_not(tmp_path: Path) -> None:
+def _on_a_terminal(args: list[str], env: dict[str, str]) -> str:
+    """Run a command with a pseudo-terminal as its stdout and stderr; what it showed there."""
     import os
     import pty
     import subprocess
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        args, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower, env=env
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        seen += chunk
+    assert proc.wait(timeout=180) == 0
+    os.close(leader)
+    return seen.decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+def test_a_terminal_shows_progress_and_a_pipe_does_not(tmp_path: Path) -> None:
+    import os
 
     from .test_cli import EVENTPIPE
 
@@ -187,27 +210,7 @@ def test_a_terminal_shows_progress_and_a_pipe_does_not(tmp_path: Path) -> None:
         "COLUMNS": "150",
     }
     args = [EVENTPIPE, "ingest", str(inbox), "--batch-size", "4"]
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [*args, "--db", str(tmp_path / "tty.duckdb")],
-        stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=follower,
-        env=env,
-    )
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # the terminal closed with the process
-            break
-        if not chunk:
-            break
-        seen += chunk
-    assert proc.wait(timeout=180) == 0
-    os.close(leader)
-    shown = seen.decode("utf-8", "replace")
+    shown = _on_a_terminal([*args, "--db", str(tmp_path / "tty.duckdb")], env)
     assert "files" in shown and "articles/s" in shown and "/12" in shown
     piped = run_cli(*args[1:], "--db", str(tmp_path / "pipe.duckdb"), env=env)
     assert piped.returncode == 0
@@ -220,8 +223,6 @@ def test_maintain_shows_its_re_coding_progress_on_a_terminal(tmp_path: Path) -> 
     `eventpipe maintain`, which shows how many of them it has done on a terminal (the
     texts differ in one word, so most are near-duplicates: count what was stored)."""
     import os
-    import pty
-    import subprocess
 
     import duckdb
 
@@ -236,27 +237,11 @@ def test_maintain_shows_its_re_coding_progress_on_a_terminal(tmp_path: Path) -> 
     assert run_cli("ingest", str(inbox), "--db", str(db), env=env).returncode == 0
     with duckdb.connect(str(db)) as con:
         con.execute("UPDATE codings SET extractor_version = 'rules-0.0.1'")
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
+    shown = _on_a_terminal(
         [EVENTPIPE, "maintain", "--no-export", "--no-report", "--db", str(db)],
-        stdin=subprocess.DEVNULL,
-        stdout=follower,
-        stderr=follower,
-        env={**env, "TERM": "xterm-256color"},
+        {**env, "TERM": "xterm-256color"},
     )
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    assert proc.wait(timeout=180) == 0
-    os.close(leader)
-    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", seen.decode("utf-8", "replace"))
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown)
     with duckdb.connect(str(db), read_only=True) as con:
         ((stored,),) = con.execute("SELECT count(*) FROM articles").fetchall()
     assert stored >= 1 and "articles re-coded" in shown and f"{stored}/{stored}" in shown, shown
