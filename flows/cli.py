@@ -314,6 +314,12 @@ def _print_result(result: RunResult, seen: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    if result.orphaned_files:
+        out.print(
+            f"deleted {len(result.orphaned_files)} data files no commit references",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.report_line is not None:
         out.print(safe(result.report_line), highlight=False, soft_wrap=True)
     _print_run_events(result.db, result.run_id, result.counts.events_stored)
