@@ -169,10 +169,11 @@ with connect(sys.argv[1]) as con:
 
 
 def test_maintenance_deletes_only_day_old_files_no_commit_references(
-    tmp_path: Path, db_path: Path
+    tmp_path: Path, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    db, data = f"ducklake:sqlite:{tmp_path / 'cat.sqlite'}", tmp_path / "files"
-    with connect(lake.parse(db, str(data))):
+    db = f"ducklake:sqlite:{tmp_path / 'cat.sqlite'}"
+    monkeypatch.setenv(lake.DATA_PATH_ENV, str(tmp_path / "files"))
+    with connect(db):
         pass
     for _ in range(2):
         died = subprocess.run(
