@@ -281,6 +281,12 @@ def _print_result(result: RunResult, seen: str) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    if result.orphaned_files:
+        out.print(
+            f"deleted {len(result.orphaned_files)} data files no commit references",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.report_line is not None:
         out.print(safe(result.report_line), highlight=False, soft_wrap=True)
     _print_run_events(result.db, result.run_id, result.counts.events_stored)
@@ -637,6 +643,57 @@ def bench(
     else:
         for line in report_lines(report):
             out.print(line, highlight=False, soft_wrap=True)
+
+
+@app.command("verify-backends")
+def verify_backends_command(
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="Folder of .html pages to vary (default the shared benchmark pages)."),
+    ] = None,
+    n: Annotated[int, typer.Option("--n", min=0, help="Pages to ingest (0: none).")] = 1000,
+    sets: Annotated[
+        Path | None,
+        typer.Option(help="Incident story sets (JSONL; default the shared dev sets if present)."),
+    ] = None,
+    story_sets: Annotated[
+        bool, typer.Option(help="Ingest the story sets too (--no-story-sets: pages only).")
+    ] = True,
+    pg: Annotated[
+        str | None,
+        typer.Option(
+            help="libpq conninfo of an empty PostgreSQL database: a third, PostgreSQL-catalog"
+            " lake (it keeps the lake; its files go under --work-dir).",
+            show_default=False,
+        ),
+    ] = None,
+    work_dir: Annotated[
+        Path | None,
+        typer.Option(help="Empty folder to keep the inputs and warehouses in (default: removed)."),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help="Articles per batch.")] = 200,
+) -> None:
+    """Ingest the same pages and story sets into a DuckDB file and DuckLakes; say whether
+    their events and incidents are identical (exit 1 if not), with counts and timings."""
+    from flows.verify import DEFAULT_SETS, report_lines, verify_backends
+
+    chosen = sets or (DEFAULT_SETS if DEFAULT_SETS.is_file() else None)
+    if sets is not None and not sets.is_file():
+        raise UsageError(f"no story sets file at {sets}")
+    _quiet_expected_failures()
+    with err.status("verify-backends") as status:
+        report = verify_backends(
+            n,
+            corpus,
+            chosen if story_sets else None,
+            pg,
+            work_dir,
+            batch_size,
+            progress=lambda what: status.update(f"verify-backends: {what}"),
+        )
+    for line in report_lines(report):
+        out.print(safe(line), highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_OK if report.identical else EXIT_FAILED)
 
 
 @app.command()

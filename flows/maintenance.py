@@ -5,6 +5,8 @@
 - The analysts' events view is exported to Parquet beside the warehouse.
 - The HTML report (`eventpipe report`, every incident) is refreshed beside it,
   and a markdown artifact links it with a short summary.
+- On a DuckLake, the Parquet files no commit references (a writer killed before
+  its commit leaves them) are deleted once they are a day old.
 - Closing the run checkpoints the warehouse and refreshes the read-only
   snapshot (as every completed run does); runs left 'running' by dead
   processes are marked 'crashed' when it starts (as every run does).
@@ -69,5 +71,6 @@ def maintenance(
             target = export_path_for(result.db)
             result.exported_events = steps.export_parquet(result.db, str(target))
             result.export_path = str(target)
+        result.orphaned_files = store.delete_orphaned_files(result.db)
         refresh_after(result, report, always=True)
     return result

@@ -93,6 +93,7 @@ class RunResult:
     undated: int = 0  # new articles with no publication date (relative dates unresolved)
     exported_events: int | None = None  # maintenance: rows exported
     export_path: str | None = None
+    orphaned_files: list[str] | None = None  # maintenance on a DuckLake: data files deleted
     report_line: str | None = None  # a refreshed report: "report: N incidents, M deaths → PATH"
     runner: str | None = None  # where the CPU stages ran, when not the local pool
 

@@ -248,6 +248,12 @@ def linking(settings: LinkSettings | None = None) -> Linking:
     )
 
 
+def delete_orphaned_files(db: str | Path) -> list[str]:
+    """On a DuckLake, the data files no commit references (a killed writer's), once a day
+    old, deleted; their paths. A DuckDB file has none."""
+    return open_warehouse(db).delete_orphaned_files()
+
+
 def count_stale(db: str | Path, extractor_version: str) -> int:
     """How many stored articles a re-coding to `extractor_version` would code again."""
     return open_warehouse(db).count_stale(extractor_version)

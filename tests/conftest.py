@@ -35,6 +35,17 @@ def prefect_api() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A real PostgreSQL server for DuckLake catalogs (tests/pg.py), one per session."""
+    from . import pg
+
+    if pg.binaries() is None:
+        pytest.skip("no PostgreSQL binaries: install the test extra (pgserver)")
+    with pg.postgres_server() as conninfo:
+        yield conninfo
+
+
 def shared_or_skip(*parts: str) -> Path:
     """A path inside ../shared, or skip the test when users cloned without it."""
     path = SHARED.joinpath(*parts)

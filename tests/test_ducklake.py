@@ -11,7 +11,6 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,14 +43,6 @@ SELECT (SELECT count(*) FROM events e WHERE NOT EXISTS
      + (SELECT count(*) FROM articles a WHERE NOT EXISTS
           (SELECT 1 FROM runs r WHERE r.run_id = a.run_id AND r.status = 'completed'))
 """
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[str]:
-    if pg.binaries() is None:
-        pytest.skip("no PostgreSQL binaries: install the test extra (pgserver)")
-    with pg.postgres_server() as conninfo:
-        yield conninfo
 
 
 def sqlite_lake(tmp_path: Path, name: str = "cat") -> tuple[str, str]:

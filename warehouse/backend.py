@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import duckdb
 
-from warehouse import reads, runs, writer
+from warehouse import lake, reads, runs, writer
 from warehouse.db import connect, resolve_location
 from warehouse.lake import Lake
 from warehouse.runs import RunCounts, RunStatus
@@ -74,6 +74,8 @@ class Warehouse(Protocol):
     def count_stale(self, extractor_version: str) -> int: ...
 
     def export_parquet(self, target: Path) -> int: ...
+
+    def delete_orphaned_files(self) -> list[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,10 @@ class DuckDBWarehouse:
     def export_parquet(self, target: Path) -> int:
         return reads.export_parquet(self.path, target)
 
+    def delete_orphaned_files(self) -> list[str]:
+        """A DuckDB file has no data files beside it to lose track of: none."""
+        return []
+
 
 @dataclass(frozen=True, slots=True)
 class DuckLakeWarehouse(DuckDBWarehouse):
@@ -152,6 +158,11 @@ class DuckLakeWarehouse(DuckDBWarehouse):
     The same calls as the file's: `warehouse.db.connect` opens the lake for them. No
     file lock: any number of writers commit optimistically, each batch retried whole
     when it loses a commit race; readers never block writers."""
+
+    def delete_orphaned_files(self) -> list[str]:
+        """Parquet files a killed writer left unreferenced, older than a day: deleted."""
+        with connect(self.path) as con:
+            return lake.delete_orphaned_files(con)
 
 
 def open_warehouse(db: str | os.PathLike[str] | None = None) -> Warehouse:

@@ -291,3 +291,25 @@ def retry_conflicts(attempt: Callable[[], T], lake: bool) -> T:
             time.sleep(pause * random.uniform(0.5, 1.5))
             pause = min(pause * 2, RETRY_MAX_S)
     raise AssertionError("unreachable")
+
+
+# --- upkeep -----------------------------------------------------------------------------
+
+# Unreferenced Parquet files younger than this are left alone: a writer's open
+# transaction has written its files but not yet committed them (a batch commits within
+# minutes), and only files older than any write are left by a killed writer for sure.
+ORPHAN_MIN_AGE_S = 24 * 3600
+
+
+def delete_orphaned_files(
+    con: duckdb.DuckDBPyConnection, min_age_s: float = ORPHAN_MIN_AGE_S, dry_run: bool = False
+) -> list[str]:
+    """Delete the Parquet files under the lake's data path that its catalog does not know
+    (a writer killed before its commit leaves them) and that were last written more than
+    `min_age_s` ago; their paths. DuckLake's `ducklake_delete_orphaned_files` does it."""
+    rows = con.execute(
+        f"SELECT path FROM ducklake_delete_orphaned_files({_quote(ALIAS)}, dry_run => ?,"
+        " older_than => now() - to_microseconds(?::BIGINT))",
+        [dry_run, int(min_age_s * 1_000_000)],
+    ).fetchall()
+    return sorted(str(r[0]) for r in rows)
