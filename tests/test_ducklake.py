@@ -146,6 +146,10 @@ def test_a_missing_lake_is_not_made_by_a_reader(tmp_path: Path) -> None:
 # --- the real command, on every backend --------------------------------------------------
 
 
+# Prefect's temporary API may start this slowly when several start at once.
+CROWDED_STARTUP = {"PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "600"}
+
+
 def _ingest(db: str, data: str | None, *paths: Path | str, home: Path) -> None:
     args = ["ingest", *map(str, paths), "--db", db]
     if data:
@@ -211,7 +215,10 @@ def test_four_writers_at_once_store_every_input_once(tmp_path: Path, pg_server: 
     data = str(tmp_path / "files")
     with connect_env(data), connect(db):
         pass  # made and migrated once, so the four race on batches, not on creation
-    env = {**os.environ, lake.DATA_PATH_ENV: data}
+    # Four temporary Prefect APIs start at once beside the reader and PostgreSQL: on a
+    # loaded 2-core machine one took longer than the 90 s the project allows a single
+    # start (tasks/runtime.py), and its writer failed before writing anything.
+    env = {**os.environ, lake.DATA_PATH_ENV: data, **CROWDED_STARTUP}
     writers = [
         subprocess.Popen(
             [EVENTPIPE, "ingest", str(f), "--db", db, "--batch-size", "3", *PUBLISHED],
