@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse import lake
+from warehouse import compare, lake
 from warehouse.db import check_location, connect
 from warehouse.errors import BadWarehouse, QueryFailed, WarehouseError
 from warehouse.query import run_query
@@ -33,16 +33,7 @@ EVENT_COLUMNS = (
 # Rows that point at nothing, or belong to no completed run: 0 in a consistent warehouse.
 # The writers' inputs are bare texts: one publication date for all (the reference's too).
 PUBLISHED = ("--published", "2024-06-01")
-ORPHANS = """
-SELECT (SELECT count(*) FROM events e WHERE NOT EXISTS
-          (SELECT 1 FROM articles a WHERE a.article_id = e.article_id))
-     + (SELECT count(*) FROM codings c WHERE NOT EXISTS
-          (SELECT 1 FROM articles a WHERE a.article_id = c.article_id))
-     + (SELECT count(*) FROM incident_links l WHERE NOT EXISTS
-          (SELECT 1 FROM events e WHERE e.event_id = l.event_id))
-     + (SELECT count(*) FROM articles a WHERE NOT EXISTS
-          (SELECT 1 FROM runs r WHERE r.run_id = a.run_id AND r.status = 'completed'))
-"""
+ORPHANS = compare.ORPHANS  # the README's orphan query, kept in one place
 
 
 def sqlite_lake(tmp_path: Path, name: str = "cat") -> tuple[str, str]:
