@@ -115,6 +115,9 @@ def test_dask_workers_clean_and_code_exactly_as_one_process(
     docs = _docs()
     assert len(docs) >= parallel.MIN_PARALLEL_ITEMS
     monkeypatch.setenv(parallel.WORKERS_ENV, "1")  # the pool, if reached, would not start
+    # An earlier test in this process may have started the pool: set it aside so
+    # the last assertion sees only what this test did (restored afterwards).
+    monkeypatch.setattr(parallel, "_pool", None)
     alone = clean.clean_docs(docs)
     coded_alone = coding.code_articles(alone[0])
     with parallel.on_dask(dask_client, "test") as stages:
