@@ -19,7 +19,8 @@ units (`read_units`): each selected incident, or event, with its reports.
 Undated rows cannot be placed in a span of days: they pass only when the selection
 gives neither `since` nor `until` (`Selection.where` compares the date, and NULL
 compares false). Formats that need a day leave them out themselves and count them.
-Each read is one short read-only connection, streamed in batches.
+Each read is one short read-only connection, streamed in batches. Times come back as
+naive UTC datetimes (`naive_times`).
 """
 
 from __future__ import annotations
@@ -118,13 +119,24 @@ _BASE = {"incidents": INCIDENT_SQL, "events": EVENT_SQL}
 _ORDER = {"incidents": "incident_id", "events": "event_id"}
 
 
-def selected_sql(selection: Selection, level: Level | None = None) -> str:
+def selected_sql(selection: Selection, level: Level | None = None, columns: str = "*") -> str:
     """The SQL of a selection's rows at its level (or `level`), oldest day first."""
     chosen = level or selection.level
     return (
-        f"SELECT * FROM ({_BASE[chosen]}) WHERE {selection.where()}"
+        f"SELECT {columns} FROM ({_BASE[chosen]}) WHERE {selection.where()}"
         f" ORDER BY event_date NULLS LAST, {_ORDER[chosen]}"
     )
+
+
+def naive_times(con: duckdb.DuckDBPyConnection, level: Level) -> str:
+    """The select list of a level's rows with each zoned time as naive UTC: DuckDB makes
+    a zoned time's Python datetime through pytz, value by value, which took a fifth of
+    reading 100,000 events; a naive one costs next to nothing."""
+    described = con.execute(f"DESCRIBE ({_BASE[level]})").fetchall()
+    zoned = [str(d[0]) for d in described if d[1] == "TIMESTAMP WITH TIME ZONE"]
+    if not zoned:
+        return "*"
+    return "* REPLACE (" + ", ".join(f'timezone(\'UTC\', "{z}") AS "{z}"' for z in zoned) + ")"
 
 
 def articles_sql(selection: Selection) -> str:
@@ -169,13 +181,15 @@ def iter_rows(
     batch_rows: int = BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[list[Row]]:
-    """A selection's rows at its level, in batches of dicts keyed by column name.
+    """A selection's rows at its level, in batches of dicts keyed by column name; times
+    as naive UTC datetimes.
 
     `progress` is told how many rows have been read after each batch.
     """
     done = 0
     with connect(db, read_only=True) as con:
-        for batch in _dicts(con.execute(selected_sql(selection)), batch_rows):
+        sql = selected_sql(selection, columns=naive_times(con, selection.level))
+        for batch in _dicts(con.execute(sql), batch_rows):
             done += len(batch)
             yield batch
             if progress is not None:
@@ -224,7 +238,8 @@ def read_units(
     with connect(db, read_only=True) as con:
         incidents: dict[str, Row] = {}
         if incident_level:
-            for batch in _dicts(con.execute(selected_sql(selection)), batch_rows):
+            sql = selected_sql(selection, columns=naive_times(con, "incidents"))
+            for batch in _dicts(con.execute(sql), batch_rows):
                 incidents.update((str(r["incident_id"]), r) for r in batch)
         cur = con.execute(reports_sql(selection))
         rows = (r for batch in _dicts(cur, batch_rows) for r in batch)
