@@ -34,7 +34,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TextIO
 
 from warehouse.formats.countries import countries
@@ -252,7 +252,7 @@ def acled_row(row: Row, level: str) -> dict[str, Any]:
     location = location or admin1 or country.name
     identifier = row["incident_id"] if level == "incidents" else row["event_id"]
     outlets = row["outlets"] if level == "incidents" else [row["outlet"]]
-    loaded: datetime | None = row["loaded_at"]
+    loaded: datetime | None = row["loaded_at"]  # naive UTC, as the reader gives times
     lat, lon = row["latitude"], row["longitude"]
     return {
         "event_id_cnty": f"{country.alpha3}{id_number(identifier)}",
@@ -285,7 +285,7 @@ def acled_row(row: Row, level: str) -> dict[str, Any]:
         "notes": notes(row, day, a1, a2, place_words(location, admin1, country.name)),
         "fatalities": row["fatalities"] or 0,
         "tags": "",
-        "timestamp": int(loaded.timestamp()) if loaded is not None else "",
+        "timestamp": int(loaded.replace(tzinfo=UTC).timestamp()) if loaded is not None else "",
     }
 
 

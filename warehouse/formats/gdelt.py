@@ -18,16 +18,9 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit
 
 from warehouse.formats import cameo
-from warehouse.formats.reports import (
-    Row,
-    Unit,
-    evidence_offset,
-    main_report,
-    place_precision,
-    read_units,
-    sentence_number,
-)
+from warehouse.formats.rows import Row, Unit, main_report, read_units
 from warehouse.formats.selection import Selection, Written
+from warehouse.formats.units import evidence_offset, place_precision, sentence_number
 
 # GDELT 2.0 Event Database, in file order (GDELT Event Codebook V2.0; the same 61 names as
 # tests/fixtures/formats/gdelt_events_columns.txt).

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from warehouse.formats import cameo
-from warehouse.formats.reports import Row, Unit, place_precision, read_units, sentence_number
+from warehouse.formats.rows import Row, Unit, read_units
 from warehouse.formats.selection import Selection, Written
+from warehouse.formats.units import place_precision, sentence_number
 
 # The manual's "PLOVER JSON" table, in order (tests/fixtures/formats/plover_fields.txt).
 PLOVER_FIELDS: tuple[str, ...] = tuple(

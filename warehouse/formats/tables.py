@@ -26,7 +26,7 @@ import duckdb
 
 from warehouse.db import connect
 from warehouse.formats.output import STDOUT, folder_target, text_target
-from warehouse.formats.rows import selected_sql
+from warehouse.formats.rows import articles_sql, selected_sql
 from warehouse.formats.selection import Selection, Written
 
 Table = Literal["events", "incidents", "articles"]
@@ -43,14 +43,7 @@ def _quoted(path: Path | str) -> str:
 def table_sql(table: Table, selection: Selection) -> str:
     """A table's rows for a selection (the selection's level is ignored: each table is its
     own level)."""
-    if table != "articles":
-        return selected_sql(selection, table)
-    where = ""
-    if selection.where() != "TRUE":
-        where = (
-            f" WHERE article_id IN (SELECT article_id FROM events_view WHERE {selection.where()})"
-        )
-    return f"SELECT * FROM articles{where} ORDER BY coalesce(published_at, loaded_at), article_id"
+    return articles_sql(selection) if table == "articles" else selected_sql(selection, table)
 
 
 def _month_of(table: Table) -> str:
