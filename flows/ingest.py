@@ -8,6 +8,7 @@ transaction). A handful of task runs per batch, never one per article.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
 from prefect import flow
@@ -21,9 +22,11 @@ from flows.skeleton import (
     report_progress,
     stoppable,
 )
+from flows.worker_writes import worker_writes
 from tasks import load, steps
 from tasks.load import discover
 from tasks.models import BatchCounts, Rejection
+from tasks.worker_batch import BatchDone
 
 # Prefect records about 48 task runs a second; 200 articles a batch keeps a
 # batch's five task runs well under that while bounding memory per batch.
@@ -52,24 +55,33 @@ def ingest_files(
     }
     # warm: the workers start while the run is being recorded
     with flow_run(FLOW_NAME, db, parameters, batch_size, warm=True) as result:
-        done = known = 0
-        for label, group in group_sources(paths):
-            summary = SourceSummary(label)
-            files, discovered = discover(group)
-            units = load.work_units(files, batch_size)  # a JSONL file's lines in slices
-            known += len(units)
-            unit_batches = load.unit_batches(units, batch_size) or [[]]
-            for index, batch in enumerate(stoppable(unit_batches)):
-                counts, rejected, undated = ingest_batch(
-                    result.db, result.run_id, batch, discovered if index == 0 else [], published
-                )
-                summary.counts += counts
-                result.counts += counts
-                result.rejections.extend(rejected)
-                result.undated += undated
-                done += len(batch)
-                report_progress(result, done, known)
-            result.sources.append(summary)
+        progress = [0, 0]  # inputs done, inputs known
+
+        def record(summary: SourceSummary, inputs: int, done: BatchDone) -> None:
+            summary.counts += done.counts
+            result.counts += done.counts
+            result.rejections.extend(done.rejections)
+            result.undated += done.undated
+            progress[0] += inputs
+            report_progress(result, progress[0], progress[1])
+
+        # On Dask with a DuckLake, the workers store the batches; else this process does.
+        with worker_writes(result.db, result.run_id) as writes:
+            for label, group in group_sources(paths):
+                summary = SourceSummary(label)
+                result.sources.append(summary)
+                files, discovered = discover(group)
+                units = load.work_units(files, batch_size)  # a JSONL file's lines in slices
+                progress[1] += len(units)
+                unit_batches = load.unit_batches(units, batch_size) or [[]]
+                for index, batch in enumerate(stoppable(unit_batches)):
+                    first = discovered if index == 0 else []
+                    done = partial(record, summary, len(batch))
+                    if writes is None:
+                        done(ingest_batch(result.db, result.run_id, batch, first, published))
+                    else:
+                        docs, load_rejections = load.load_units(batch)
+                        writes.submit(docs, first + load_rejections, published, done)
         refresh_after(result, report)
     return result
 
@@ -94,12 +106,13 @@ def ingest_batch(
     units: list[load.WorkUnit],
     rejections: list[Rejection],
     published: str | None = None,
-) -> tuple[BatchCounts, list[Rejection], int]:
+) -> BatchDone:
     """Load, skip settled inputs, clean, skip stored articles, code and store one batch.
 
     Inputs settled by an earlier run (stored, a stored text's copy, rejected for
     their content) are counted as duplicates and go no further: nothing to parse.
-    Returns the batch's counts, its rejections and how many new articles have no date.
+    Returns the batch's counts, its rejections and how many new articles have no date
+    (on Dask with a DuckLake, the workers run `tasks.worker_batch` instead, alike).
     """
     rejected = list(rejections)
     known_inputs = 0
@@ -118,4 +131,4 @@ def ingest_batch(
             db, run_id, coded.extracted, rejected, duplicates=coded.duplicates
         )
     undated = sum(x.article.published_at is None for x in coded.extracted)
-    return counts, rejected, undated
+    return BatchDone(counts, rejected, undated)

@@ -53,13 +53,22 @@ class DaskStages:
         info = client.scheduler_info()
         self.threads = max(1, sum(w.get("nthreads", 1) for w in info["workers"].values()))
         self.chunks = 0
+        self.batches = 0  # batches the workers stored themselves (a DuckLake's writers)
         self.warming: list[Any] = []  # the workers' warm-up futures
 
     def describe(self) -> str:
-        return f"Dask at {self.address}: {self.chunks} chunks on {self.threads} worker threads"
+        done = f"{self.chunks} chunks"
+        if self.batches:
+            done = f"{self.batches} batches parsed, coded and stored by the workers"
+        return f"Dask at {self.address}: {done} on {self.threads} worker threads"
 
 
 _dask: DaskStages | None = None
+
+
+def dask_stages() -> DaskStages | None:
+    """The current run's Dask client and tally (`on_dask`), or None: the local pool."""
+    return _dask
 
 
 def coder_version() -> str:

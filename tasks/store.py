@@ -210,6 +210,7 @@ def store_batch(
     records: Iterable[FetchRecord] = (),
     feeds: Iterable[FeedUpdate] = (),
     duplicates: Iterable[Article] = (),
+    settings: LinkSettings | None = None,
 ) -> BatchCounts:
     """Write one batch in one transaction: all of it, or (on any error) none of it.
 
@@ -218,11 +219,13 @@ def store_batch(
     `duplicates` (articles whose text was stored already, skipped before coding)
     are counted, and their inputs remembered so that no re-run parses them again.
     An article repeating a stored article's text (`tasks/neardup.py`) is a duplicate.
+    `settings` link as given (a Dask worker gets the flow process's), else the config's.
     """
     known = list(duplicates)
     batch, repeats = batch_rows(extracted, rejections, records, feeds, known)
     warehouse = open_warehouse(db)
-    counts = BatchCounts(**warehouse.write_batch(run_id, batch, linking(), neardup.near_duplicates))
+    written = warehouse.write_batch(run_id, batch, linking(settings), neardup.near_duplicates)
+    counts = BatchCounts(**written)
     skipped = repeats + len(known)
     return counts + BatchCounts(articles_seen=skipped, articles_duplicate=skipped)
 

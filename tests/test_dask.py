@@ -144,6 +144,13 @@ def test_a_stage_error_on_a_worker_comes_back_as_itself(dask_client: Any) -> Non
 EVENTS = "SELECT * EXCLUDE (run_id, loaded_at) FROM events_view ORDER BY event_id"
 INCIDENTS = "SELECT * FROM incidents ORDER BY incident_id"
 LINKS = "SELECT * FROM incident_events ORDER BY event_id"
+# Each flow run's pid, and how many of its batch runs were recorded by another process.
+ONE_WRITER = (
+    "SELECT f.pid, count(b.run_id) FILTER (WHERE b.pid = f.pid),"
+    " count(b.run_id) FILTER (WHERE b.pid <> f.pid)"
+    " FROM runs f LEFT JOIN runs b ON b.parent_run_id = f.run_id"
+    " WHERE f.parent_run_id IS NULL GROUP BY f.pid"
+)
 
 
 def _ingest(folder: Path, db: Path, home: Path, *runner: str) -> str:
@@ -179,6 +186,9 @@ def test_dask_runner_stores_the_local_runs_events_and_incidents(
     (line,) = [x for x in out.splitlines() if x.startswith("cpu stages: Dask at tcp://127.0.0.1:")]
     assert "on 2 worker threads" in line and " 0 chunks" not in line
     assert _same_warehouse(tmp_path / "local.duckdb", tmp_path / "dask.duckdb") > 20
+    # A DuckDB file's one writer is the flow process: every batch run is in its pid.
+    writers = read_rows(tmp_path / "dask.duckdb", ONE_WRITER)
+    assert len(writers) == 1 and writers[0][1] > 0 and writers[0][2] == 0
     address = str(dask_client.scheduler.address)
     out = _ingest(
         corpus, tmp_path / "there.duckdb", home, "--runner", "dask", "--dask-address", address
