@@ -23,7 +23,7 @@ from tasks.link import LinkSettings, load_settings
 from tasks.load import RawDoc
 from tasks.models import Rejection
 from tasks.runtime import raise_if_terminating
-from tasks.worker_batch import BatchDone, ingest_batch_unit
+from tasks.worker_batch import BatchDone, code_batch_unit, store_batch_unit
 from warehouse import lake
 
 # Batches read and waiting beyond one per worker thread: a worker that finishes one
@@ -45,7 +45,8 @@ class WorkerWrites:
         self.run_id = run_id
         self.settings: LinkSettings = load_settings()  # every writer links alike
         self.limit = stages.threads + WRITE_AHEAD
-        self.pending: list[tuple[Any, Any, Done]] = []  # (future, scattered inputs, on done)
+        self.pending: list[tuple[Any, list[Any], Done]] = []  # (store, its inputs, on done)
+        self.previous: Any = None  # the last batch's store: the next one's waits for it
         self.ended: queue.Queue[Any] = queue.Queue()  # futures as they finish
 
     def submit(
@@ -56,19 +57,22 @@ class WorkerWrites:
             self._finish_one()
         client = self.stages.client
         [inputs] = client.scatter([docs], hash=False)  # the pages go once, not in the graph
+        coded = client.submit(
+            code_batch_unit, self.db, self.data_path, inputs, rejections, published, pure=False
+        )
         future = client.submit(
-            ingest_batch_unit,
+            store_batch_unit,
             self.db,
             self.data_path,
             self.run_id,
-            inputs,
-            rejections,
-            published,
+            coded,
+            self.previous,
             self.settings,
             pure=False,
         )
+        self.previous = future
         future.add_done_callback(self.ended.put)  # called in a thread of the client's
-        self.pending.append((future, inputs, done))
+        self.pending.append((future, [inputs, coded], done))
 
     def _finish_one(self) -> None:
         """Wait for the first batch in flight to end; hand its result on (an error on the
@@ -81,11 +85,11 @@ class WorkerWrites:
             except queue.Empty:
                 continue
         index = next(i for i, (f, _, _) in enumerate(self.pending) if f is ended)
-        future, inputs, done = self.pending.pop(index)
-        try:
-            result = future.result()
-        finally:
-            self.stages.client.cancel([future, inputs])
+        # Dropping the futures releases their data (pages, coded batch). Not cancelled:
+        # a cancel reaches a key's dependents, and the next batch's store depends on
+        # this one's.
+        future, _, done = self.pending.pop(index)
+        result = future.result()
         self.stages.batches += 1
         done(result)
 
@@ -97,7 +101,7 @@ class WorkerWrites:
     def cancel(self) -> None:
         """Drop the batches not yet started (one already committing commits whole)."""
         client = self.stages.client
-        client.cancel([x for f, inputs, _ in self.pending for x in (f, inputs)])
+        client.cancel([x for f, inputs, _ in self.pending for x in (f, *inputs)])
         self.pending.clear()
 
 

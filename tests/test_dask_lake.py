@@ -66,7 +66,7 @@ def _run_id(out: str) -> str:
 
 
 def _check_lake(db: str, out: str, reference: str) -> None:
-    """The lake against the local run's file: same events, same events per incident;
+    """The lake against the local run's file: same events, same incidents and ids;
     every batch stored by a worker and recorded as a completed run of its own."""
     assert "batches parsed, coded and stored by the workers on 2 worker threads" in out
     batches = int(re.search(r": (\d+) batches parsed", out).group(1))  # type: ignore[union-attr]
@@ -74,6 +74,9 @@ def _check_lake(db: str, out: str, reference: str) -> None:
     want = run_query(events, reference).rows
     assert len(want) > 50 and run_query(events, db).rows == want
     assert _partition(db) == _partition(reference)
+    # The run's stores are chained in input order, so incidents keep the local ids too.
+    incidents = "SELECT event_id, incident_id FROM incident_events ORDER BY event_id"
+    assert run_query(incidents, db).rows == run_query(incidents, reference).rows
     assert run_query(ORPHANS, db).rows == [(0,)]
     assert run_query(CONSISTENT, db).rows == [(0, 0, 0)]
     once = "SELECT count(*), count(DISTINCT article_id) FROM articles"
