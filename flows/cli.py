@@ -672,6 +672,15 @@ def verify_backends_command(
         typer.Option(help="Empty folder to keep the inputs and warehouses in (default: removed)."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Articles per batch.")] = 200,
+    dask_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Also fill a file and a SQLite-catalog lake with --runner dask on a"
+            " LocalCluster of this many workers (the lake's workers store the batches).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Ingest the same pages and story sets into a DuckDB file and DuckLakes; say whether
     their events and incidents are identical (exit 1 if not), with counts and timings."""
@@ -690,6 +699,7 @@ def verify_backends_command(
             work_dir,
             batch_size,
             progress=lambda what: status.update(f"verify-backends: {what}"),
+            dask_workers=dask_workers,
         )
     for line in report_lines(report):
         out.print(safe(line), highlight=False, soft_wrap=True)

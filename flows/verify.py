@@ -6,7 +6,10 @@ incident story sets (written as files with sidecars, as the shared `sets_to_file
 writes them). Each backend gets the same ingests, in the same order, through the real
 ingest flow in this process (Prefect's temporary API started once, before the clock):
 a DuckDB file, a SQLite-catalog lake, and a PostgreSQL-catalog lake when a database is
-given. Their events and incidents are then read and compared (warehouse/compare.py).
+given. With `dask_workers`, the file and the SQLite-catalog lake are filled once more
+with the CPU stages on a Dask LocalCluster of that many workers (on the lake, the
+workers store the batches themselves). Their events and incidents are then read and
+compared (warehouse/compare.py).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flows.bench import DEFAULT_CORPUS, SHARED, source_pages, write_corpus
 from tasks.errors import EventpipeError, UsageError
@@ -103,14 +107,26 @@ def _data_path(path: str) -> Iterator[None]:
             os.environ[DATA_PATH_ENV] = before
 
 
-def _backends(work: Path, pg: str | None) -> list[tuple[str, str, str | None]]:
-    """(name, location, data path) of each warehouse to fill; the file is the reference."""
-    found: list[tuple[str, str, str | None]] = [
-        ("duckdb file", str(work / "events.duckdb"), None),
-        ("sqlite lake", f"ducklake:sqlite:{work / 'catalog.sqlite'}", str(work / "sqlite-files")),
+Backend = tuple[str, str, str | None, bool]  # name, location, data path, on Dask
+
+
+def _backends(work: Path, pg: str | None, dask: bool) -> list[Backend]:
+    """Each warehouse to fill, the file first (the reference)."""
+    found: list[Backend] = [
+        ("duckdb file", str(work / "events.duckdb"), None, False),
+        (
+            "sqlite lake",
+            f"ducklake:sqlite:{work / 'catalog.sqlite'}",
+            str(work / "sqlite-files"),
+            False,
+        ),
     ]
     if pg:
-        found.append(("postgres lake", f"ducklake:postgres:{pg}", str(work / "pg-files")))
+        found.append(("postgres lake", f"ducklake:postgres:{pg}", str(work / "pg-files"), False))
+    if dask:
+        found.append(("file, dask", str(work / "dask.duckdb"), None, True))
+        lake = f"ducklake:sqlite:{work / 'dask-catalog.sqlite'}"
+        found.append(("lake, dask", lake, str(work / "dask-files"), True))
     return found
 
 
@@ -122,10 +138,13 @@ def verify_backends(
     work_dir: Path | None = None,
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[str], None] = lambda what: None,
+    dask_workers: int | None = None,
 ) -> VerifyReport:
     """Ingest `n` pages and the story sets `sets` into each backend, then compare them."""
     if n < 0 or batch_size < 1:
         raise UsageError("--n must be at least 0 and --batch-size at least 1")
+    if dask_workers is not None and dask_workers < 1:
+        raise UsageError("--dask-workers must be at least 1")
     work = work_dir or Path(tempfile.mkdtemp(prefix="eventpipe-verify-"))
     work.mkdir(parents=True, exist_ok=True)
     if any(work.iterdir()):
@@ -146,7 +165,8 @@ def verify_backends(
             inputs.append(("sets", work / "sets"))
         if not inputs:
             raise UsageError("nothing to ingest: give --n above 0, or story sets")
-        _run_all(report, inputs, _backends(work, pg), batch_size, work, progress)
+        backends = _backends(work, pg, dask_workers is not None)
+        _run_all(report, inputs, backends, batch_size, work, progress, dask_workers)
     finally:
         if work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
@@ -156,20 +176,22 @@ def verify_backends(
 def _run_all(
     report: VerifyReport,
     inputs: list[tuple[str, Path]],
-    backends: list[tuple[str, str, str | None]],
+    backends: list[Backend],
     batch_size: int,
     work: Path,
     progress: Callable[[str], None],
+    dask_workers: int | None = None,
 ) -> None:
     from flows.ingest import ingest_files
     from flows.runs import local_run_settings
 
     warm = work / "warmup.txt"
     warm.write_text("Police arrested ten protesters in Lagos on Monday.", encoding="utf-8")
-    with local_run_settings():
+    with local_run_settings(), _cluster(dask_workers, progress) as on_dask:
         progress("starting Prefect")
         ingest_files([str(warm)], db=str(work / "warmup.duckdb"))  # the API starts here
-        for name, db, data in backends:
+        for name, db, data, dask in backends:
+            flow = on_dask if dask and on_dask is not None else ingest_files
             run = BackendRun(name, db)
             with _data_path(data or ""):
                 with connect(db):
@@ -179,7 +201,7 @@ def _run_all(
                 for label, folder in inputs:
                     progress(f"{name}: ingesting {label}")
                     started = time.perf_counter()
-                    ingest_files([str(folder)], db=db, batch_size=batch_size)
+                    flow([str(folder)], db=db, batch_size=batch_size)
                     run.seconds[label] = time.perf_counter() - started
             run.contents = read_contents(db)
             report.backends.append(run)
@@ -192,6 +214,22 @@ def _run_all(
         run.differences = differences(reference, run.contents)
     if not reference.events:
         raise EventpipeError("the input gave no events: nothing was compared")
+
+
+@contextmanager
+def _cluster(workers: int | None, progress: Callable[[str], None]) -> Iterator[Any]:
+    """The ingest flow on a LocalCluster of `workers` (one start-up for every Dask
+    backend, outside their timings), or None without workers."""
+    if workers is None:
+        yield None
+        return
+    from flows.ingest import ingest_files
+    from flows.runner import RunnerChoice, prepare_runner, start_local_cluster, with_runner
+
+    prepare_runner(RunnerChoice("dask", None, workers))  # prefect-dask installed, or exit 2
+    progress(f"starting a Dask LocalCluster of {workers} workers")
+    with start_local_cluster(workers) as cluster:
+        yield with_runner(ingest_files, RunnerChoice("dask", str(cluster.scheduler_address)))
 
 
 def report_lines(report: VerifyReport) -> list[str]:

@@ -20,7 +20,7 @@ from warehouse import lake, runs
 from warehouse.compare import differences, is_empty, read_contents
 
 from . import pg
-from .conftest import shared_or_skip
+from .conftest import FIXTURES, shared_or_skip
 from .test_cli import run_cli
 
 
@@ -94,3 +94,29 @@ def test_pages_and_story_sets_give_identical_events_and_incidents_on_three_backe
     assert len(counts) == 1 and all(found), lines  # one count of each on every backend
     ((events, incidents),) = counts
     assert int(events) > 30 and int(incidents) > 0
+
+
+@pytest.mark.slow
+def test_story_sets_on_dask_give_the_local_events_and_incidents(tmp_path: Path) -> None:
+    """`--dask-workers 2`: a file and a SQLite-catalog lake filled with the stages on a
+    LocalCluster (the lake's batches stored by the workers) hold what the local runs do,
+    incident ids included. Batches of 10, so several are in flight at once."""
+    sets = FIXTURES / "incidents" / "sets_dev2.jsonl"
+    args = ("--n", "0", "--sets", str(sets), "--batch-size", "10", "--dask-workers", "2")
+    done = run_cli(
+        *("verify-backends", *args, "--work-dir", str(tmp_path / "w")),
+        env={"PREFECT_HOME": str(tmp_path / "p")},
+        timeout=900,
+    )
+    print(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[-1] == (
+        "events and incidents identical on duckdb file, sqlite lake, file, dask, lake, dask"
+        " (run stamps aside)"
+    )
+    found = [re.search(r"events (\d+)  incidents (\d+)  orphans 0  ", line) for line in lines[1:5]]
+    counts = {m.groups() for m in found if m}
+    assert len(counts) == 1 and all(found), lines
+    ((events, incidents),) = counts
+    assert int(events) > 20 and 0 < int(incidents) < int(events)
