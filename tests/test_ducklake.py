@@ -98,6 +98,8 @@ def _closed_port() -> int:
         ("ducklake:sqlite:", "names no catalog"),
         ("ducklake:sqlite:{tmp}/new.sqlite", "is a new DuckLake: give --data-path"),
         ("ducklake:duckdb:{tmp}/new.ducklake", "is a new DuckLake: give --data-path"),
+        ("ducklake:sqlite:{tmp}/no/such/cat.sqlite", "no folder"),
+        ("ducklake:duckdb:{tmp}", "is a folder, not a DuckDB file"),
         (
             "ducklake:postgres:dbname=x host=127.0.0.1 port={port} user=u connect_timeout=5",
             "cannot reach the DuckLake catalog",

@@ -161,11 +161,7 @@ def open_lake(lake: Lake, read_only: bool = False) -> duckdb.DuckDBPyConnection:
             options.append("READ_ONLY")
         elif lake.data_path:
             options.append(f"DATA_PATH {_quote(lake.data_path)}")
-        if lake.kind == "duckdb" and not Path(lake.target).exists():
-            if read_only:
-                raise WarehouseError(f"no warehouse at {lake} (run `eventpipe ingest` first)")
-            if not lake.data_path:
-                raise BadWarehouse(_NO_DATA_PATH.format(lake=lake))
+        _check_catalog_file(lake, read_only)
         with_options = f" ({', '.join(options)})" if options else ""
         con.execute(f"ATTACH {_quote(lake.location)} AS {ALIAS}{with_options}")
         con.execute(f"USE {ALIAS}")
@@ -185,8 +181,43 @@ _NO_DATA_PATH = (
 )
 
 
+# The file kinds of catalog, as a user names them.
+_CATALOG_FILE = {"sqlite": "SQLite", "duckdb": "DuckDB"}
+# What DuckDB says when a catalog's file is some other kind of file.
+_NOT_A_CATALOG_WORDS = ("file is not a database", "not a valid DuckDB database file")
+# libpq's reason a PostgreSQL catalog could not be reached, after DuckDB's preamble.
+_PG_REASON = re.compile(r'Unable to connect to Postgres at ".*?": ([^\n]+)', re.DOTALL)
+
+
+def _check_catalog_file(lake: Lake, read_only: bool) -> None:
+    """A file catalog's path, checked before DuckDB opens it (so that no error of
+    DuckDB's, and no new file, comes of a mistyped path): its folder must exist (a
+    configuration error if not, for readers and writers alike); a reader needs the file;
+    a writer making a new lake needs a data path."""
+    if lake.kind not in _CATALOG_FILE:
+        return
+    path = Path(lake.target)
+    if path.is_dir():
+        raise BadWarehouse(f"{lake}: {path} is a folder, not a {_CATALOG_FILE[lake.kind]} file")
+    if not path.parent.is_dir():
+        raise BadWarehouse(
+            f"{lake}: no folder {path.parent} for its catalog (check the path, or create it)"
+        )
+    if path.exists():
+        return
+    if read_only:
+        raise WarehouseError(f"no warehouse at {lake} (run `eventpipe ingest` first)")
+    if not lake.data_path:
+        raise BadWarehouse(_NO_DATA_PATH.format(lake=lake))
+
+
 def _attach_error(lake: Lake, exc: duckdb.Error, read_only: bool) -> WarehouseError:
     text = str(exc)
+    if lake.kind in _CATALOG_FILE and any(w in text for w in _NOT_A_CATALOG_WORDS):
+        return BadWarehouse(
+            f"{lake}: {lake.target} is not a {_CATALOG_FILE[lake.kind]} file, so it cannot be"
+            " a DuckLake catalog"
+        )
     if "data_path is not set" in text:
         if read_only:
             return WarehouseError(f"no warehouse at {lake} (run `eventpipe ingest` first)")
@@ -198,7 +229,9 @@ def _attach_error(lake: Lake, exc: duckdb.Error, read_only: bool) -> WarehouseEr
         )
     first = " ".join(text.split())[:300]
     if "Unable to connect to Postgres" in text or "connection to server" in text:
-        return BadWarehouse(f"cannot reach the DuckLake catalog of {lake}: {first}")
+        found = _PG_REASON.search(text)
+        reason = " ".join(found.group(1).split()) if found else first
+        return BadWarehouse(f"cannot reach the DuckLake catalog of {lake}: {reason}")
     return WarehouseError(f"cannot open DuckLake {lake}: {first}")
 
 
