@@ -197,9 +197,13 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
     cands = sentence_candidates(
         sent, i, any(d.value is not None for d in dates), {a.end for a in actors}
     )
-    if not cands or (all(c.kind != "explicit" for c in cands) and completes_toll(sent.text)):
+    if not cands or (
+        walk.out and all(c.kind != "explicit" for c in cands) and completes_toll(sent.text)
+    ):
         # No act of its own, or only a revised count or nobody ("put the dead at 35",
-        # "Nobody died in the blast"): the toll of the attack before it.
+        # "Nobody died in the blast"): the toll of the attack before it. Only when there
+        # is one: a first sentence that kills and revises ("killed seven; police later
+        # raised the figure to nine") is the attack itself.
         follow_up_toll(walk.out, sent, i)
         return
     groups = _place_groups(art, i, cands, walk)

@@ -271,7 +271,31 @@ def _gazetteer_raw() -> dict[str, list[str]]:
                 out[key] = [rest]
             else:
                 bucket.append(rest)
+    for key, variant in [(k, _spelling_variant(k, v)) for k, v in out.items()]:
+        if variant and variant not in out:
+            out[variant] = out[key]
     return out
+
+
+# GeoNames writes glottal stops and ejectives with an apostrophe that English news drops
+# ("Debre Mark'os" is "Debre Markos", "Ma'rib" is "Marib").
+_APOSTROPHE = re.compile(r"'")
+# Somali and other romanisations double vowels that English spellings write once
+# ("Hiiraan" is "Hiraan"); only subdivision names get this variant, since they are few and
+# distinctive (a town's doubled vowel is too often a different place).
+_DOUBLE_VOWEL = re.compile(r"([aeiou])\1")
+
+
+def _spelling_variant(key: str, rows: list[str]) -> str | None:
+    """The key English news writes for a gazetteer key, when it differs: without
+    apostrophes, or, for a first-level subdivision, with doubled vowels written once."""
+    if "'" in key:
+        return _APOSTROPHE.sub("", key)
+    if _DOUBLE_VOWEL.search(key) and any("\tadmin1" in r for r in rows):
+        # "hiiraan" -> "hiraan": the first doubled vowel once (English keeps the second
+        # of "Hiiraan"; a key with several gets only this one variant).
+        return _DOUBLE_VOWEL.sub(r"\1", key, count=1)
+    return None
 
 
 def has_place(key: str) -> bool:

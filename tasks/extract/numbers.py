@@ -39,10 +39,14 @@ _UNITS = {
 }
 _SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
 _WORD = "|".join(sorted(list(_UNITS) + list(_SCALES), key=len, reverse=True))
+# Words that may continue a run of number words: not the article "a"/"an", which only
+# opens one ("a dozen"); otherwise "risen to four a[fter ...]" reads as 4 + 1.
+_NEXT_WORD = "|".join(sorted(w for w in list(_UNITS) + list(_SCALES) if w not in ("a", "an")))
+_NEXT_WORD = "|".join(sorted(_NEXT_WORD.split("|"), key=len, reverse=True))
 # A number: digits (with thousands commas) or a run of number words ("twenty-five").
 NUMBER = (
     rf"half[\s-]+a[\s-]+dozen|(?:\d{{1,3}}(?:,\d{{3}})+|\d+)(?:\s+(?:hundred|thousand|million))?"
-    rf"|(?:(?:{_WORD})(?:[\s-]+(?:and\s+)?(?:{_WORD}))*)"
+    rf"|(?:(?:{_WORD})(?:[\s-]+(?:and\s+)?(?:{_NEXT_WORD})\b)*)"
 )
 _QUAL = (
     r"(?:(?:at\s+least|more\s+than|over|nearly|almost|about|around|some|up\s+to|"
@@ -80,7 +84,8 @@ _ONE_PERSON = (
     r"member|worshipper|trader|businessman|cleric|councillor|prosecutor|shepherd|headman|"
     r"elder|pastor|herder|vendor|bystander|medic|paramedic|miner|fisherman|motorcyclist|"
     r"pilot|constable|patrolman|gendarme|ranger|militiaman|fighter|rebel|militant|"
-    r"occupant|owner|shopkeeper|chairman|councilor|lecturer|engineer|contractor)"
+    r"occupant|owner|shopkeeper|chairman|councilor|lecturer|engineer|contractor|head|"
+    r"deputy|governor|administrator|sheikh|emir)"
 )
 _PATTERNS = [
     # "12 people, including three children, were killed": the clause is part of the 12.
@@ -137,7 +142,8 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(
-        rf"\b(?:killing|killed|kills|kill|shot\s+dead|shooting\s+dead|claimed\s+the\s+lives\s+of|beheading|"
+        rf"\b(?:killing|killed|kills|kill|shot\s+dead|shooting\s+dead|"
+        rf"(?:claimed|claiming|cost|costing)\s+the\s+lives\s+of|beheading|"
         rf"beheaded|executing|lynching|lynched)\s+"
         rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?(?:\s+(?!(?:hours|days|weeks|km|miles)\b)"
         rf"(?:{_NOUNS}(?:dead|people|civilians|soldiers|members|fighters|troops|"
@@ -148,6 +154,12 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\b(?:massacre|killing|killings|deaths)\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
+    # "killed a family of five": the family's members.
+    re.compile(
+        rf"\b(?:killing|killed|kills|wiping\s+out|wiped\s+out)\s+(?:an?|the|all|an\s+entire|"
+        rf"a\s+whole)\s+(?:[\w\-]+\s+)?family\s+of\s+(?P<n>{NUMBER})\b",
+        re.I,
+    ),
     re.compile(
         rf"\b(?:death\s+)?toll\s+(?:[\w'\u2019\-]+\s+){{0,12}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
         re.I,
@@ -155,7 +167,7 @@ _PATTERNS = [
     # "put the toll at 42", "put the dead at 35", "51 bodies had been recovered"
     re.compile(
         rf"\bput\s+the\s+(?:death\s+toll|toll|dead|number\s+of\s+(?:the\s+)?(?:dead|deaths|"
-        rf"people\s+killed|victims))\s+at\s+{_QUAL}(?P<n>{NUMBER})",
+        rf"(?:[\w\-]+\s+){{1,2}}?killed|victims))\s+at\s+{_QUAL}(?P<n>{NUMBER})",
         re.I,
     ),
     re.compile(
@@ -182,9 +194,17 @@ _TOLL_UPDATE = re.compile(
     rf"climbed|reached|increased|jumped|grew)\s+(?:to\s+)?{_QUAL}(?P<n>{NUMBER})"
     # "revised down the number of people killed in the bombing to 26", "bringing the
     # number of dead to seven": the verb before the count.
-    rf"|\b(?:revised\s+(?:up|down)(?:wards?)?|raised|lowered|bringing|brought|taking|took)\s+"
-    rf"(?:the\s+)?(?:(?:death\s+)?toll|number\s+of\s+(?:[\w\-]+\s+){{0,3}}?(?:dead|killed|deaths|"
+    # "police later raised the figure to nine", "raising the toll to 21".
+    rf"|\b(?:revised\s+(?:up|down)(?:wards?)?|raised|raising|lowered|lowering|bringing|brought|"
+    rf"taking|took|pushing|pushed)\s+"
+    rf"(?:the\s+)?(?:(?:death\s+)?toll|figure|tally|count|number\s+of\s+(?:[\w\-]+\s+){{0,3}}?(?:dead|killed|deaths|"
     rf"fatalities|victims))\s+(?:[^.;]{{0,100}}?\s)?to\s+{_QUAL}(?P<n2>{NUMBER})",
+    re.I,
+)
+# An update whose words span a period counts a running total of many events ("bringing
+# the number of civilians killed in the city since May to 2,400"), not this event's toll.
+_RUNNING_TOTAL = re.compile(
+    r"\b(?:since|so\s+far|to\s+date|in\s+total|this\s+(?:year|month)|over\s+the\s+(?:past|last))\b",
     re.I,
 )
 # An earlier count given for contrast ("Officials had initially reported 21 dead"): not
@@ -201,11 +221,24 @@ _MONTHS = (
 _CUMULATIVE = re.compile(
     r"^[^.;]{0,40}?\b(?:since|so far|in total|to date|this year|over the past)\b", re.I
 )
+# "since" after a superlative compares ("the deadliest attack since 2015"): no running total.
+_SUPERLATIVE_SINCE = re.compile(r"\b(?:\w+est|worst|most\s+\w+)\s+(?:[\w\-]+\s+){0,2}since$", re.I)
+
+
+def _running_total(rest: str) -> bool:
+    """Whether the words after a toll make it a running total ("killed since the war
+    began", "so far this year")."""
+    m = _CUMULATIVE.match(rest)
+    return m is not None and not _SUPERLATIVE_SINCE.search(m.group(0))
+
+
 # A toll in the present perfect with a "since" anywhere after it counts a whole conflict.
 _HAS_KILLED = re.compile(r"\b(?:has|have)\s+(?:now\s+)?(?:killed|left)\b", re.I)
 _SINCE = re.compile(r"\bsince\b", re.I)
+# "five soldiers and an unknown number of insurgents": the second group has no count.
+_NO_COUNT = r"(?!\s+(?:unknown|undisclosed|unspecified|unconfirmed|undetermined)\s+number)"
 _TWO_GROUPS = re.compile(
-    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+(?:[\w\-()]+\s+){{0,7}}?and\s+(?P<m>{NUMBER}|an?|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b))\s+{_NOUNS}"
+    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+(?:[\w\-()]+\s+){{0,7}}?and\s+(?P<m>{NUMBER}|an?|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+{_NOUNS}"
     rf"(?:[a-z\-]+(?:,[^,;.]{{1,40}},)?\s+)?(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
     re.I,
 )
@@ -215,7 +248,10 @@ _PEOPLE = (
     r"militants|rebels|fighters|members|villagers|children|women|men|man|woman|child|"
     r"soldier|officer|policeman|militant|rebel|fighter|member|villager|civilian|person|"
     r"guards?|commanders?|attackers?|insurgents?|gunmen|gunman|students?|workers?|"
-    r"residents?|passengers?|protesters?|demonstrators?|others)"
+    r"residents?|passengers?|protesters?|demonstrators?|others|teachers?|pupils?|"
+    r"worshippers?|journalists?|farmers?|herders?|miners?|traders?|gendarmes?|guards?|"
+    r"bodyguards?|aides?|sons?|daughters?|brothers?|relatives?|wives|wife|husbands?|"
+    r"policemen|constables?|volunteers?|assailants?|jihadists?|infants?|boys?|girls?)"
 )
 # "The dead included two Turkish soldiers and nine PKK fighters": both groups died.
 _DEAD_INCLUDED = re.compile(
@@ -226,9 +262,16 @@ _DEAD_INCLUDED = re.compile(
 )
 # A verb-first toll naming two groups: both died ("killing four officers and at least 12
 # gang members", "leaving four rebels and a soldier dead").
+# "a", "its" or "the" counts one when a role noun follows within two words ("a 72-year-old
+# man", "its driver", "an ISIS commander").
+_ONE_OF_ROLE = rf"\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b"
 _VERB_TWO_GROUPS = re.compile(
-    rf"\b(?:killing|killed|leaving|left|shot\s+dead|beheading)\s+{_QUAL}(?P<n>{NUMBER})\s+"
-    rf"{_NOUNS}{_PEOPLE}\s+and\s+{_QUAL}(?P<m>{NUMBER}|an?|their|his|her)\s+{_NOUNS}(?:{_PEOPLE}|vendor|"
+    rf"\b(?:killing|killed|leaving|left|shot\s+dead|beheading|(?:claimed|claiming|cost|costing)"
+    rf"\s+the\s+lives\s+of)\s+{_QUAL}(?P<n>{NUMBER}|(?:an?|its|the)(?={_ONE_OF_ROLE}))\s+"
+    rf"(?:[\w\-]+\s+){{0,3}}?(?:{_PEOPLE}|{_ONE_PERSON})\s+and\s+{_QUAL}"
+    # "his two sons", "two of his aides", "a woman aged 65", "their driver"
+    rf"(?:(?:his|her|their|its)\s+(?=(?:{NUMBER})\s))?(?P<m>{NUMBER}|an?|their|his|her|its){_NO_COUNT}\s+"
+    rf"(?:of\s+(?:his|her|their|its|the)\s+)?{_NOUNS}(?:{_PEOPLE}|{_ONE_PERSON}|vendor|"
     rf"driver|bystander|passer-by|child|teacher|journalist|trader|guard)"
     rf"(?P<dead>\s+dead)?\b",
     re.I,
@@ -240,6 +283,17 @@ _OTHER_SIDE = re.compile(
     rf"{_PEOPLE}\s+(?:also\s+)?(?:died|were\s+killed|were\s+shot\s+dead|lost\s+their\s+lives)\b",
     re.I,
 )
+# More dead of the same event in a later clause, said with "also", "more" or "another"
+# ("killing six militants ..., the military said; two soldiers also died", "killed 16
+# people ..., and five more died of their injuries"): they add to the toll. The clause may
+# sit further on than the other side's in _OTHER_SIDE, since the marker says it adds.
+_MORE_SAME_EVENT = re.compile(
+    rf"^[^.]{{0,120}}?(?:;|,\s+(?:and|while)|\band\b)\s+(?:another\s+|a\s+further\s+)?"
+    rf"{_QUAL}(?P<m>{NUMBER})\s+(?:more\s+)?(?:{_NOUNS}{_PEOPLE}\s+)?(?:also\s+|later\s+)?"
+    rf"(?:died|were\s+(?:also\s+)?killed|were\s+(?:also\s+)?shot\s+dead|lost\s+their\s+lives)\b",
+    re.I,
+)
+_ADDS = re.compile(r"\b(?:also|more|another|further)\b", re.I)
 # One named person killed: "X, the mayor of Y, was shot dead" (a plural subject says "were").
 _ONE_PASSIVE = re.compile(
     r"\b(?:was|has\s+been)\s+(?:shot\s+dead|killed|assassinated|gunned\s+down|"
@@ -359,7 +413,8 @@ def parse_number(text: str) -> int | None:
 
 def _count(words: str) -> int | None:
     """A number, or 1 for "a"/"an" ("killing two officers and a street vendor")."""
-    return 1 if words.lower() in {"a", "an", "the", "their", "his", "her"} else parse_number(words)
+    one = {"a", "an", "the", "their", "his", "her", "its"}
+    return 1 if words.lower() in one else parse_number(words)
 
 
 def find_fatalities(sentence: str) -> tuple[int, str] | None:
@@ -372,6 +427,8 @@ _NONE_KILLED = re.compile(
     r"\bno\s+(?:one|body|casualties|deaths|injuries|fatalities)\s+(?:was|were)?\s*"
     r"(?:killed|hurt|injured|reported)|\bno\s+(?:casualties|deaths|injuries|fatalities)\b"
     r"|\b(?:nobody|no\s+one)\s+(?:was\s+)?(?:killed|hurt|injured|died)\b"
+    # "none were killed", "none of them died"
+    r"|\bnone\s+(?:of\s+(?:them|the\s+\w+)\s+)?(?:(?:was|were)\s+(?:killed|hurt|injured)|died)\b"
     r"|\bwithout\s+(?:causing\s+)?(?:any\s+)?(?:casualties|injuries|deaths)\b"
     r"|\bno\s+(?:immediate\s+)?reports?\s+of\s+(?:any\s+)?(?:casualties|deaths|injuries)\b",
     re.I,
@@ -414,7 +471,7 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             between = sentence[m.start("n") : m.end()].lower()
             if re.search(r"\bamong\b", between):
                 continue  # "ten women were among the dead": part of a larger toll
-            if _CUMULATIVE.match(sentence[m.end() :]) or (
+            if _running_total(sentence[m.end() :]) or (
                 _HAS_KILLED.search(sentence[max(0, m.start() - 12) : m.end()])
                 and _SINCE.search(sentence[m.end() :])
             ):
@@ -446,9 +503,9 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
         if first is not None and second is not None:
             best = (listed.start(), first + second, listed.group(0).strip())
     two = _VERB_TWO_GROUPS.search(sentence)
-    if two and best is not None and abs(two.start() - best[0]) <= len("killing "):
+    if two and (best is None or abs(two.start() - best[0]) <= len("killing ")):
         lead = two.group(0).split()[0].lower()
-        first, second = parse_number(two.group("n")), _count(two.group("m"))
+        first, second = _count(two.group("n")), _count(two.group("m"))
         if (
             first is not None
             and second is not None
@@ -459,6 +516,8 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
     if listed_dead is not None and (best is None or listed_dead[2] <= best[0]):
         best = (listed_dead[2], listed_dead[0], listed_dead[1])
     update = _TOLL_UPDATE.search(sentence)
+    if update is not None and _RUNNING_TOTAL.search(update.group(0)):
+        update = None  # "raising the number killed in the city since May to 2,400"
     if update is not None and (best is None or update.start() > best[0] or best[1] == 0):
         later = parse_number(update.group("n") or update.group("n2"))
         if later is not None:
@@ -466,6 +525,10 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
     if best is not None:
         toll_end = best[0] + len(best[2])
         other = _OTHER_SIDE.match(sentence[toll_end:])
+        if other is None:
+            other = _MORE_SAME_EVENT.match(sentence[toll_end:])
+            if other is not None and not _ADDS.search(other.group(0)[other.start("m") :]):
+                other = None
         more = parse_number(other.group("m")) if other else None
         if other and more is not None:
             best = (best[0], best[1] + more, sentence[best[0] : toll_end + other.end()])
@@ -514,10 +577,16 @@ _SUBJECT_START = re.compile(r"(?:^|[;:]\s+|\bsaid\s+(?:that\s+)?|\bthat\s+)", re
 _DASHED = re.compile(r"\s[-\u2013\u2014]\s[^-\u2013\u2014]{1,160}\s[-\u2013\u2014]\s")
 # An item of a listed subject that only details the others ("among them a general").
 _SUBSET = re.compile(r"^(?:among\s+them|including|most\s+of\s+them|many\s+of\s+them)\b", re.I)
+# "another two people": more dead of the same list ("Four bodies were pulled ..., and
+# another two people died").
 _ITEM_COUNT = re.compile(
-    rf"^{_QUAL}(?P<n>{NUMBER}|an?|his|her|their|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b))\s+"
+    rf"^(?:and\s+)?(?:another\s+|a\s+further\s+)?{_QUAL}(?P<n>{NUMBER}|an?|his|her|their|"
+    rf"the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+"
     rf"[\w\-]",
     re.I,
+)
+_UNKNOWN_COUNT = re.compile(
+    r"^(?:an?\s+)?(?:unknown|undisclosed|unspecified|unconfirmed|undetermined)\s+number\b", re.I
 )
 # A listed subject longer than this is not one noun phrase.
 LIST_SUBJECT_MAX = 220
@@ -528,7 +597,7 @@ def listed_toll(sentence: str) -> tuple[int, str, int] | None:
     of their drivers and a security guard were killed" (8), "One crew member and at least
     27 soldiers, among them a general, were killed" (28)."""
     verb = _LIST_VERB.search(sentence)
-    if verb is None or _CUMULATIVE.match(sentence[verb.end() :]):
+    if verb is None or _running_total(sentence[verb.end() :]):
         return None
     if a_whole_conflict(sentence, verb.start(), verb.end()):
         return None  # "More than 6,000 people have been killed in the insurgency"
@@ -544,6 +613,8 @@ def listed_toll(sentence: str) -> tuple[int, str, int] | None:
         item = item.strip()
         if _SUBSET.match(item):
             break
+        if _UNKNOWN_COUNT.match(item):
+            continue  # "an unknown number of insurgents": dead, but no figure to add
         m = _ITEM_COUNT.match(item)
         if m is None and i == 0:
             return None  # the subject does not open with a count: not a list of the dead

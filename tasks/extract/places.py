@@ -10,6 +10,7 @@ from functools import cache, lru_cache
 from tasks.extract.lexicon import (
     DATA,
     Place,
+    capitals,
     country_names,
     country_only_names,
     demonyms,
@@ -327,6 +328,7 @@ def find_places(
     out: list[PlaceMention] = []
     for q in scan.qualified:
         out.extend(_qualified(scan.sentence, q, context, anchor, taken))
+    out.extend(_capital_phrases(scan.sentence, taken))
     for span in scan.spans:
         s, e = span.start, span.end
         if any(s < te and ts < e for ts, te in taken):
@@ -365,6 +367,7 @@ def find_places(
             and not in_context
             and weighed_population(row) < MIN_POP_OUT_OF_CONTEXT
             and not (named and _near_named(row, named))
+            and not (span.locative and _seat_of_namesake(row, rows))
         ):
             continue
         precision = "admin1" if row.kind == "admin1" else "point"
@@ -409,6 +412,49 @@ def _qualified(
     if found:
         taken.extend(spans)
     return found
+
+
+def _seat_of_namesake(row: Place, rows: tuple[Place, ...]) -> bool:
+    """Whether ``row`` is a city that shares its name with its own first-level subdivision
+    ("Kherson" in Kherson oblast): the name is the province's too, so no lone namesake of
+    a small town, whatever the city's own population in GeoNames."""
+    return row.kind == "city" and any(
+        r.kind == "admin1" and r.country == row.country and r.admin1 == row.admin1 for r in rows
+    )
+
+
+# "in the Somali capital", "the Malian capital": the country's capital, named by its
+# demonym only.
+_DEMONYM_CAPITAL = re.compile(r"\bthe\s+([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\s+capital\b")
+
+
+def _capital_phrases(sentence: str, taken: list[tuple[int, int]]) -> list[PlaceMention]:
+    """The capital a phrase like "the Somali capital" names, at its gazetteer row."""
+    if "capital" not in sentence:
+        return []
+    out: list[PlaceMention] = []
+    for m in _DEMONYM_CAPITAL.finditer(sentence):
+        row = capitals().get(demonyms().get(m.group(1)) or "")
+        if row is None:
+            continue
+        s, e = m.start(), m.end()
+        locative = bool(_LOCATIVE.search(sentence[max(0, s - 60) : s]))
+        out.append(
+            PlaceMention(
+                s,
+                e,
+                row.name,
+                row.country,
+                row.admin1,
+                row.lat,
+                row.lon,
+                "point",
+                locative,
+                speaker=speaker_place(sentence, s, e),
+            )
+        )
+        taken.append((s, e))
+    return out
 
 
 def _key(text: str) -> str:

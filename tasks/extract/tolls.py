@@ -19,9 +19,17 @@ _TOLL_WORDS = re.compile(
 )
 # "Two rebels also died", "Another three soldiers were killed": more dead, same event.
 # Not "more than 20": that qualifies a figure, it does not add to one.
-MORE_DEAD = re.compile(r"\b(?:also|another|further|more)\b(?!\s+than\b)", re.I)
-# A sentence that opens a new event ("In a separate attack", "Elsewhere") keeps its toll.
-_NEW_EVENT = re.compile(r"\b(?:separate|elsewhere|earlier|later|meanwhile|another attack)\b", re.I)
+MORE_DEAD = re.compile(
+    r"\b(?:also|another|further|more|second|third|fourth|fifth)\b(?!\s+than\b)", re.I
+)
+# A sentence that opens a new event ("In a separate attack", "Elsewhere", "Later that day")
+# keeps its toll. "Later" only as an opener: "died later in hospital" and "police later
+# raised the figure" complete the event before.
+_NEW_EVENT = re.compile(
+    r"\b(?:separate|elsewhere|earlier|meanwhile|another attack)\b|^\W*later\b|"
+    r"\blater\s+(?:that|the\s+same|on)\b",
+    re.I,
+)
 # How far (characters) a toll may end before the place it is given for ("killing three
 # policemen in Bannu"): a short preposition phrase, not another clause.
 TOLL_TO_PLACE = 25
