@@ -249,14 +249,23 @@ def same_actor(a: Row, b: Row, side: str = "actor1") -> bool:
     if isinstance(ca, str) and isinstance(cb, str) and ca and cb:
         if fold(ca) == fold(cb):
             return True
-        # Different canonical names: a group the coder has no one name for keeps the
-        # text's wording ("UN mission in Iraq (UNAMI)", "UN Assistance Mission for Iraq
-        # (UNAMI)"), so the texts' names still decide, unless the actors' countries
-        # differ (the army of one country is not another's).
+        # Different canonical names: one the coder knows (a dictionary name) names
+        # another actor. A group it has no name for keeps the text's wording ("UN
+        # mission in Iraq (UNAMI)", "UN Assistance Mission for Iraq (UNAMI)"): two such
+        # wordings are compared as texts, unless the actors' countries differ.
         ka, kb = a.get(f"{side}_country"), b.get(f"{side}_country")
-        if ka and kb and ka != kb:
+        own = _own_wording(ca, a.get(side)) and _own_wording(cb, b.get(side))
+        if not own or (ka and kb and ka != kb):
             return False
     return same_name(a.get(side), b.get(side))
+
+
+def _own_wording(canonical: str, text: Any) -> bool:
+    """The canonical name is the text's own wording (the coder knew no other name)."""
+    if not isinstance(text, str):
+        return False
+    bare = text[4:] if text[:4].lower() == "the " else text
+    return _key(canonical) == _key(bare)
 
 
 def actors_agree(a: Row, b: Row) -> bool:
