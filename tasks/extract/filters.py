@@ -65,7 +65,13 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         return True  # "weeks after Zambada was detained": background to another event
     if cue("habitual_cues").search(text[max(0, s - 45) : s]) or _FOR_YEARS.match(after):
         return True  # "has repeatedly used", "have long refused", "warning about for years"
-    if et != "PROTEST" and not dated and _AGGREGATE.search(text[max(0, s - AGGREGATE_WINDOW) : s]):
+    if (
+        et != "PROTEST"
+        and not dated
+        and word.lower().endswith("s")  # acts counted in the plural: "strikes", "attacks"
+        and not cue_in("weapon_nouns", _WEAPON_NOUN).match(word)  # "dozens of rockets": a barrage
+        and _AGGREGATE.search(text[max(0, s - AGGREGATE_WINDOW) : s])
+    ):
         return True  # "has carried out hundreds of strikes", "a surge in attacks": a tally
     if trig.hazard_sense and (
         cue_in("hazard_words", _HAZARD_BEFORE).search(text[max(0, s - 30) : s])
