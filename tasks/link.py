@@ -247,8 +247,25 @@ def same_actor(a: Row, b: Row, side: str = "actor1") -> bool:
     and "Afghan forces" alike), else by the names the texts give (`same_name`)."""
     ca, cb = a.get(f"{side}_canonical"), b.get(f"{side}_canonical")
     if isinstance(ca, str) and isinstance(cb, str) and ca and cb:
-        return fold(ca) == fold(cb)
+        if fold(ca) == fold(cb):
+            return True
+        # Different canonical names: one the coder knows (a dictionary name) names
+        # another actor. A group it has no name for keeps the text's wording ("UN
+        # mission in Iraq (UNAMI)", "UN Assistance Mission for Iraq (UNAMI)"): two such
+        # wordings are compared as texts, unless the actors' countries differ.
+        ka, kb = a.get(f"{side}_country"), b.get(f"{side}_country")
+        own = _own_wording(ca, a.get(side)) and _own_wording(cb, b.get(side))
+        if not own or (ka and kb and ka != kb):
+            return False
     return same_name(a.get(side), b.get(side))
+
+
+def _own_wording(canonical: str, text: Any) -> bool:
+    """The canonical name is the text's own wording (the coder knew no other name)."""
+    if not isinstance(text, str):
+        return False
+    bare = text[4:] if text[:4].lower() == "the " else text
+    return _key(canonical) == _key(bare)
 
 
 def actors_agree(a: Row, b: Row) -> bool:
@@ -288,6 +305,8 @@ _DATE_SCORE = {"same day": 2, "next day": 1, "undated": 1}
 # A match at least this good (a province on the same day) shows two incidents to be
 # one; a weaker one joins the best incident but merges nothing.
 MERGE_SCORE = 4
+# The score of a loose match (`loose_relation`): it joins, never merges.
+LOOSE_SCORE = 1
 
 
 def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, str] | None:
@@ -321,6 +340,35 @@ def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, s
         return None
     score = 2 + _DATE_SCORE[when] + bonus
     return score, f"{a.get('event_type')} by {a.get('actor1') or a.get('actor1_country')}, {when}"
+
+
+def loose_relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> str | None:
+    """Why two reports of an act with a place may be one incident although `relation`
+    cannot say so: one of them gives only the country (no province, no town), or gives
+    no day, and nothing contradicts (same kind, actors that agree, dates within
+    `date_slack_days`, or an undated report published within `undated_days` of the
+    other's day). Such a report joins an incident only when it is the one incident
+    it could join (`plan_links`): with two, it is ambiguous and stays apart."""
+    if not physical(a) or a.get("article_id") == b.get("article_id") or not same_kind(a, b):
+        return None
+    if swapped(a, b) or not actors_agree(a, b):
+        return None
+    place = place_agreement(a, b, s)
+    if place is None:
+        return None
+    da, db = _day(a.get("event_date")), _day(b.get("event_date"))
+    if da and db:
+        if place != "country" or abs((da - db).days) > s.date_slack_days:
+            return None
+        when = "a day apart"
+    else:
+        dated, undated = (a, b) if da else (b, a)
+        day, published = _day(dated.get("event_date")), _day(undated.get("published_at"))
+        if day is None or published is None or not 0 <= (published - day).days <= s.undated_days:
+            return None
+        when = "undated"
+    where = a.get("location") or a.get("admin1") or a.get("country")
+    return f"{a.get('acled_event_type')}, {place} {where}, {when}, the only one near"
 
 
 def conflicts(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> bool:
@@ -523,7 +571,8 @@ def _matches(
 ) -> list[tuple[int, str, str]]:
     """The incidents a report could join, best first (ties: the older incident)."""
     found: list[tuple[int, int, str, str]] = []
-    for incident_id in reach.incidents_near(report):
+    near = reach.incidents_near(report)
+    for incident_id in near:
         members = incidents[incident_id]
         if any(conflicts(report, m, s) for m in members):
             continue
@@ -531,6 +580,20 @@ def _matches(
         if scored:
             score, reason = max(scored)
             found.append((-score, reach.rank[incident_id], incident_id, reason))
+    if not found and physical(report):
+        loose = [
+            (incident_id, why)
+            for incident_id in near
+            if not any(conflicts(report, m, s) for m in incidents[incident_id])
+            and (
+                why := next(
+                    (w for m in incidents[incident_id] if (w := loose_relation(report, m, s))), None
+                )
+            )
+        ]
+        if len(loose) == 1:
+            # LOOSE_SCORE is below MERGE_SCORE: a loose match never merges incidents.
+            return [(LOOSE_SCORE, loose[0][0], loose[0][1])]
     found.sort()
     return [(-neg, incident_id, reason) for neg, _, incident_id, reason in found]
 

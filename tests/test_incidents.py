@@ -326,3 +326,40 @@ def test_linking_reads_only_the_window_of_a_new_report(db_path: Path) -> None:
     dated = [(x.events[0].country, x.events[0].event_date) for x in items]
     expected = len([c for c, d in dated if c == "MLI" and d and abs((d - day).days) <= 7])
     assert len(found) == expected < 100 / 5  # of the 100 Malian events, those within a week
+
+
+def test_a_report_giving_only_the_country_joins_one_incident_never_one_of_two() -> None:
+    """A report with only a country, a day after an attack, joins it when it is the one
+    attack it could be; with attacks in two towns that day it is ambiguous: its own."""
+    base = {
+        "acled_event_type": "Violence against civilians",
+        "acled_sub_event_type": "Attack",
+        "actor1_country": "BFA",
+        "country": "BFA",
+        "admin1": "Est",
+        "geo_precision": "point",
+        "event_date": "2024-10-09",
+        "published_at": "2024-10-10",
+    }
+    fada = _report({**base, "location": "Fada", "latitude": 12.06, "longitude": 0.36}, "e1", "a1")
+    pama = _report({**base, "location": "Pama", "latitude": 11.25, "longitude": 0.7}, "e2", "a2")
+    vague = _report(
+        {
+            **base,
+            "admin1": None,
+            "location": "Burkina Faso",
+            "geo_precision": "country",
+            "latitude": None,
+            "longitude": None,
+            "event_date": "2024-10-10",
+            "published_at": "2024-10-11",
+        },
+        "e3",
+        "a3",
+    )
+    held = [{**fada, "incident_id": "inc-fada"}]
+    (alone,) = plan_links([vague], held).links
+    assert alone["incident_id"] == "inc-fada" and "the only one near" in alone["reason"]
+    (ambiguous,) = plan_links([vague], [*held, {**pama, "incident_id": "inc-pama"}]).links
+    assert ambiguous["incident_id"] not in ("inc-fada", "inc-pama")
+    assert ambiguous["reason"] == "new"

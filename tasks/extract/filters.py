@@ -65,6 +65,14 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         return True  # "weeks after Zambada was detained": background to another event
     if cue("habitual_cues").search(text[max(0, s - 45) : s]) or _FOR_YEARS.match(after):
         return True  # "has repeatedly used", "have long refused", "warning about for years"
+    if (
+        et != "PROTEST"
+        and not dated
+        and word.lower().endswith("s")  # acts counted in the plural: "strikes", "attacks"
+        and not cue_in("weapon_nouns", _WEAPON_NOUN).match(word)  # "dozens of rockets": a barrage
+        and _AGGREGATE.search(text[max(0, s - AGGREGATE_WINDOW) : s])
+    ):
+        return True  # "has carried out hundreds of strikes", "a surge in attacks": a tally
     if trig.hazard_sense and (
         cue_in("hazard_words", _HAZARD_BEFORE).search(text[max(0, s - 30) : s])
         or cue_in("hazard_words", _HAZARD_AFTER).match(after)
@@ -121,6 +129,17 @@ _HAZARD_BEFORE = r"\b(?:{LIST})\s+(?:[\w\-]+\s+)?$"
 _HAZARD_AFTER = r"^\s+(?:the\s+|a\s+)?(?:[\w\-]+\s+)?(?:{LIST})\b"
 _WEEKS_AFTER = re.compile(
     r"\b(?:hours|days|weeks|months|years|decades) (?:after|before)\s+(?:[\w'\u2019\-]+\s+){0,5}$",
+    re.I,
+)
+# Characters before a trigger searched for a tally of many acts ("hundreds of air strikes
+# since the overthrow", "a surge in attacks on police"): background, not one event
+# (SCHEMA rule 4: history is an event when the text dates it). Not for protests, whose
+# crowds are counted so ("thousands of protesters"). "A series of suicide bombings ... on
+# Saturday" is one event of several blasts: only tallies of hundreds or dozens count.
+AGGREGATE_WINDOW = 40
+_AGGREGATE = re.compile(
+    r"\b(?:(?:hundreds|thousands|dozens|scores)\s+of"
+    r"|(?:a|the)\s+(?:surge|rise|increase|upsurge|wave)\s+(?:in|of))\s+(?:[\w\-]+\s+)?$",
     re.I,
 )
 _ADJ_BEFORE = re.compile(r"\b(?:on|the|an|a|of|for|with|to|his|her|their|its)\s+$", re.I)
