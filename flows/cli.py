@@ -165,6 +165,10 @@ def ingest_feeds_command(
     force: Annotated[
         bool, typer.Option("--force", help="Poll every feed now, due or not.")
     ] = False,
+    batch_size: Annotated[
+        int,
+        typer.Option(min=1, help="Feeds per batch (their pages are stored in one transaction)."),
+    ] = 10,
     runner: RunnerOption = None,
     dask_address: DaskAddressOption = None,
     workers: WorkersOption = None,
@@ -187,7 +191,11 @@ def ingest_feeds_command(
 
     with _one_run("feeds"):
         result = with_runner(ingest_feeds, choice)(
-            str(config) if config else None, db, allow_private_hosts, force=force
+            str(config) if config else None,
+            db,
+            allow_private_hosts,
+            batch_size=batch_size,
+            force=force,
         )
     _print_result(result, "links")
     from tasks.records import SUCCESS_OUTCOMES

@@ -9,6 +9,8 @@ feed or page fails the run.
 
 from __future__ import annotations
 
+from functools import partial
+
 from prefect import flow
 
 from flows.report.publish import refresh_after
@@ -20,11 +22,13 @@ from flows.skeleton import (
     flow_run,
     report_progress,
 )
+from flows.worker_writes import WorkerWrites, worker_writes
 from tasks import fetch_steps, steps
-from tasks.fetch import reconcile, robots
+from tasks.fetch import robots
 from tasks.fetch.feeds import DEFAULT_CONFIG, Entry, load_config
 from tasks.fetch.http import FetchSettings
-from tasks.models import BatchCounts, SourceKind
+from tasks.live_batch import Fetched, LiveDone, ReadBatch, settle_and_store
+from tasks.models import SourceKind
 from tasks.records import FeedUpdate, FetchRecord
 
 FEEDS_FLOW = "ingest-feeds"
@@ -61,7 +65,11 @@ def ingest_feeds(
         "batch_size": batch_size,
         "force": force,
     }
-    with flow_run(FEEDS_FLOW, db, parameters, batch_size) as result:
+    # On Dask with a DuckLake, the workers read, code and store the fetched batches.
+    with (
+        flow_run(FEEDS_FLOW, db, parameters, batch_size) as result,
+        worker_writes(result.db, result.run_id) as writes,
+    ):
         try:
             pending = list(feeds_file.problems)  # bad [[feeds]] tables, stored with batch one
             for batch in batches(feeds_file.feeds, batch_size, at_least_one=True):
@@ -72,12 +80,14 @@ def ingest_feeds(
                 records = pending + [r for p in polls for r in p.records]
                 entries = [e for p in polls for e in p.entries]
                 updates = [p.update for p in polls if p.update is not None]
-                live_batch(result, settings, "feed", entries, records, updates, summaries)
+                live_batch(result, settings, "feed", entries, records, updates, summaries, writes)
                 report_progress(result, len(result.sources) + len(batch), len(feeds_file.feeds))
                 pending = []
                 result.sources.extend(summaries.values())
         finally:
             robots.forget_run(result.run_id)
+        if writes is not None:
+            writes.drain()  # every batch stored before the report is refreshed
         refresh_after(result, report)
     return result
 
@@ -98,11 +108,14 @@ def ingest_urls(
     )
     parameters = {"urls": list(urls), "allow_private_hosts": settings.allow_private_hosts}
     summary = SourceSummary("URLs", "fetched", len(urls))
-    with flow_run(URLS_FLOW, db, parameters, batch_size) as result:
+    with (
+        flow_run(URLS_FLOW, db, parameters, batch_size) as result,
+        worker_writes(result.db, result.run_id) as writes,
+    ):
         try:
             done = 0
             for batch in batches([Entry(url=u.strip()) for u in urls], batch_size):
-                live_batch(result, settings, "url", batch, [], [], {None: summary})
+                live_batch(result, settings, "url", batch, [], [], {None: summary}, writes)
                 done += len(batch)
                 report_progress(result, done, len(urls))
         finally:
@@ -119,29 +132,35 @@ def live_batch(
     records: list[FetchRecord],
     updates: list[FeedUpdate],
     summaries: dict[str | None, SourceSummary],
+    writes: WorkerWrites | None = None,
 ) -> None:
-    """Select, fetch, read, code, settle and store one batch; add its totals to `result`."""
+    """Select, fetch, read, code, settle and store one batch; add its totals to `result`
+    (when it is stored: at once here, or when the Dask workers have stored it)."""
     db, run_id = result.db, result.run_id
     fresh_links, link_records, skipped = fetch_steps.select_new(db, entries, source_kind == "url")
     pages, fetch_records = (
         fetch_steps.fetch_pages(run_id, fresh_links, settings) if fresh_links else ([], [])
     )
+    fetched = Fetched(
+        source_kind, len(entries), skipped, link_records + fetch_records, records, updates
+    )
+    done = partial(_add_totals, result, summaries)
+    if writes is not None:
+        writes.submit_live(pages, fetched, done)
+        return
     read, read_failures = fetch_steps.read_pages(pages, source_kind) if pages else ([], [])
     coded = code_new(db, [article for article, _ in read])
-    reconcile.settle_page_outcomes(read, coded.fresh, coded.extracted, coded.failures)
-    page_records = link_records + fetch_records + read_failures + [r for _, r in read]
-    reconcile.hold_cursors(updates, page_records)
-    all_records = records + page_records
-    stored = BatchCounts()
-    if coded.extracted or all_records or updates:
-        stored = steps.store_batch(db, run_id, coded.extracted, [], all_records, updates)
-    result.counts += reconcile.link_counts(
-        len(entries), skipped, len(read), len(coded.fresh), stored, page_records
-    )
-    result.outcomes.update(r.outcome for r in all_records)
-    result.failures.extend(r for r in all_records if r.failed)
-    tallies = reconcile.tally_links(page_records, skipped, coded.extracted, source_kind == "feed")
-    for key, tally in tallies.items():
+    batch = ReadBatch(read, read_failures, coded.fresh, coded.extracted, coded.failures)
+    done(settle_and_store(db, run_id, fetched, batch, steps.store_batch))
+
+
+def _add_totals(
+    result: RunResult, summaries: dict[str | None, SourceSummary], done: LiveDone
+) -> None:
+    result.counts += done.counts
+    result.outcomes.update(r.outcome for r in done.records)
+    result.failures.extend(r for r in done.records if r.failed)
+    for key, tally in done.tallies.items():
         if (summary := summaries.get(key)) is not None:
             summary.fetched += tally.fetched
             summary.counts += tally.counts

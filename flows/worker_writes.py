@@ -1,11 +1,14 @@
 """Batches stored by the Dask workers themselves, when the warehouse is a DuckLake.
 
-With `--runner dask` and a `ducklake:` warehouse, each batch's whole pipeline (skip
-settled inputs, parse, clean, code, store and link: `tasks.worker_batch`) runs on a
-worker as one call; a DuckLake takes many writers, each batch one transaction that
-is retried whole when another commits at once. The flow process reads the inputs,
-keeps a few batches in flight (one more than the workers' threads, so a worker that
-finishes starts the next at once), records the run and sums what comes back.
+With `--runner dask` and a `ducklake:` warehouse, each batch runs on the workers as two
+calls: its CPU work (files: skip settled inputs, parse, clean, code, `tasks.worker_batch`;
+feeds and pages, once the flow process has fetched them: read, code,
+`tasks.live_batch`), batches side by side, then its store and link in one lake
+transaction, each batch's store after the previous one's, so a run's incidents keep
+the local run's ids. A DuckLake takes many writers (other runs): a transaction that
+meets another's commit is retried whole. The flow process reads or fetches the
+inputs, keeps a few batches in flight (one more than the workers' threads, so a worker
+that finishes starts the next at once), records the run and sums what comes back.
 
 With a DuckDB file, or the local runner, `worker_writes` yields None and nothing
 changes: the flow process is the one writer. Dask is imported only when used.
@@ -32,7 +35,7 @@ WRITE_AHEAD = 1
 # How often a wait for the workers looks for a stop (SIGTERM): soon, and cheaply.
 STOP_CHECK_S = 0.5
 
-Done = Callable[[BatchDone], None]
+Done = Callable[[BatchDone], None]  # what to do with a stored batch's result
 
 
 class WorkerWrites:
@@ -45,31 +48,50 @@ class WorkerWrites:
         self.run_id = run_id
         self.settings: LinkSettings = load_settings()  # every writer links alike
         self.limit = stages.threads + WRITE_AHEAD
-        self.pending: list[tuple[Any, list[Any], Done]] = []  # (store, its inputs, on done)
+        self.pending: list[
+            tuple[Any, list[Any], Callable[[Any], None]]
+        ] = []  # store, its inputs, on done
         self.previous: Any = None  # the last batch's store: the next one's waits for it
         self.ended: queue.Queue[Any] = queue.Queue()  # futures as they finish
 
     def submit(
         self, docs: list[RawDoc], rejections: list[Rejection], published: str | None, done: Done
     ) -> None:
-        """Send one batch to a worker (after waiting for room); `done` gets its result."""
+        """Send one batch of files' texts to the workers; `done` gets its `BatchDone`."""
+        self._submit(
+            (code_batch_unit, docs, rejections, published),
+            lambda coded, after: (store_batch_unit, self.run_id, coded, after, self.settings),
+            done,
+        )
+
+    def submit_live(self, pages: list[Any], fetched: Any, done: Callable[[Any], None]) -> None:
+        """Send one live batch's fetched pages to the workers (`tasks.live_batch`); `done`
+        gets its `LiveDone`."""
+        from tasks.live_batch import read_code_unit, store_live_unit
+
+        self._submit(
+            (read_code_unit, pages, fetched.source_kind),
+            lambda read, after: (store_live_unit, self.run_id, fetched, read, after, self.settings),
+            done,
+        )
+
+    def _submit(
+        self,
+        code: tuple[Any, ...],
+        store: Callable[[Any, Any], tuple[Any, ...]],
+        done: Callable[[Any], None],
+    ) -> None:
+        """`code` = (function, bulky input, *more): runs at once on any worker, after the
+        bulky input is scattered (it goes once, not in the graph); `store(coded, after)`
+        = (function, *args): runs after `code` and after the previous batch's store."""
         while len(self.pending) >= self.limit:
             self._finish_one()
         client = self.stages.client
-        [inputs] = client.scatter([docs], hash=False)  # the pages go once, not in the graph
-        coded = client.submit(
-            code_batch_unit, self.db, self.data_path, inputs, rejections, published, pure=False
-        )
-        future = client.submit(
-            store_batch_unit,
-            self.db,
-            self.data_path,
-            self.run_id,
-            coded,
-            self.previous,
-            self.settings,
-            pure=False,
-        )
+        code_fn, bulky, *more = code
+        [inputs] = client.scatter([bulky], hash=False)
+        coded = client.submit(code_fn, self.db, self.data_path, inputs, *more, pure=False)
+        store_fn, *args = store(coded, self.previous)
+        future = client.submit(store_fn, self.db, self.data_path, *args, pure=False)
         self.previous = future
         future.add_done_callback(self.ended.put)  # called in a thread of the client's
         self.pending.append((future, [inputs, coded], done))

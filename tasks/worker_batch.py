@@ -43,7 +43,7 @@ class BatchDone:
 
 
 @contextmanager
-def _data_path(data_path: str | None) -> Iterator[None]:
+def data_path_set(data_path: str | None) -> Iterator[None]:
     """$EVENTPIPE_DATA_PATH as the flow process had it, for the block (the lake's
     location string does not carry it; a worker's environment may lack it)."""
     if not data_path:
@@ -70,7 +70,7 @@ class CodedBatch:
     known_inputs: int = 0  # inputs settled before (skipped unread)
 
 
-def _refuse_a_file(db: str) -> None:
+def refuse_a_file(db: str) -> None:
     if not lake.is_lake(db):
         raise WarehouseError(f"{db} is a DuckDB file: its one writer is the flow process")
 
@@ -88,11 +88,11 @@ def code_batch_unit(
     `docs` and `rejections` are the batch's inputs as the flow process read them (so
     the workers need not see its files).
     """
-    _refuse_a_file(db)
+    refuse_a_file(db)
     coded = CodedBatch(rejected=list(rejections))
     if not docs:
         return coded
-    with _data_path(data_path):
+    with data_path_set(data_path):
         warehouse = open_warehouse(db)
         hashes = [d.raw_sha256 for d in docs]
         settled = warehouse.settled_raw_hashes(hashes, store.SETTLED_REJECTIONS)
@@ -126,12 +126,12 @@ def store_batch_unit(
     writing at once are not ordered: their commits interleave as they come.
     `settings` are the flow process's linker settings (so every writer links alike).
     """
-    _refuse_a_file(db)
+    refuse_a_file(db)
     del after  # only a dependency: its result is the previous batch's business
     extracted, duplicates, rejected = coded.extracted, coded.duplicates, coded.rejected
     counts = BatchCounts(articles_seen=coded.known_inputs, articles_duplicate=coded.known_inputs)
     if extracted or duplicates or rejected:
-        with _data_path(data_path):
+        with data_path_set(data_path):
             counts += store.store_batch(
                 db, run_id, extracted, rejected, duplicates=duplicates, settings=settings
             )

@@ -129,3 +129,63 @@ def test_the_worker_function_refuses_a_duckdb_file(tmp_path: Path) -> None:
     with pytest.raises(EventpipeError, match="its one writer is the flow process"):
         ingest_batch_unit(str(db), None, "run", [], [])
     assert not db.exists()
+
+
+# What a live run leaves besides events: each page's fate and each feed's cursor.
+FETCH_LOG = (
+    "SELECT kind, url, feed_url, outcome, http_status, article_id IS NOT NULL"
+    " FROM fetch_log ORDER BY kind, url"
+)
+FEEDS = "SELECT feed_url, last_outcome, last_status, entries FROM feeds ORDER BY feed_url"
+
+
+@pytest.mark.slow
+def test_dask_workers_store_fed_and_fetched_pages_into_a_lake(tmp_path: Path) -> None:
+    """ingest-feeds and ingest-urls on Dask into a lake: the flow process fetches, the
+    workers read, code and store each batch (a feed per batch, so several), and the
+    lake holds what the local runs store into a file: events, incident ids, every
+    page's fetch outcome and every feed's cursor."""
+    from distributed import Client
+
+    from flows.runner import start_local_cluster
+
+    from .livesite import Reply, SiteServer, write_config
+    from .test_feeds_flow import _rss
+
+    pages = sorted((FIXTURES / "pages").glob("*.html"))
+    home = {"PREFECT_HOME": str(tmp_path / "prefect")}
+    with SiteServer() as site:
+        feeds = []
+        for n in range(3):  # three feeds, each its own batch; each lists every page
+            links = [f"/{n}/{page.name}" for page in pages]
+            for link, page in zip(links, pages, strict=True):
+                site.routes[link] = Reply(200, page.read_bytes(), {"Content-Type": "text/html"})
+            links.append(f"/{n}/missing.html")  # a 404: a failed page, recorded
+            feed = f"/feed{n}.rss"
+            site.routes[feed] = Reply(200, _rss(site.base, links), {"Content-Type": "text/xml"})
+            feeds.append({"url": site.url(feed)})
+        config = write_config(tmp_path / "f.toml", feeds)
+        urls = [site.url(f"/0/{pages[0].name}"), site.url("/nowhere.html")]
+        reference = str(tmp_path / "local.duckdb")
+        db, files = sqlite_lake(tmp_path)
+        with start_local_cluster(2) as cluster, Client(cluster) as client:
+            dask = ("--runner", "dask", "--dask-address", str(client.scheduler.address))
+            for target, more in ((reference, ()), (db, ("--data-path", files, *dask))):
+                for args in (
+                    ("ingest-feeds", "--config", str(config), "--batch-size", "1"),
+                    ("ingest-urls", *urls, "--config", str(config)),
+                ):
+                    done = run_cli(*args, "--db", target, *more, env=home, timeout=600)
+                    assert done.returncode == 0, done.stderr[-2000:]
+                    assert "Traceback" not in done.stderr
+                    if target == db and args[0] == "ingest-feeds":
+                        assert "batches parsed, coded and stored by the workers" in done.stdout
+    events = f"SELECT {EVENT_COLUMNS} FROM events ORDER BY event_id"
+    assert len(run_query(events, reference).rows) > 5
+    incidents = "SELECT event_id, incident_id FROM incident_events ORDER BY event_id"
+    for sql in (events, incidents, FETCH_LOG, FEEDS):
+        assert run_query(sql, db).rows == run_query(sql, reference).rows, sql
+    outcomes = {row[3] for row in run_query(FETCH_LOG, db).rows}
+    assert {"stored", "client_error", "fetched"} <= outcomes, outcomes
+    assert run_query(ORPHANS, db).rows == [(0,)]
+    assert run_query(CONSISTENT, db).rows == [(0, 0, 0)]
