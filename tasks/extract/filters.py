@@ -73,6 +73,12 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         and _AGGREGATE.search(text[max(0, s - AGGREGATE_WINDOW) : s])
     ):
         return True  # "has carried out hundreds of strikes", "a surge in attacks": a tally
+    if et in _STRATEGIC and not dated and _PERFECT_BEFORE.search(text[max(0, s - 30) : s]):
+        return True  # "Burundi has also sent troops", "the ADF has pledged allegiance"
+    if et in PHYSICAL and _REQUESTED.search(text[max(0, s - REQUEST_REACH) : s]):
+        return True  # "appealed to Juba to send more troops", "will not allow ... to deploy"
+    if trig.event_type == "MOBILIZE" and _ARRIVED_DURING.search(text[max(0, s - 30) : e + 20]):
+        return True  # "withdrew when reinforcements arrived": part of the clash
     if trig.hazard_sense and (
         cue_in("hazard_words", _HAZARD_BEFORE).search(text[max(0, s - 30) : s])
         or cue_in("hazard_words", _HAZARD_AFTER).match(after)
@@ -136,10 +142,43 @@ _WEEKS_AFTER = re.compile(
 # (SCHEMA rule 4: history is an event when the text dates it). Not for protests, whose
 # crowds are counted so ("thousands of protesters"). "A series of suicide bombings ... on
 # Saturday" is one event of several blasts: only tallies of hundreds or dozens count.
+# "Repeated attacks on its ports", "frequent raids": acts told as recurring, no one act.
 AGGREGATE_WINDOW = 40
 _AGGREGATE = re.compile(
     r"\b(?:(?:hundreds|thousands|dozens|scores)\s+of"
+    r"|(?:repeated|frequent|recurring|persistent|incessant|near-daily|nightly)"
     r"|(?:a|the)\s+(?:surge|rise|increase|upsurge|wave)\s+(?:in|of))\s+(?:[\w\-]+\s+)?$",
+    re.I,
+)
+# Strategic developments (deployments, allegiances, mergers, recruitment) told in the
+# present perfect without a day ("Burundi has also sent troops", "the ADF, which has
+# pledged allegiance to the Islamic State group"): the group's standing, background that
+# SCHEMA rule 4 makes an event only when the text dates it. Reporting an act that happened
+# this week is done with a dated simple past ("sent reinforcements on Thursday").
+_STRATEGIC = frozenset({"MOBILIZE", "COOPERATE"})
+_PERFECT_BEFORE = re.compile(
+    r"\b(?:has|have)\s+(?:(?:also|already|now|since|previously|recently)\s+)?$", re.I
+)
+# A physical act named as the content of a request or a permission ("appealed to the
+# government to send more troops", "called on donors to speed up the deployment", "will
+# not allow hostile forces to deploy"): nothing happened yet; the request itself is the
+# event (SCHEMA rule 3, REQUEST), not the act asked for. Characters searched back for
+# the governing verb: about a dozen words within the clause.
+REQUEST_REACH = 90
+_REQUESTED = re.compile(
+    r"\b(?:appeal(?:ed|s|ing)?|call(?:ed|s|ing)?\s+(?:on|upon)|urg(?:ed|es|ing|e)|"
+    r"ask(?:ed|s|ing)?|allow(?:ed|s|ing)?|permit(?:ted|s)?|press(?:ed|es|ing)|"
+    r"request(?:ed|s|ing)?|plead(?:ed|s)?|implor(?:ed|es))\b[^.;:]{0,70}?"
+    r"\bto\s+(?:(?:speed\s+up|step\s+up|hasten|accelerate|expedite|increase|allow)\s+"
+    r"(?:the\s+)?)?$",
+    re.I,
+)
+# Reinforcements that arrive while a clash goes on ("until army reinforcements arrived",
+# "withdrew when reinforcements arrived") are part of that clash, not a deployment of
+# their own (SCHEMA rule 1: one event per action; rule 2: no event for a detail of it).
+_ARRIVED_DURING = re.compile(
+    r"\b(?:when|after|until|till|before|as|once)\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}?"
+    r"reinforcements\s+(?:had\s+)?arrived\b",
     re.I,
 )
 _ADJ_BEFORE = re.compile(r"\b(?:on|the|an|a|of|for|with|to|his|her|their|its)\s+$", re.I)
