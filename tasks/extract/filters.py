@@ -79,6 +79,19 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         return True  # "appealed to Juba to send more troops", "will not allow ... to deploy"
     if trig.event_type == "MOBILIZE" and _ARRIVED_DURING.search(text[max(0, s - 30) : e + 20]):
         return True  # "withdrew when reinforcements arrived": part of the clash
+    if et in PHYSICAL and _CHARGED_WITH.search(text[max(0, s - 60) : s]):
+        return True  # "detained for 'attacking police officers'": the charge, not a new act
+    if et in PHYSICAL and _RISK_OF.search(text[max(0, s - 45) : s]):
+        return True  # "confined to their villages by the risk of clashes and landmines"
+    if (
+        et == "ACCUSE"
+        and not dated
+        and _REPUTED.search(text[max(0, s - 25) : s])
+        and not _BY_AGENT.match(after)
+    ):
+        return True  # "the ADF is blamed for the deaths of 6,000 civilians": a reputation
+    if et == "SANCTION" and _EASED.search(text[max(0, s - 30) : s]):
+        return True  # "moved to ease sanctions on Syria": sanctions lifted, none imposed
     if trig.hazard_sense and (
         cue_in("hazard_words", _HAZARD_BEFORE).search(text[max(0, s - 30) : s])
         or cue_in("hazard_words", _HAZARD_AFTER).match(after)
@@ -171,6 +184,38 @@ _REQUESTED = re.compile(
     r"request(?:ed|s|ing)?|plead(?:ed|s)?|implor(?:ed|es))\b[^.;:]{0,70}?"
     r"\bto\s+(?:(?:speed\s+up|step\s+up|hasten|accelerate|expedite|increase|allow)\s+"
     r"(?:the\s+)?)?$",
+    re.I,
+)
+# An act named as the charge in an arrest or a trial ("detained for 'attacking police
+# officers'", "arrested during the unrest for sabotage and attacking security forces"):
+# the arrest is the event; the act charged is either reported already (SCHEMA rule 2) or
+# a claim with no day, place or actor of its own.
+_CHARGED_WITH = re.compile(
+    r"\b(?:detained|arrested|held|charged|jailed|sentenced|convicted|prosecuted|indicted)\b"
+    r"[^.;:]{0,40}?\b(?:for|with|over)\s+[\"\u201c']?(?:[\w\-]+\s+(?:and|or)\s+)?$",
+    re.I,
+)
+# A danger or a fear of violence names no act that happened ("the risk of clashes and
+# landmines", "fears of reprisal attacks").
+_RISK_OF = re.compile(
+    r"\b(?:risks?|threats?|fears?|dangers?|spectre|prospect|possibility)\s+of\s+"
+    r"(?:[\w\-]+\s+(?:and\s+|or\s+)?){0,3}$",
+    re.I,
+)
+# A group's reputation, told in the present passive with no accuser ("the ADF is blamed
+# for the deaths of more than 6,000 civilians since 2014"): no one made an accusation
+# (SCHEMA rule 3 codes a condemnation as the act of the party that made it).
+_REPUTED = re.compile(
+    r"\b(?:is|are|has\s+been|have\s+been)\s+(?:widely\s+|often\s+|also\s+|largely\s+|"
+    r"frequently\s+|long\s+)?$",
+    re.I,
+)
+_BY_AGENT = re.compile(r"^\s+(?:[\w\-]+\s+){0,2}?by\b", re.I)
+# Sanctions eased or lifted are no SANCTION (PLOVER: imposing a penalty).
+_EASED = re.compile(
+    r"\b(?:eas(?:e|ed|es|ing)|lift(?:ed|s|ing)?|relax(?:ed|es|ing)?|remov(?:e|ed|es|ing)|"
+    r"roll(?:ed|s|ing)?\s+back|scrap(?:ped|s|ping)?)\s+(?:the\s+|its\s+|their\s+|all\s+)?"
+    r"(?:[\w\-]+\s+)?$",
     re.I,
 )
 # Reinforcements that arrive while a clash goes on ("until army reinforcements arrived",
