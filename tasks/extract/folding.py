@@ -58,10 +58,14 @@ def _protest_of(e: Event, protests: list[Event]) -> Event | None:
         e.event_type != "ASSAULT"
         or e.acled_sub_event_type != "Attack"
         or e.actor1_type not in _FOLDABLE_ATTACKERS
-        or e.actor2_type not in _CROWD_VICTIMS
     ):
         return None
     told_at_protest = bool(_PROTEST_WORDS.search(e.sentence or ""))
+    # A death with no attacker named, told in the protest's own words ("A protester was
+    # killed when a demonstration outside the government building turned violent"), is
+    # the crowd's whatever target the coder read; otherwise the victims must be a crowd.
+    if e.actor2_type not in _CROWD_VICTIMS and not (e.actor1 is None and told_at_protest):
+        return None
     for p in protests:
         if p.event_date != e.event_date or p.country != e.country:
             continue
