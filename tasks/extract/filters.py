@@ -73,7 +73,12 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         and _AGGREGATE.search(text[max(0, s - AGGREGATE_WINDOW) : s])
     ):
         return True  # "has carried out hundreds of strikes", "a surge in attacks": a tally
-    if et in _STRATEGIC and not dated and _PERFECT_BEFORE.search(text[max(0, s - 30) : s]):
+    if (
+        et in _STRATEGIC
+        and trig.sub != _BASE
+        and not dated
+        and _PERFECT_BEFORE.search(text[max(0, s - 30) : s])
+    ):
         return True  # "Burundi has also sent troops", "the ADF has pledged allegiance"
     if et in PHYSICAL and _REQUESTED.search(text[max(0, s - REQUEST_REACH) : s]):
         return True  # "appealed to Juba to send more troops", "will not allow ... to deploy"
@@ -168,7 +173,10 @@ _AGGREGATE = re.compile(
 # pledged allegiance to the Islamic State group"): the group's standing, background that
 # SCHEMA rule 4 makes an event only when the text dates it. Reporting an act that happened
 # this week is done with a dated simple past ("sent reinforcements on Thursday").
+# A base or headquarters set up is the exception: "JNIM fighters have set up a base in the
+# Kodjoari forest" reports the new base itself (ACLED's "Headquarters or base established").
 _STRATEGIC = frozenset({"MOBILIZE", "COOPERATE"})
+_BASE = "Headquarters or base established"
 _PERFECT_BEFORE = re.compile(
     r"\b(?:has|have)\s+(?:(?:also|already|now|since|previously|recently)\s+)?$", re.I
 )
@@ -180,7 +188,7 @@ _PERFECT_BEFORE = re.compile(
 REQUEST_REACH = 90
 _REQUESTED = re.compile(
     r"\b(?:appeal(?:ed|s|ing)?|call(?:ed|s|ing)?\s+(?:on|upon)|urg(?:ed|es|ing|e)|"
-    r"ask(?:ed|s|ing)?|allow(?:ed|s|ing)?|permit(?:ted|s)?|press(?:ed|es|ing)|"
+    r"ask(?:ed|s|ing)?|allow(?:ed|s|ing)?|permit(?:ted|ting)|press(?:ed|es|ing)|"
     r"request(?:ed|s|ing)?|plead(?:ed|s)?|implor(?:ed|es))\b[^.;:]{0,70}?"
     r"\bto\s+(?:(?:speed\s+up|step\s+up|hasten|accelerate|expedite|increase|allow)\s+"
     r"(?:the\s+)?)?$",
