@@ -58,3 +58,15 @@ def test_another_day_or_another_province_stays_apart() -> None:
     elsewhere = replace(vague, admin1="Kaduna")
     assert len(fold([bokkos, next_day])) == 2
     assert len(fold([bokkos, elsewhere])) == 2
+
+
+def test_a_summary_over_two_placed_acts_stays_an_event() -> None:
+    """SCHEMA's seed: an offensive along the border (the toll) and clashes in two named
+    provinces are three events; the summary folds into neither province."""
+    bokkos, mangu = _coded()
+    mangu = replace(mangu, actor1_canonical=bokkos.actor1_canonical)
+    summary = replace(bokkos, location=None, fatalities=17)
+    summary.geo_precision = "admin1"
+    folded = fold([summary, bokkos, mangu])
+    assert len(folded) == 3
+    assert sorted(e.fatalities or 0 for e in folded) == [4, 13, 17]

@@ -65,6 +65,12 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         return True  # "weeks after Zambada was detained": background to another event
     if cue("habitual_cues").search(text[max(0, s - 45) : s]) or _FOR_YEARS.match(after):
         return True  # "has repeatedly used", "have long refused", "warning about for years"
+    if word.lower().endswith("ing") and _LISTED.search(text[max(0, s - 3) : s]):
+        clause = re.split(r"[.;:]", text[max(0, s - HABIT_REACH) : s])[-1]
+        if cue("habitual_cues").search(clause):
+            return True  # "have for years raided villages, killing residents, kidnapping them"
+    if not dated and word.lower().endswith("s") and _GENERIC_AFTER.match(after):
+        return True  # "Mass abductions for ransom have become a lucrative business"
     if (
         et != "PROTEST"
         and not dated
@@ -166,6 +172,18 @@ _AGGREGATE = re.compile(
     r"\b(?:(?:hundreds|thousands|dozens|scores)\s+of"
     r"|(?:repeated|frequent|recurring|persistent|incessant|near-daily|nightly)"
     r"|(?:a|the)\s+(?:surge|rise|increase|upsurge|wave)\s+(?:in|of))\s+(?:[\w\-]+\s+)?$",
+    re.I,
+)
+# A participle listed after a habitual verb ("bandits have for years raided villages,
+# killing residents, kidnapping them for ransom") shares its habit: no one act (SCHEMA
+# rule 4 makes history an event only when dated). Characters searched back for the habit.
+HABIT_REACH = 120
+_LISTED = re.compile(r",\s*$")
+# Acts in the plural said to be common ("abductions for ransom have become a business",
+# "attacks are frequent"): a generalisation, no event.
+_GENERIC_AFTER = re.compile(
+    r"^\s+(?:[\w\-]+\s+){0,3}?(?:(?:have|has)\s+become\b|(?:are|remain|have\s+been)\s+"
+    r"(?:common|commonplace|frequent|routine|rife|widespread|rare)\b)",
     re.I,
 )
 # Strategic developments (deployments, allegiances, mergers, recruitment) told in the
