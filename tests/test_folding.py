@@ -1,4 +1,5 @@
-"""Folding one act told twice in an article into one event (tasks/extract/folding.py).
+"""Folding one act told twice in an article into one event (tasks/extract/folding.py),
+and a hospital town that is not the act's place.
 
 The protest-killing fold is exercised end to end by tests/fixtures/extract/
 rules_spurious.jsonl; here the repeat fold is checked on real coded events, one of them
@@ -12,6 +13,7 @@ from datetime import date
 
 from tasks.extract import extract_events
 from tasks.extract.folding import fold
+from tasks.extract.place_roles import speaker_place
 from tasks.models import Event
 
 TEXT = (
@@ -70,3 +72,14 @@ def test_a_summary_over_two_placed_acts_stays_an_event() -> None:
     folded = fold([summary, bokkos, mangu])
     assert len(folded) == 3
     assert sorted(e.fatalities or 0 for e in folded) == [4, 13, 17]
+
+
+def test_a_hospital_town_is_not_where_the_attack_was() -> None:
+    """ "died in a hospital in Cali": the place the wounded were taken, like a speaker's
+    seat (tasks/extract/place_roles.py)."""
+    sentence = "The toll rose to three after a wounded patrolman died in a hospital in Cali."
+    start = sentence.index("Cali")
+    assert speaker_place(sentence, start, start + 4)
+    attacked = "Gunmen attacked a police station in Cali on Thursday."
+    start = attacked.index("Cali")
+    assert not speaker_place(attacked, start, start + 4)

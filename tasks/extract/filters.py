@@ -138,12 +138,16 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
     if et not in ("ASSAULT", "PROTEST", "MOBILIZE", "RETREAT", "AID"):
         # A verbal act named by a noun after "the" or "his" is a reference ("his
         # refusal", "the phone call", "his arrest"), unless the sentence dates it.
+        close_before = text[max(0, s - 30) : s]
         if (
             not dated
             and cue_in("act_nouns", _ACT_NOUN).match(word)
-            and cue_in("determiners", _DETERMINED).search(text[max(0, s - 30) : s])
+            and (
+                cue_in("determiners", _DETERMINED).search(close_before)
+                or _POSSESSOR.search(close_before)
+            )
         ):
-            return True
+            return True  # also "the students' demands", "Russia's demands": a reference
         if cue("not_an_act").match(text[s:]):
             return True  # "asked not to be identified", "agreed to an interview"
         if cue("business_cues").search(text) and not cue("state_cues").search(text):
@@ -252,6 +256,9 @@ _ARRIVED_DURING = re.compile(
     r"reinforcements\s+(?:had\s+)?arrived\b",
     re.I,
 )
+# A possessor before a verbal-act noun works like "his" ("has not responded to the
+# students' demands"): the noun points back at an act, it reports none (SCHEMA rule 2).
+_POSSESSOR = re.compile(r"\b[\w\-]+(?:'s|s'|\u2019s|s\u2019)\s+(?:[a-z\-]+\s+)?$")
 _ADJ_BEFORE = re.compile(r"\b(?:on|the|an|a|of|for|with|to|his|her|their|its)\s+$", re.I)
 _FOR_YEARS = re.compile(r"^\s*(?:[\w\-]+\s+){0,3}?for (?:years|decades|months)\b", re.I)
 
