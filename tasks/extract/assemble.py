@@ -13,6 +13,7 @@ from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import PHYSICAL, Candidate
 from tasks.extract.canonical import canonical_name
 from tasks.extract.dates import DateMention
+from tasks.extract.folding import fold
 from tasks.extract.merging import merge, refine
 from tasks.extract.places import PlaceMention
 from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverType
@@ -101,7 +102,7 @@ def to_events(
             last_attacker = c.actor1
         events.append(_event(c, place, admin, dm, country, inherited, main_country))
         last_actor = (c.actor1, country) if c.actor1 is not None else None
-    return events
+    return fold(events)
 
 
 def _same_person(a: ActorMention | None, b: ActorMention | None) -> bool:

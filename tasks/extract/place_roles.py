@@ -39,10 +39,21 @@ _SAID_AFTER = re.compile(
 SPEAKER_WINDOW = 70
 
 
+# Where the wounded were treated or died ("died in a hospital in Cali", "airlifted to a
+# hospital in the state capital Raipur"): not where they were attacked (SCHEMA: location is
+# where the event happened).
+_CARE_PLACE = re.compile(
+    r"\b(?:hospitals?|clinics?|morgue|mortuary|medical\s+(?:centre|center|facility))\s+"
+    r"(?:in|at)\s+(?:the\s+)?(?:[\w\-]+\s+){0,3}?$",
+    re.I,
+)
+
+
 def speaker_place(sentence: str, start: int, end: int) -> bool:
-    """Whether the place at ``start:end`` is where a statement was made or reported from."""
+    """Whether the place at ``start:end`` is where a statement was made or reported from,
+    or where the wounded were treated."""
     before = sentence[max(0, start - SPEAKER_WINDOW) : start]
-    if _REPORTED_FROM.search(before):
+    if _REPORTED_FROM.search(before) or _CARE_PLACE.search(before):
         return True
     return bool(_SPEAKER_NOUN.search(before) and _SAID_AFTER.match(sentence[end:]))
 
