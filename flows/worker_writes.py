@@ -58,40 +58,44 @@ class WorkerWrites:
         self, docs: list[RawDoc], rejections: list[Rejection], published: str | None, done: Done
     ) -> None:
         """Send one batch of files' texts to the workers; `done` gets its `BatchDone`."""
-        self._submit(
-            (code_batch_unit, docs, rejections, published),
-            lambda coded, after: (store_batch_unit, self.run_id, coded, after, self.settings),
-            done,
-        )
+        self._submit(code_batch_unit, docs, (rejections, published), store_batch_unit, (), done)
 
     def submit_live(self, pages: list[Any], fetched: Any, done: Callable[[Any], None]) -> None:
         """Send one live batch's fetched pages to the workers (`tasks.live_batch`); `done`
         gets its `LiveDone`."""
         from tasks.live_batch import read_code_unit, store_live_unit
 
-        self._submit(
-            (read_code_unit, pages, fetched.source_kind),
-            lambda read, after: (store_live_unit, self.run_id, fetched, read, after, self.settings),
-            done,
-        )
+        code_more = (fetched.source_kind,)
+        self._submit(read_code_unit, pages, code_more, store_live_unit, (fetched,), done)
 
     def _submit(
         self,
-        code: tuple[Any, ...],
-        store: Callable[[Any, Any], tuple[Any, ...]],
+        code_fn: Callable[..., Any],
+        bulky: Any,
+        code_more: tuple[Any, ...],
+        store_fn: Callable[..., Any],
+        store_more: tuple[Any, ...],
         done: Callable[[Any], None],
     ) -> None:
-        """`code` = (function, bulky input, *more): runs at once on any worker, after the
-        bulky input is scattered (it goes once, not in the graph); `store(coded, after)`
-        = (function, *args): runs after `code` and after the previous batch's store."""
+        """`code_fn(db, data_path, bulky, *code_more)` runs at once on any worker (`bulky`
+        scattered first: it goes once, not in the graph); then `store_fn(db, data_path,
+        run_id, coded, after, settings, *store_more)`, after the previous batch's store."""
         while len(self.pending) >= self.limit:
             self._finish_one()
         client = self.stages.client
-        code_fn, bulky, *more = code
         [inputs] = client.scatter([bulky], hash=False)
-        coded = client.submit(code_fn, self.db, self.data_path, inputs, *more, pure=False)
-        store_fn, *args = store(coded, self.previous)
-        future = client.submit(store_fn, self.db, self.data_path, *args, pure=False)
+        coded = client.submit(code_fn, self.db, self.data_path, inputs, *code_more, pure=False)
+        future = client.submit(
+            store_fn,
+            self.db,
+            self.data_path,
+            self.run_id,
+            coded,
+            self.previous,
+            self.settings,
+            *store_more,
+            pure=False,
+        )
         self.previous = future
         future.add_done_callback(self.ended.put)  # called in a thread of the client's
         self.pending.append((future, [inputs, coded], done))

@@ -78,8 +78,9 @@ def settle_and_store(
     all_records = fetched.records + page_records
     stored = BatchCounts()
     if batch.extracted or all_records or fetched.updates:
-        extra = {} if settings is None else {"settings": settings}
-        stored = store_fn(db, run_id, batch.extracted, [], all_records, fetched.updates, **extra)
+        stored = store_fn(
+            db, run_id, batch.extracted, [], all_records, fetched.updates, settings=settings
+        )
     counts = reconcile.link_counts(
         fetched.links, fetched.skipped, len(batch.read), len(batch.fresh), stored, page_records
     )
@@ -110,13 +111,14 @@ def store_live_unit(
     db: str,
     data_path: str | None,
     run_id: str,
-    fetched: Fetched,
     batch: ReadBatch,
-    after: Any = None,
-    settings: LinkSettings | None = None,
+    after: Any,
+    settings: LinkSettings | None,
+    fetched: Fetched,
 ) -> LiveDone:
     """On a worker: settle and store one read batch into the DuckLake `db`. `after` is
-    the previous batch's result, only a dependency: batches are stored in order."""
+    the previous batch's result, only a dependency: batches are stored in order. The
+    arguments come in `store_batch_unit`'s order, then what a live batch adds."""
     refuse_a_file(db)
     del after
     with data_path_set(data_path):

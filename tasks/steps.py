@@ -20,6 +20,7 @@ from prefect import task  # noqa: E402
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from tasks import clean, coding, load, parallel, store  # noqa: E402
+from tasks.link import LinkSettings  # noqa: E402
 from tasks.load import RawDoc  # noqa: E402
 from tasks.models import Article, BatchCounts, ExtractedArticle, Rejection  # noqa: E402
 from tasks.records import FeedUpdate, FetchRecord  # noqa: E402
@@ -90,6 +91,7 @@ def store_batch(
     records: list[FetchRecord] | None = None,
     feeds: list[FeedUpdate] | None = None,
     duplicates: list[Article] | None = None,
+    settings: LinkSettings | None = None,
 ) -> BatchCounts:
     """Write the batch in one transaction (the only writer of rows).
 
@@ -97,7 +99,7 @@ def store_batch(
     `duplicates` (texts stored already) are counted and their inputs settled.
     """
     return store.store_batch(
-        db, run_id, extracted, rejections, records or (), feeds or (), duplicates or ()
+        db, run_id, extracted, rejections, records or (), feeds or (), duplicates or (), settings
     )
 
 
