@@ -32,13 +32,17 @@ SEED = ROOT / "seeds" / "000_8681d12e972c8123.txt"
 # blind2 0.80 / 0.93 (40 cases), blind3 0.85 / 0.87 (30 cases, written last, like the
 # shared dev cases, and scored once). At rules-0.4.1: blind_summaries 0.91 / 0.98 (40
 # conflict-monitor paragraphs) and blind_snippets 0.76 / 1.00 (125 one-sentence snippets,
-# five per ACLED sub-type), both written from SCHEMA.md and ACLED's codebook only.
+# five per ACLED sub-type), both written from SCHEMA.md and ACLED's codebook only. At
+# rules-0.5.4: blind4 0.87 / 0.93 (30 articles with datelines, relative days and revised
+# tolls) and blind_snippets2 0.81 / 1.00 (75 snippets, three per sub-type), written last.
 BLIND_SETS = [
     ("blind_cases.jsonl", 0.7, 0.9),
     ("blind2_cases.jsonl", 0.75, 0.88),
     ("blind3_cases.jsonl", 0.8, 0.82),
     ("blind_summaries.jsonl", 0.87, 0.94),
     ("blind_snippets.jsonl", 0.72, 0.95),
+    ("blind4_cases.jsonl", 0.8, 0.88),
+    ("blind_snippets2.jsonl", 0.75, 0.95),
 ]
 
 
