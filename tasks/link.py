@@ -183,6 +183,23 @@ def place_agreement(a: Row, b: Row, s: LinkSettings) -> str | None:
     return "country"
 
 
+# Two reports' towns closer than this are one town (two spellings, a quarter of it, a
+# village at its edge): only then may their days differ by the day's slack. Between
+# towns `near_km` apart (a village and the town it is "near") the days must agree:
+# attacks on neighbouring villages on consecutive days are two incidents.
+SAME_TOWN_KM = 5.0
+
+
+def one_town(a: Row, b: Row) -> bool:
+    """Both reports name a town, and it is one town (one name, or within SAME_TOWN_KM)."""
+    if not (_at_town(a) and _at_town(b)):
+        return False
+    if _key(a.get("location")) == _key(b.get("location")):
+        return True
+    km = _km(a, b)
+    return km is not None and km <= SAME_TOWN_KM
+
+
 def swapped(a: Row, b: Row) -> bool:
     """b's actors are a's the other way round: a retaliation, not the same act."""
     a1, a2 = a.get("actor1_country"), a.get("actor2_country")
@@ -322,7 +339,7 @@ def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, s
         place = place_agreement(a, b, s)
         if place is None:
             return None
-        when = dates_agree(a, b, place == "town", s)
+        when = dates_agree(a, b, place == "town" and one_town(a, b), s)
         if when is None or (place == "country" and when != "same day"):
             return None
         where = f"{place} {a.get('location') or a.get('admin1') or a.get('country')}"
