@@ -28,6 +28,7 @@ from typing import Any
 
 from tasks.errors import UsageError
 from tasks.extract.text import fold, name_key
+from tasks.link_actors import opposed, synonyms
 from warehouse.links import LinkPlan
 
 Row = dict[str, Any]
@@ -264,7 +265,7 @@ def same_actor(a: Row, b: Row, side: str = "actor1") -> bool:
     and "Afghan forces" alike), else by the names the texts give (`same_name`)."""
     ca, cb = a.get(f"{side}_canonical"), b.get(f"{side}_canonical")
     if isinstance(ca, str) and isinstance(cb, str) and ca and cb:
-        if fold(ca) == fold(cb):
+        if fold(ca) == fold(cb) or synonyms(ca, cb):
             return True
         # Different canonical names: one the coder knows (a dictionary name) names
         # another actor. A group it has no name for keeps the text's wording ("UN
@@ -286,14 +287,28 @@ def _own_wording(canonical: str, text: Any) -> bool:
 
 
 def actors_agree(a: Row, b: Row) -> bool:
-    """The same first actor: one name, or one country when the names differ (outlets
-    name a force differently); absent on either side, nothing contradicts."""
+    """The same first actor: one name (or synonyms, `tasks/link_actors.py`), or one
+    country when the names differ (outlets name a force differently), unless the
+    canonical names are opposed (a state's forces and a named armed group: an attack
+    and the reprisal, one country's two sides) and not one clash told from either
+    side; absent on either side, nothing contradicts."""
     if not _key(a.get("actor1")) or not _key(b.get("actor1")):
         return True
     if same_actor(a, b):
         return True
+    if opposed(a.get("actor1_canonical"), b.get("actor1_canonical")) and not _reversed(a, b):
+        return False
     ca, cb = a.get("actor1_country"), b.get("actor1_country")
     return bool(ca and ca == cb)
+
+
+def _reversed(a: Row, b: Row) -> bool:
+    """One clash told from either side: b's first actor is a's second, or a's is b's."""
+
+    def second(r: Row) -> Row:
+        return {"actor1": r.get("actor2"), "actor1_canonical": r.get("actor2_canonical")}
+
+    return same_actor(a, second(b)) or same_actor(b, second(a))
 
 
 def dates_agree(a: Row, b: Row, strong_place: bool, s: LinkSettings) -> str | None:
