@@ -303,7 +303,11 @@ def actors_agree(a: Row, b: Row) -> bool:
 
 
 def _reversed(a: Row, b: Row) -> bool:
-    """One clash told from either side: b's first actor is a's second, or a's is b's."""
+    """One clash told from either side: on one day, b's first actor is a's second, or
+    a's is b's. (The army's strike on the group that attacked it the day before is the
+    reprisal, not the attack told from the other side.)"""
+    if _day(a.get("event_date")) != _day(b.get("event_date")):
+        return False
 
     def second(r: Row) -> Row:
         return {"actor1": r.get("actor2"), "actor1_canonical": r.get("actor2_canonical")}
