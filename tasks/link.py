@@ -52,6 +52,23 @@ class LinkSettings:
     # A report that gives no day (background in a later article) may join an
     # incident dated at most this many days before its publication.
     undated_days: int = 7
+    # ACLED sub-types that outlets give one act (a clash that "overran" a post, an air
+    # strike one outlet calls shelling, a roadside bomb another calls an attack). Two
+    # reports in one town a day apart are one incident only with one sub-type or two
+    # of one group: in one town on consecutive days a clash and an attack on
+    # civilians, a clash and an air strike, a protest and a riot are two incidents
+    # (the fight and the reprisal, the march and the next day's clashes). On one day
+    # the ACLED family decides (`same_kind`), as outlets name one act differently.
+    subtype_groups: tuple[tuple[str, ...], ...] = (
+        ("Armed clash", "Non-state actor overtakes territory", "Government regains territory"),
+        ("Air/drone strike", "Shelling/artillery/missile attack"),
+        ("Attack", "Remote explosive/landmine/IED"),
+        (
+            "Violent demonstration",
+            "Protest with intervention",
+            "Excessive force against protesters",
+        ),
+    )
 
 
 DEFAULT_SETTINGS = LinkSettings()
@@ -89,11 +106,32 @@ def _settings_of(file: Path, stamp: int) -> LinkSettings:
     for key, value in table.items():
         if key not in known:
             raise UsageError(f"{file}: unknown [incidents] setting {key!r}")
+        if key == "subtype_groups":
+            values[key] = _groups(file, value)
+            continue
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or value < 0 or (known[key] == "int" and not isinstance(value, int)):
             raise UsageError(f"{file}: [incidents] {key} must be a non-negative {known[key]}")
         values[key] = value
     return replace(DEFAULT_SETTINGS, **values)
+
+
+def _groups(file: Path, value: Any) -> tuple[tuple[str, ...], ...]:
+    """`subtype_groups` as the config gives it: a list of lists of sub-type names."""
+    ok = isinstance(value, list) and all(
+        isinstance(g, list) and all(isinstance(x, str) for x in g) for g in value
+    )
+    if not ok:
+        raise UsageError(f"{file}: [incidents] subtype_groups must be a list of lists of names")
+    return tuple(tuple(g) for g in value)
+
+
+def subtypes_agree(a: Row, b: Row, s: LinkSettings) -> bool:
+    """One ACLED sub-type, or two of one of `subtype_groups` (absent: nothing contradicts)."""
+    x, y = a.get("acled_sub_event_type"), b.get("acled_sub_event_type")
+    if not x or not y or x == y:
+        return True
+    return any(x in group and y in group for group in s.subtype_groups)
 
 
 # ACLED event types reported of one incident under different names by different
@@ -359,6 +397,8 @@ def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, s
         if place is None:
             return None
         when = dates_agree(a, b, place == "town" and one_town(a, b), s)
+        if when == "next day" and not subtypes_agree(a, b, s):
+            return None
         if when is None or (place == "country" and when != "same day"):
             return None
         where = f"{place} {a.get('location') or a.get('admin1') or a.get('country')}"
