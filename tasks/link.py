@@ -69,6 +69,14 @@ class LinkSettings:
             "Excessive force against protesters",
         ),
     )
+    # Sub-types of two ACLED families (or two strategic developments) that outlets give
+    # one act: party supporters' "clashes" one outlet calls a riot, a gang's attack on
+    # a police station another calls its burning. Such reports are one incident only
+    # in one town on one day.
+    same_day_groups: tuple[tuple[str, ...], ...] = (
+        ("Armed clash", "Violent demonstration", "Mob violence"),
+        ("Armed clash", "Attack", "Looting/property destruction"),
+    )
 
 
 DEFAULT_SETTINGS = LinkSettings()
@@ -106,7 +114,7 @@ def _settings_of(file: Path, stamp: int) -> LinkSettings:
     for key, value in table.items():
         if key not in known:
             raise UsageError(f"{file}: unknown [incidents] setting {key!r}")
-        if key == "subtype_groups":
+        if key in ("subtype_groups", "same_day_groups"):
             values[key] = _groups(file, value)
             continue
         number = isinstance(value, int | float) and not isinstance(value, bool)
@@ -122,7 +130,7 @@ def _groups(file: Path, value: Any) -> tuple[tuple[str, ...], ...]:
         isinstance(g, list) and all(isinstance(x, str) for x in g) for g in value
     )
     if not ok:
-        raise UsageError(f"{file}: [incidents] subtype_groups must be a list of lists of names")
+        raise UsageError(f"{file}: [incidents] groups of sub-types must be lists of names")
     return tuple(tuple(g) for g in value)
 
 
@@ -200,6 +208,18 @@ def same_kind(a: Row, b: Row) -> bool:
     if fa == "Strategic developments":
         return bool(a.get("acled_sub_event_type") == b.get("acled_sub_event_type"))
     return True
+
+
+def cross_kind(a: Row, b: Row, s: LinkSettings) -> bool:
+    """Not `same_kind`, but two sub-types of one of `same_day_groups` (one act that
+    outlets give two ACLED types, joined only in one town on one day)."""
+    x, y = a.get("acled_sub_event_type"), b.get("acled_sub_event_type")
+    return bool(x and y and x != y) and any(x in g and y in g for g in s.same_day_groups)
+
+
+def partners(sub: Any, s: LinkSettings) -> set[str]:
+    """The sub-types `cross_kind` may join with `sub`."""
+    return {x for g in s.same_day_groups if sub in g for x in g if x != sub}
 
 
 def place_agreement(a: Row, b: Row, s: LinkSettings) -> str | None:
@@ -385,7 +405,10 @@ LOOSE_SCORE = 1
 
 def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, str] | None:
     """How strongly, and why (the fields that agreed), two reports are one incident."""
-    if a.get("article_id") == b.get("article_id") or not same_kind(a, b):
+    if a.get("article_id") == b.get("article_id"):
+        return None
+    cross = not same_kind(a, b)
+    if cross and not (physical(a) and physical(b) and cross_kind(a, b, s)):
         return None
     if swapped(a, b) or not actors_agree(a, b):
         return None
@@ -398,6 +421,8 @@ def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, s
             return None
         when = dates_agree(a, b, place == "town" and one_town(a, b), s)
         if when == "next day" and not subtypes_agree(a, b, s):
+            return None
+        if cross and not (when == "same day" and place == "town" and one_town(a, b)):
             return None
         if when is None or (place == "country" and when != "same day"):
             return None
@@ -589,6 +614,9 @@ class _Reach:
         # can never put two places near_km apart two bands apart.
         self.band_degrees = (s.near_km + 1.0) / KM_PER_DEGREE
         self.days: dict[tuple[Any, ...], dict[date | None, _Places]] = {}
+        # Reports by sub-type, country and day, for `cross_kind` (one town, one day).
+        self.settings = s
+        self.subs: dict[tuple[Any, ...], _Places] = {}
         self.owner: dict[int, str] = {}  # id() of a held report -> its incident now
         self.rank: dict[str, int] = {}
         self.opened = 0
@@ -607,6 +635,13 @@ class _Reach:
         if day not in by_day:
             by_day[day] = _Places(self.band_degrees)
         by_day[day].add(row)
+        if (
+            day is not None
+            and physical(row)
+            and partners(row.get("acled_sub_event_type"), self.settings)
+        ):
+            key = (row.get("acled_sub_event_type"), row.get("country"), day)
+            self.subs.setdefault(key, _Places(self.band_degrees)).add(row)
 
     def move(self, rows: list[Row], incident_id: str) -> None:
         for row in rows:
@@ -616,9 +651,7 @@ class _Reach:
         """The incidents holding a report `relation` could find related to `report`:
         one of its kind key, dated within the slack of its day or undated (an undated
         report is dated by publication: any day of its key), at a place that may agree."""
-        by_day = self.days.get(_kind_key(report))
-        if not by_day:
-            return set()
+        by_day = self.days.get(_kind_key(report), {})
         day = _day(report.get("event_date"))
         if day is None:
             cells = list(by_day.values())
@@ -628,6 +661,10 @@ class _Reach:
                 *(day + timedelta(days=gap) for gap in range(-self.slack, self.slack + 1)),
             ]
             cells = [by_day[d] for d in days if d in by_day]
+            if physical(report):
+                for sub in partners(report.get("acled_sub_event_type"), self.settings):
+                    if (other := self.subs.get((sub, report.get("country"), day))) is not None:
+                        cells.append(other)
         return {self.owner[id(row)] for places in cells for row in places.near(report)}
 
 
