@@ -1,12 +1,15 @@
 """Link stage: which reports are one incident. Pure functions over report rows.
 
 A report (one coded event, with its article's day and outlet) joins an
-incident when it reports the same act: a compatible type, compatible actors,
-the same place at whatever precision each report gives, and the same day
-(allowing a day's slack for reports that name the same town, and placing a
-report that gives no day by its publication date). Hard negatives stay apart:
-two towns on one day, one province on two days, an attack and the retaliation
-(actors swapped), two reports from one article (the coder already made those
+incident when it reports the same act: a compatible type, compatible actors
+(`tasks/link_actors.py`), the same place at whatever precision each report
+gives, and the same day (allowing a day's slack for reports that name one town
+and give one sub-type or two of `subtype_groups`, and placing a report that
+gives no day by its publication date; two ACLED types of `same_day_groups` only
+in one town on one day). Hard negatives stay apart: two towns on one day, one
+province on two days, an attack and the retaliation (actors swapped, or a
+state's forces and the group they struck back at), a clash and the next day's
+attack in one town, two reports from one article (the coder already made those
 one event each, rule 1). A report that matches two incidents shows them to be
 one: they merge, the older id surviving.
 
