@@ -1,12 +1,15 @@
 """Link stage: which reports are one incident. Pure functions over report rows.
 
 A report (one coded event, with its article's day and outlet) joins an
-incident when it reports the same act: a compatible type, compatible actors,
-the same place at whatever precision each report gives, and the same day
-(allowing a day's slack for reports that name the same town, and placing a
-report that gives no day by its publication date). Hard negatives stay apart:
-two towns on one day, one province on two days, an attack and the retaliation
-(actors swapped), two reports from one article (the coder already made those
+incident when it reports the same act: a compatible type, compatible actors
+(`tasks/link_actors.py`), the same place at whatever precision each report
+gives, and the same day (allowing a day's slack for reports that name one town
+and give one sub-type or two of `subtype_groups`, and placing a report that
+gives no day by its publication date; two ACLED types of `same_day_groups` only
+in one town on one day). Hard negatives stay apart: two towns on one day, one
+province on two days, an attack and the retaliation (actors swapped, or a
+state's forces and the group they struck back at), a clash and the next day's
+attack in one town, two reports from one article (the coder already made those
 one event each, rule 1). A report that matches two incidents shows them to be
 one: they merge, the older id surviving.
 
@@ -28,6 +31,7 @@ from typing import Any
 
 from tasks.errors import UsageError
 from tasks.extract.text import fold, name_key
+from tasks.link_actors import opposed, synonyms
 from warehouse.links import LinkPlan
 
 Row = dict[str, Any]
@@ -51,6 +55,31 @@ class LinkSettings:
     # A report that gives no day (background in a later article) may join an
     # incident dated at most this many days before its publication.
     undated_days: int = 7
+    # ACLED sub-types that outlets give one act (a clash that "overran" a post, an air
+    # strike one outlet calls shelling, a roadside bomb another calls an attack). Two
+    # reports in one town a day apart are one incident only with one sub-type or two
+    # of one group: in one town on consecutive days a clash and an attack on
+    # civilians, a clash and an air strike, a protest and a riot are two incidents
+    # (the fight and the reprisal, the march and the next day's clashes). On one day
+    # the ACLED family decides (`same_kind`), as outlets name one act differently.
+    subtype_groups: tuple[tuple[str, ...], ...] = (
+        ("Armed clash", "Non-state actor overtakes territory", "Government regains territory"),
+        ("Air/drone strike", "Shelling/artillery/missile attack"),
+        ("Attack", "Remote explosive/landmine/IED"),
+        (
+            "Violent demonstration",
+            "Protest with intervention",
+            "Excessive force against protesters",
+        ),
+    )
+    # Sub-types of two ACLED families (or two strategic developments) that outlets give
+    # one act: party supporters' "clashes" one outlet calls a riot, a gang's attack on
+    # a police station another calls its burning. Such reports are one incident only
+    # in one town on one day.
+    same_day_groups: tuple[tuple[str, ...], ...] = (
+        ("Armed clash", "Violent demonstration", "Mob violence"),
+        ("Armed clash", "Attack", "Looting/property destruction"),
+    )
 
 
 DEFAULT_SETTINGS = LinkSettings()
@@ -88,11 +117,32 @@ def _settings_of(file: Path, stamp: int) -> LinkSettings:
     for key, value in table.items():
         if key not in known:
             raise UsageError(f"{file}: unknown [incidents] setting {key!r}")
+        if key in ("subtype_groups", "same_day_groups"):
+            values[key] = _groups(file, value)
+            continue
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or value < 0 or (known[key] == "int" and not isinstance(value, int)):
             raise UsageError(f"{file}: [incidents] {key} must be a non-negative {known[key]}")
         values[key] = value
     return replace(DEFAULT_SETTINGS, **values)
+
+
+def _groups(file: Path, value: Any) -> tuple[tuple[str, ...], ...]:
+    """`subtype_groups` as the config gives it: a list of lists of sub-type names."""
+    ok = isinstance(value, list) and all(
+        isinstance(g, list) and all(isinstance(x, str) for x in g) for g in value
+    )
+    if not ok:
+        raise UsageError(f"{file}: [incidents] groups of sub-types must be lists of names")
+    return tuple(tuple(g) for g in value)
+
+
+def subtypes_agree(a: Row, b: Row, s: LinkSettings) -> bool:
+    """One ACLED sub-type, or two of one of `subtype_groups` (absent: nothing contradicts)."""
+    x, y = a.get("acled_sub_event_type"), b.get("acled_sub_event_type")
+    if not x or not y or x == y:
+        return True
+    return any(x in group and y in group for group in s.subtype_groups)
 
 
 # ACLED event types reported of one incident under different names by different
@@ -163,6 +213,18 @@ def same_kind(a: Row, b: Row) -> bool:
     return True
 
 
+def cross_kind(a: Row, b: Row, s: LinkSettings) -> bool:
+    """Not `same_kind`, but two sub-types of one of `same_day_groups` (one act that
+    outlets give two ACLED types, joined only in one town on one day)."""
+    x, y = a.get("acled_sub_event_type"), b.get("acled_sub_event_type")
+    return bool(x and y and x != y) and any(x in g and y in g for g in s.same_day_groups)
+
+
+def partners(sub: Any, s: LinkSettings) -> set[str]:
+    """The sub-types `cross_kind` may join with `sub`."""
+    return {x for g in s.same_day_groups if sub in g for x in g if x != sub}
+
+
 def place_agreement(a: Row, b: Row, s: LinkSettings) -> str | None:
     """How well two places agree ('town', 'province', 'country'), or None when they
     contradict (two towns apart, two provinces)."""
@@ -181,6 +243,23 @@ def place_agreement(a: Row, b: Row, s: LinkSettings) -> str | None:
     if min(pa_, pb) >= 2:
         return "province" if admin_a and admin_a == admin_b else None
     return "country"
+
+
+# Two reports' towns closer than this are one town (two spellings, a quarter of it, a
+# village at its edge): only then may their days differ by the day's slack. Between
+# towns `near_km` apart (a village and the town it is "near") the days must agree:
+# attacks on neighbouring villages on consecutive days are two incidents.
+SAME_TOWN_KM = 5.0
+
+
+def one_town(a: Row, b: Row) -> bool:
+    """Both reports name a town, and it is one town (one name, or within SAME_TOWN_KM)."""
+    if not (_at_town(a) and _at_town(b)):
+        return False
+    if _key(a.get("location")) == _key(b.get("location")):
+        return True
+    km = _km(a, b)
+    return km is not None and km <= SAME_TOWN_KM
 
 
 def swapped(a: Row, b: Row) -> bool:
@@ -247,7 +326,7 @@ def same_actor(a: Row, b: Row, side: str = "actor1") -> bool:
     and "Afghan forces" alike), else by the names the texts give (`same_name`)."""
     ca, cb = a.get(f"{side}_canonical"), b.get(f"{side}_canonical")
     if isinstance(ca, str) and isinstance(cb, str) and ca and cb:
-        if fold(ca) == fold(cb):
+        if fold(ca) == fold(cb) or synonyms(ca, cb):
             return True
         # Different canonical names: one the coder knows (a dictionary name) names
         # another actor. A group it has no name for keeps the text's wording ("UN
@@ -269,14 +348,32 @@ def _own_wording(canonical: str, text: Any) -> bool:
 
 
 def actors_agree(a: Row, b: Row) -> bool:
-    """The same first actor: one name, or one country when the names differ (outlets
-    name a force differently); absent on either side, nothing contradicts."""
+    """The same first actor: one name (or synonyms, `tasks/link_actors.py`), or one
+    country when the names differ (outlets name a force differently), unless the
+    canonical names are opposed (a state's forces and a named armed group: an attack
+    and the reprisal, one country's two sides) and not one clash told from either
+    side; absent on either side, nothing contradicts."""
     if not _key(a.get("actor1")) or not _key(b.get("actor1")):
         return True
     if same_actor(a, b):
         return True
+    if opposed(a.get("actor1_canonical"), b.get("actor1_canonical")) and not _reversed(a, b):
+        return False
     ca, cb = a.get("actor1_country"), b.get("actor1_country")
     return bool(ca and ca == cb)
+
+
+def _reversed(a: Row, b: Row) -> bool:
+    """One clash told from either side: on one day, b's first actor is a's second, or
+    a's is b's. (The army's strike on the group that attacked it the day before is the
+    reprisal, not the attack told from the other side.)"""
+    if _day(a.get("event_date")) != _day(b.get("event_date")):
+        return False
+
+    def second(r: Row) -> Row:
+        return {"actor1": r.get("actor2"), "actor1_canonical": r.get("actor2_canonical")}
+
+    return same_actor(a, second(b)) or same_actor(b, second(a))
 
 
 def dates_agree(a: Row, b: Row, strong_place: bool, s: LinkSettings) -> str | None:
@@ -311,7 +408,10 @@ LOOSE_SCORE = 1
 
 def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, str] | None:
     """How strongly, and why (the fields that agreed), two reports are one incident."""
-    if a.get("article_id") == b.get("article_id") or not same_kind(a, b):
+    if a.get("article_id") == b.get("article_id"):
+        return None
+    cross = not same_kind(a, b)
+    if cross and not (physical(a) and physical(b) and cross_kind(a, b, s)):
         return None
     if swapped(a, b) or not actors_agree(a, b):
         return None
@@ -322,7 +422,11 @@ def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, s
         place = place_agreement(a, b, s)
         if place is None:
             return None
-        when = dates_agree(a, b, place == "town", s)
+        when = dates_agree(a, b, place == "town" and one_town(a, b), s)
+        if when == "next day" and not subtypes_agree(a, b, s):
+            return None
+        if cross and not (when == "same day" and place == "town" and one_town(a, b)):
+            return None
         if when is None or (place == "country" and when != "same day"):
             return None
         where = f"{place} {a.get('location') or a.get('admin1') or a.get('country')}"
@@ -513,6 +617,9 @@ class _Reach:
         # can never put two places near_km apart two bands apart.
         self.band_degrees = (s.near_km + 1.0) / KM_PER_DEGREE
         self.days: dict[tuple[Any, ...], dict[date | None, _Places]] = {}
+        # Reports by sub-type, country and day, for `cross_kind` (one town, one day).
+        self.settings = s
+        self.subs: dict[tuple[Any, ...], _Places] = {}
         self.owner: dict[int, str] = {}  # id() of a held report -> its incident now
         self.rank: dict[str, int] = {}
         self.opened = 0
@@ -531,6 +638,13 @@ class _Reach:
         if day not in by_day:
             by_day[day] = _Places(self.band_degrees)
         by_day[day].add(row)
+        if (
+            day is not None
+            and physical(row)
+            and partners(row.get("acled_sub_event_type"), self.settings)
+        ):
+            key = (row.get("acled_sub_event_type"), row.get("country"), day)
+            self.subs.setdefault(key, _Places(self.band_degrees)).add(row)
 
     def move(self, rows: list[Row], incident_id: str) -> None:
         for row in rows:
@@ -540,9 +654,7 @@ class _Reach:
         """The incidents holding a report `relation` could find related to `report`:
         one of its kind key, dated within the slack of its day or undated (an undated
         report is dated by publication: any day of its key), at a place that may agree."""
-        by_day = self.days.get(_kind_key(report))
-        if not by_day:
-            return set()
+        by_day = self.days.get(_kind_key(report), {})
         day = _day(report.get("event_date"))
         if day is None:
             cells = list(by_day.values())
@@ -552,6 +664,10 @@ class _Reach:
                 *(day + timedelta(days=gap) for gap in range(-self.slack, self.slack + 1)),
             ]
             cells = [by_day[d] for d in days if d in by_day]
+            if physical(report):
+                for sub in partners(report.get("acled_sub_event_type"), self.settings):
+                    if (other := self.subs.get((sub, report.get("country"), day))) is not None:
+                        cells.append(other)
         return {self.owner[id(row)] for places in cells for row in places.near(report)}
 
 

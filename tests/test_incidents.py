@@ -289,6 +289,11 @@ def test_the_config_files_incidents_table_sets_the_linker(tmp_path: Path) -> Non
     config.write_text("[incidents]\nwindow_days = -1\n", encoding="utf-8")
     with pytest.raises(UsageError, match="window_days must be a non-negative int"):
         load_settings(config)
+    config.write_text('[incidents]\nsubtype_groups = [["Attack", "Abduction"]]\n', encoding="utf-8")
+    assert load_settings(config).subtype_groups == (("Attack", "Abduction"),)
+    config.write_text('[incidents]\nsubtype_groups = ["Attack"]\n', encoding="utf-8")
+    with pytest.raises(UsageError, match="groups of sub-types must be lists of names"):
+        load_settings(config)
     config.write_text("[incidents]\nwindow = 3\n", encoding="utf-8")
     with pytest.raises(UsageError, match="unknown \\[incidents\\] setting 'window'"):
         load_settings(config)
