@@ -58,7 +58,7 @@ _NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
 _LONG_NOUNS = r"(?:[^\W\d_][\w\-()]*\s+){0,9}?"
 _KILLED = (
     r"(?:were|was|have\s+been|had\s+been|are|been)?\s*"
-    r"(?:reported\s+|confirmed\s+)?(?:killed|dead|died|slain|shot\s+dead|massacred|executed|"
+    r"(?:reported\s+|confirmed\s+)?(?:killed|dead|died|slain|shot\s+dead|massacred|executed|martyred|"
     r"perished|lost\s+their\s+lives|(?:hacked|stabbed|beaten|burned|burnt|bludgeoned)\s+to\s+death)"
 )
 # "killing both men": two dead.
@@ -142,7 +142,7 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(
-        rf"\b(?:killing|killed|kills|kill|shot\s+dead|shooting\s+dead|"
+        rf"\b(?:killing|killed|kills|kill|martyred|martyring|shot\s+dead|shooting\s+dead|"
         rf"(?:claimed|claiming|cost|costing)\s+the\s+lives\s+of|beheading|"
         rf"beheaded|executing|lynching|lynched)\s+"
         rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?(?:\s+(?!(?:hours|days|weeks|km|miles)\b)"
@@ -239,7 +239,7 @@ _SINCE = re.compile(r"\bsince\b", re.I)
 _NO_COUNT = r"(?!\s+(?:unknown|undisclosed|unspecified|unconfirmed|undetermined)\s+number)"
 _TWO_GROUPS = re.compile(
     rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+(?:[\w\-()]+\s+){{0,7}}?and\s+(?P<m>{NUMBER}|an?|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+{_NOUNS}"
-    rf"(?:[a-z\-]+(?:,[^,;.]{{1,40}},)?\s+)?(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
+    rf"(?:[a-z\-]+(?:,[^,;.]{{1,40}},)?\s+)?(?:were|have\s+been|had\s+been)\s+(?:killed|martyred|shot\s+dead)\b",
     re.I,
 )
 # Nouns for people in a toll ("killing four officers and 12 gang members").
@@ -266,7 +266,7 @@ _DEAD_INCLUDED = re.compile(
 # man", "its driver", "an ISIS commander").
 _ONE_OF_ROLE = rf"\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b"
 _VERB_TWO_GROUPS = re.compile(
-    rf"\b(?:killing|killed|leaving|left|shot\s+dead|beheading|(?:claimed|claiming|cost|costing)"
+    rf"\b(?:killing|killed|martyred|leaving|left|shot\s+dead|beheading|(?:claimed|claiming|cost|costing)"
     rf"\s+the\s+lives\s+of)\s+{_QUAL}(?P<n>{NUMBER}|(?:an?|its|the)(?={_ONE_OF_ROLE}))\s+"
     rf"(?:[\w\-]+\s+){{0,3}}?(?:{_PEOPLE}|{_ONE_PERSON})\s+and\s+{_QUAL}"
     # "his two sons", "two of his aides", "a woman aged 65", "their driver"
@@ -296,7 +296,7 @@ _MORE_SAME_EVENT = re.compile(
 _ADDS = re.compile(r"\b(?:also|more|another|further)\b", re.I)
 # One named person killed: "X, the mayor of Y, was shot dead" (a plural subject says "were").
 _ONE_PASSIVE = re.compile(
-    r"\b(?:was|has\s+been)\s+(?:shot\s+dead|killed|assassinated|gunned\s+down|"
+    r"\b(?:was|has\s+been)\s+(?:shot\s+dead|killed|martyred|assassinated|gunned\s+down|"
     r"stabbed\s+to\s+death|beaten\s+to\s+death|beheaded|lynched|hacked\s+to\s+death)\b",
     re.I,
 )
@@ -567,7 +567,7 @@ def sentence_tolls(sentence: str) -> list[tuple[int, str, int]]:
 # killed", "are confirmed to have been killed", "died".
 _LIST_VERB = re.compile(
     r"\b(?:(?:were|are|have\s+been|had\s+been)(?:,\s[^,.;]{1,60},)?\s+(?:(?:reported|confirmed|"
-    r"later|all|also)\s+){0,2}(?:to\s+have\s+been\s+)?(?:killed|shot\s+dead|slain|executed|"
+    r"later|all|also)\s+){0,2}(?:to\s+have\s+been\s+)?(?:killed|martyred|shot\s+dead|slain|executed|"
     r"(?:hacked|stabbed|beaten|burned)\s+to\s+death)|died|perished|lost\s+their\s+lives)\b",
     re.I,
 )

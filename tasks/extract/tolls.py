@@ -13,7 +13,7 @@ from tasks.extract.sentences import Sentence
 
 # Cheap test for a sentence that may carry a toll of its own.
 _TOLL_WORDS = re.compile(
-    r"\b(?:killed|dead|died|death|deaths|casualties|injuries|fatalities|lives|nobody|"
+    r"\b(?:killed|martyred|dead|died|death|deaths|casualties|injuries|fatalities|lives|nobody|"
     r"no one|shot|toll|bodies)\b",
     re.I,
 )
