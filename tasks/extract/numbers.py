@@ -581,9 +581,13 @@ _SUBSET = re.compile(r"^(?:among\s+them|including|most\s+of\s+them|many\s+of\s+t
 # another two people died").
 _ITEM_COUNT = re.compile(
     rf"^(?:and\s+)?(?:another\s+|a\s+further\s+)?{_QUAL}(?P<n>{NUMBER}|an?|his|her|their|"
-    rf"the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+"
-    rf"[\w\-]",
+    rf"the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}(?:\s+[\w\-]|\s*$)",
     re.I,
+)
+# The wounded of a subject that lists both ("Nine passengers were wounded and two died"):
+# the dead are counted after it.
+_WOUNDED_CLAUSE = re.compile(
+    r"\b(?:were|was|are|had\s+been|have\s+been)\s+(?:\w+\s+)?(?:wounded|injured|hurt)\b", re.I
 )
 _UNKNOWN_COUNT = re.compile(
     r"^(?:an?\s+)?(?:unknown|undisclosed|unspecified|unconfirmed|undetermined)\s+number\b", re.I
@@ -604,10 +608,13 @@ def listed_toll(sentence: str) -> tuple[int, str, int] | None:
     if re.match(r"(?:have|has)\b", verb.group(0), re.I) and _SINCE.search(sentence[verb.end() :]):
         return None  # "2,000 people have been killed in the province since January"
     start = max((m.end() for m in _SUBJECT_START.finditer(sentence, 0, verb.start())), default=0)
+    hurt = list(_WOUNDED_CLAUSE.finditer(sentence, start, verb.start()))
+    if hurt:
+        start = hurt[-1].end()
     subject = sentence[start : verb.start()]
     if not subject.strip() or len(subject) > LIST_SUBJECT_MAX:
         return None
-    plain = _DASHED.sub(" ", subject)
+    plain = re.sub(r"^\s*and\s+", "", _DASHED.sub(" ", subject))
     total, counted = 0, 0
     for i, item in enumerate(re.split(r",(?!\d{3})\s*|\s+and\s+", plain)):
         item = item.strip()
