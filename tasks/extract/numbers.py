@@ -183,6 +183,20 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\bthe\s+bodies\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
+    # Burials count the dead: "59 people had been buried", "residents buried 14 victims",
+    # "a mass burial for 21 villagers".
+    re.compile(
+        rf"\b{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}(?:had\s+been|have\s+been|were|was)\s+"
+        r"(?:\w+\s+)?buried\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?:buried|burying|burial\s+(?:of|for)|funerals?\s+(?:of|for))\s+(?:the\s+)?"
+        rf"{_QUAL}(?P<n>{NUMBER})\s+(?:[\w\-]+\s+){{0,2}}?"
+        rf"(?:victims|bodies|dead|people|villagers|civilians|soldiers|men|women|children|"
+        rf"residents|worshippers|farmers|policemen|officers)\b",
+        re.I,
+    ),
     _BOTH,
     _ONE_AND_COMPANION,
 ]
@@ -237,8 +251,11 @@ _HAS_KILLED = re.compile(r"\b(?:has|have)\s+(?:now\s+)?(?:killed|left)\b", re.I)
 _SINCE = re.compile(r"\bsince\b", re.I)
 # "five soldiers and an unknown number of insurgents": the second group has no count.
 _NO_COUNT = r"(?!\s+(?:unknown|undisclosed|unspecified|unconfirmed|undetermined)\s+number)"
+# A source between two counts ends the first: "An army spokesman said two soldiers and six
+# attackers were killed" counts 8, not the spokesman.
+_SAID = r"(?:said|says|told|reported|added|confirmed)"
 _TWO_GROUPS = re.compile(
-    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+(?:[\w\-()]+\s+){{0,7}}?and\s+(?P<m>{NUMBER}|an?|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+{_NOUNS}"
+    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+(?:(?!{_SAID}\b)[\w\-()]+\s+){{0,7}}?and\s+(?P<m>{NUMBER}|an?|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+{_NOUNS}"
     rf"(?:[a-z\-]+(?:,[^,;.]{{1,40}},)?\s+)?(?:were|have\s+been|had\s+been)\s+(?:killed|martyred|shot\s+dead)\b",
     re.I,
 )
@@ -644,4 +661,6 @@ def updates_toll(words: str, sentence: str = "") -> bool:
     sentence gives it as the earlier count ("had initially said 53 bodies ...")."""
     if _EARLIER_COUNT.search(sentence):
         return False
-    return bool(_TOLL_UPDATE.search(words) or re.search(r"\bbodies\b|\bput\s+the\b", words, re.I))
+    return bool(
+        _TOLL_UPDATE.search(words) or re.search(r"\bbodies\b|\bput\s+the\b|\bburied\b", words, re.I)
+    )

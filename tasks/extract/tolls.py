@@ -14,7 +14,7 @@ from tasks.extract.sentences import Sentence
 # Cheap test for a sentence that may carry a toll of its own.
 _TOLL_WORDS = re.compile(
     r"\b(?:killed|martyred|dead|died|death|deaths|casualties|injuries|fatalities|lives|nobody|"
-    r"no one|shot|toll|bodies)\b",
+    r"no one|shot|toll|bodies|buried|burial)\b",
     re.I,
 )
 # "Two rebels also died", "Another three soldiers were killed": more dead, same event.
