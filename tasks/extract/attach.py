@@ -10,7 +10,7 @@ from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import Candidate
 from tasks.extract.merging import other_town, place_key
 from tasks.extract.places import PlaceMention
-from tasks.extract.tolls import MORE_DEAD
+from tasks.extract.tolls import later_toll
 
 # A toll that adds to the one already given for the same event.
 # Bucket of the events of a type whatever their date, and of those without a date.
@@ -138,11 +138,9 @@ def _add_toll(target: Candidate, c: Candidate) -> None:
     the firefight": more dead in the same event)."""
     if target.fatalities is None and c.fatalities is not None and len(c.places) <= 1:
         target.fatalities = c.fatalities
-    elif target.fatalities is not None and c.fatalities is not None and c.fatalities[0] > 0:
-        start = c.fatalities[2] - c.sent.start
-        if MORE_DEAD.search(c.sent.text[max(0, start - 20) : start + len(c.fatalities[1])]):
-            total = target.fatalities[0] + c.fatalities[0]
-            target.fatalities = (total, target.fatalities[1], target.fatalities[2])
+    elif target.fatalities is not None and c.fatalities is not None:
+        # a revised figure replaces a smaller one; more dead add to it
+        target.fatalities = later_toll(target.fatalities, c.fatalities, c.sent)
 
 
 def _crackdown_toll(prev: Candidate | None, c: Candidate) -> bool:

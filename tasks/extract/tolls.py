@@ -62,10 +62,36 @@ def follow_up_toll(out: list[Candidate], sent: Sentence, index: int) -> None:
         return  # only a revised toll reaches back past the next sentence
     if last.fatalities is None:
         last.fatalities = (value, words, sent.start + at)
-    elif update and value > last.fatalities[0]:
-        last.fatalities = (value, words, sent.start + at)  # "the toll rose to 15"
-    elif value > 0 and MORE_DEAD.search(words + " " + sent.text[:at]):
-        last.fatalities = (last.fatalities[0] + value, last.fatalities[1], last.fatalities[2])
+    else:
+        last.fatalities = later_toll(last.fatalities, (value, words, sent.start + at), sent)
+
+
+# The attackers' own dead, said in the passive after their attack ("two attackers were
+# killed when reinforcements arrived"): dead of the same event (SCHEMA: everyone killed in
+# it). Not "the army said it killed 10 militants": an operation of the other side.
+_ATTACKERS_DEAD = re.compile(
+    r"\b(?:attackers|assailants|raiders|gunmen|gunman|attacker|assailant|(?:suicide\s+)?bombers?)"
+    r"\s+(?:were|was|had\s+been)\s+(?:also\s+)?(?:killed|shot\s+dead|gunned\s+down)\b",
+    re.I,
+)
+
+
+def later_toll(
+    before: tuple[int, str, int], after: tuple[int, str, int], sent: Sentence
+) -> tuple[int, str, int]:
+    """The event's toll once a later sentence gives another: a revised figure ("the toll
+    rose to 15", "59 people had been buried") replaces a smaller one; more dead ("Two rebels
+    also died", "A second victim died", "two attackers were killed") add to it."""
+    value, words, at = after
+    local = at - sent.start
+    if value > before[0] and updates_toll(words, sent.text):
+        return after
+    if value > 0 and (
+        MORE_DEAD.search(sent.text[max(0, local - 20) : local + len(words)])
+        or _ATTACKERS_DEAD.search(words)
+    ):
+        return (before[0] + value, before[1], before[2])
+    return before
 
 
 def place_tolls(
