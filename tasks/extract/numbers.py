@@ -311,6 +311,13 @@ _MORE_SAME_EVENT = re.compile(
     re.I,
 )
 _ADDS = re.compile(r"\b(?:also|more|another|further)\b", re.I)
+# A count per place after the first ("killed 3 people in Maru and 4 in Tsafe"): one
+# event's dead, summed (finish.py splits them by place when the event is split).
+PER_PLACE_MORE = re.compile(
+    rf"^\s+(?:in|at|near)\s+[^,.;]{{1,40}}?(?:,\s*|\s+and\s+|,\s+and\s+)(?:another\s+)?{_QUAL}"
+    rf"(?P<m>{NUMBER})\s+(?:more\s+|others?\s+|people\s+)?(?:in|at|near)\b",
+    re.I,
+)
 # One named person killed: "X, the mayor of Y, was shot dead" (a plural subject says "were").
 _ONE_PASSIVE = re.compile(
     r"\b(?:was|has\s+been)\s+(?:shot\s+dead|killed|martyred|assassinated|gunned\s+down|"
@@ -546,6 +553,8 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             other = _MORE_SAME_EVENT.match(sentence[toll_end:])
             if other is not None and not _ADDS.search(other.group(0)[other.start("m") :]):
                 other = None
+        if other is None:
+            other = PER_PLACE_MORE.match(sentence[toll_end:])
         more = parse_number(other.group("m")) if other else None
         if other and more is not None:
             best = (best[0], best[1] + more, sentence[best[0] : toll_end + other.end()])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from tasks.extract.candidates import Candidate
-from tasks.extract.numbers import find_fatalities_at, updates_toll
+from tasks.extract.numbers import PER_PLACE_MORE, find_fatalities_at, parse_number, updates_toll
 from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
 
@@ -129,6 +129,16 @@ def place_tolls(
         if found is not None and start + found[2] not in claimed:
             out[i] = (found[0], found[1], start + found[2])
             claimed.add(start + found[2])
+    for i, group in enumerate(groups):
+        # "killed 13 people in Sanaa and ten in Saada": the bare count before the place.
+        if out[i] is not None or i == 0 or out[i - 1] is None:
+            continue
+        before = out[i - 1]
+        more = PER_PLACE_MORE.match(text[before[2] + len(before[1]) : group[0].end])
+        value = parse_number(more.group("m")) if more else None
+        if more is not None and value is not None:
+            at = before[2] + len(before[1]) + more.start("m")
+            out[i] = (value, more.group("m"), at)
     return [None if t is None else (t[0], t[1], c.sent.start + t[2]) for t in out]
 
 
