@@ -131,14 +131,14 @@ def place_tolls(
             claimed.add(start + found[2])
     for i, group in enumerate(groups):
         # "killed 13 people in Sanaa and ten in Saada": the bare count before the place.
-        if out[i] is not None or i == 0 or out[i - 1] is None:
+        before = out[i - 1] if i > 0 else None
+        if out[i] is not None or before is None:
             continue
-        before = out[i - 1]
-        more = PER_PLACE_MORE.match(text[before[2] + len(before[1]) : group[0].end])
-        value = parse_number(more.group("m")) if more else None
-        if more is not None and value is not None:
-            at = before[2] + len(before[1]) + more.start("m")
-            out[i] = (value, more.group("m"), at)
+        after = before[2] + len(before[1])
+        more = PER_PLACE_MORE.match(text[after : group[0].end])
+        count = parse_number(more.group("m")) if more else None
+        if more is not None and count is not None:
+            out[i] = (count, more.group("m"), after + more.start("m"))
     return [None if t is None else (t[0], t[1], c.sent.start + t[2]) for t in out]
 
 
