@@ -295,8 +295,12 @@ _VERB_TWO_GROUPS = re.compile(
 )
 # The other side's dead in a clause of their own: "killing 21 of them; two soldiers died
 # in the fighting" (one clash: 23 dead).
+# A source may open that clause when it reports them in the passive ("; the army said 11
+# militants were killed in the ensuing firefight"): "the army said it killed 10 militants"
+# is an operation of the army's own.
+_SOURCE = r"(?:(?:the\s+|an?\s+)?(?:[\w\-]+\s+){1,3}?(?:said|says|added)\s+(?:that\s+)?)?"
 _OTHER_SIDE = re.compile(
-    rf"^[^.]{{0,40}}?(?:;|,\s+(?:and|while)|\band\b)\s+{_QUAL}(?P<m>{NUMBER})\s+{_NOUNS}"
+    rf"^[^.]{{0,40}}?(?:;|,\s+(?:and|while)|\band\b)\s+{_SOURCE}{_QUAL}(?P<m>{NUMBER})\s+{_NOUNS}"
     rf"{_PEOPLE}\s+(?:also\s+)?(?:died|were\s+killed|were\s+shot\s+dead|lost\s+their\s+lives)\b",
     re.I,
 )
@@ -308,6 +312,14 @@ _MORE_SAME_EVENT = re.compile(
     rf"^[^.]{{0,120}}?(?:;|,\s+(?:and|while)|\band\b)\s+(?:another\s+|a\s+further\s+)?"
     rf"{_QUAL}(?P<m>{NUMBER})\s+(?:more\s+)?(?:{_NOUNS}{_PEOPLE}\s+)?(?:also\s+|later\s+)?"
     rf"(?:died|were\s+(?:also\s+)?killed|were\s+(?:also\s+)?shot\s+dead|lost\s+their\s+lives)\b",
+    re.I,
+)
+# The attackers shot in the same engagement ("killed five worshippers before soldiers
+# arrived and shot dead three of the assailants"): dead of the event. Not when "later".
+_ATTACKERS_SHOT = re.compile(
+    rf"^(?:(?!\blater\b)[^.;]){{0,60}}?\band\s+(?:(?!later\b)\w+\s+){{0,2}}?(?:shot\s+dead|killed)\s+"
+    rf"(?:all\s+)?{_QUAL}(?P<m>{NUMBER})\s+(?:of\s+(?:the|its|their)\s+)?(?:attackers|assailants|"
+    r"gunmen|raiders)\b",
     re.I,
 )
 _ADDS = re.compile(r"\b(?:also|more|another|further)\b", re.I)
@@ -555,6 +567,8 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 other = None
         if other is None:
             other = PER_PLACE_MORE.match(sentence[toll_end:])
+        if other is None:
+            other = _ATTACKERS_SHOT.match(sentence[toll_end:])
         more = parse_number(other.group("m")) if other else None
         if other and more is not None:
             best = (best[0], best[1] + more, sentence[best[0] : toll_end + other.end()])
