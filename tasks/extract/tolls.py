@@ -7,7 +7,13 @@ from __future__ import annotations
 import re
 
 from tasks.extract.candidates import Candidate
-from tasks.extract.numbers import PER_PLACE_MORE, find_fatalities_at, parse_number, updates_toll
+from tasks.extract.numbers import (
+    NUMBER,
+    PER_PLACE_MORE,
+    find_fatalities_at,
+    parse_number,
+    updates_toll,
+)
 from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
 
@@ -148,3 +154,54 @@ def completes_toll(text: str) -> bool:
     ("Nobody died in the blast")."""
     toll = find_fatalities_at(text)
     return toll is not None and (toll[0] == 0 or updates_toll(toll[1], text))
+
+
+# A count per place in a sentence of its own ("Six of the dead were in Dakar and three in
+# Ziguinchor"): the toll of each place's part of the event split just before.
+_PLACE_COUNT = re.compile(
+    rf"\b(?P<n>{NUMBER})\s+(?:of\s+(?:the\s+)?(?:dead|victims|them|those\s+killed)\s+)?"
+    r"(?:(?:were|was|died|were\s+killed|had\s+been\s+killed)\s+)?(?:in|at)\s+"
+    r"(?:the\s+)?(?:[\w\-]+\s+){0,2}?(?P<place>[A-Z][\w\-'\u2019]+)",
+    re.I,
+)
+_DEAD_WORDS = re.compile(r"\b(?:dead|died|killed|victims|deaths|fatalities)\b", re.I)
+
+
+def place_breakdown(out: list[Candidate], sent: Sentence, index: int) -> bool:
+    """Give each part of the attack split by place shortly before its count from ``sent``
+    ("At least nine people were killed in Dakar and Ziguinchor ... Six of the dead were in
+    Dakar and three in Ziguinchor"). True when two or more parts took a count."""
+    if not out or not _DEAD_WORDS.search(sent.text):
+        return False
+    tolled = [
+        c
+        for c in out
+        if c.event_type in TOLLED
+        and c.place is not None
+        and 0 < index - c.sent_index <= UPDATE_WINDOW
+    ]
+    # the parts of the last attack split by place: a sentence's tolled acts of one type
+    parts: list[Candidate] = []
+    for last in reversed(tolled):
+        parts = [
+            c for c in tolled if c.sent_index == last.sent_index and c.event_type == last.event_type
+        ]
+        if len(parts) > 1:
+            break
+    if len(parts) < 2:
+        return False
+    found: dict[int, tuple[int, str, int]] = {}
+    for m in _PLACE_COUNT.finditer(sent.text):
+        value = parse_number(m.group("n"))
+        name = m.group("place").lower()
+        part = next(
+            (c for c in parts if c.place is not None and c.place.text.lower() == name), None
+        )
+        if value is not None and part is not None and id(part) not in found:
+            found[id(part)] = (value, m.group(0), sent.start + m.start())
+    if len(found) < 2:
+        return False
+    for c in parts:
+        if id(c) in found:
+            c.fatalities = found[id(c)]
+    return True
