@@ -4,15 +4,22 @@ indexed by type and day, so finding that event does not rescan the article."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import Candidate
 from tasks.extract.merging import other_town, place_key
 from tasks.extract.places import PlaceMention
-from tasks.extract.tolls import MORE_DEAD
+from tasks.extract.tolls import UPDATE_WINDOW, later_toll
 
-# A toll that adds to the one already given for the same event.
+# One more of an attack's victims dying ("A second victim died", "Another of the wounded
+# died in hospital").
+_ANOTHER_DEATH = re.compile(
+    r"^\W*(?:an?\s+)?(?:second|third|fourth|another|further)\s+(?:[\w\-]+\s+){0,3}?"
+    r"(?:died|was\s+(?:also\s+)?killed|succumbed)\b",
+    re.I,
+)
 # Bucket of the events of a type whatever their date, and of those without a date.
 _ANY_DAY = "any"
 _NO_DATE = "none"
@@ -79,6 +86,8 @@ def attach(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate
             kept.add(c)
             continue
         target = kept.target(c)
+        if target is None and c.kind == "weak":
+            target = _more_dead_of(kept, c)
         if (
             c.kind == "weak"
             and target is not None
@@ -106,6 +115,20 @@ def attach(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate
         if target.actor1 is None and c.actor1 is not None:
             target.actor1 = c.actor1
     return kept.events()
+
+
+def _more_dead_of(kept: _Kept, c: Candidate) -> Candidate | None:
+    """ "A second soldier died of his wounds on Monday", "Another victim died later": a
+    death that adds to the attack just told, though on a later day."""
+    last = kept._latest((c.event_type, _ANY_DAY))
+    if (
+        last is None
+        or c.fatalities is None
+        or not 0 < c.sent_index - last.sent_index <= UPDATE_WINDOW
+        or not _ANOTHER_DEATH.search(c.sent.text)
+    ):
+        return None
+    return last
 
 
 def _first_told(c: Candidate) -> bool:
@@ -138,11 +161,9 @@ def _add_toll(target: Candidate, c: Candidate) -> None:
     the firefight": more dead in the same event)."""
     if target.fatalities is None and c.fatalities is not None and len(c.places) <= 1:
         target.fatalities = c.fatalities
-    elif target.fatalities is not None and c.fatalities is not None and c.fatalities[0] > 0:
-        start = c.fatalities[2] - c.sent.start
-        if MORE_DEAD.search(c.sent.text[max(0, start - 20) : start + len(c.fatalities[1])]):
-            total = target.fatalities[0] + c.fatalities[0]
-            target.fatalities = (total, target.fatalities[1], target.fatalities[2])
+    elif target.fatalities is not None and c.fatalities is not None:
+        # a revised figure replaces a smaller one; more dead add to it
+        target.fatalities = later_toll(target.fatalities, c.fatalities, c.sent)
 
 
 def _crackdown_toll(prev: Candidate | None, c: Candidate) -> bool:

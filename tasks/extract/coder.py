@@ -27,7 +27,7 @@ from tasks.extract.pairs import dedupe_verbal, each_counterpart, reciprocal
 from tasks.extract.place_roles import unknown_place
 from tasks.extract.places import PlaceMention, PlaceScan, find_places, scan_places
 from tasks.extract.sentences import Sentence, split_sentences
-from tasks.extract.tolls import completes_toll, follow_up_toll
+from tasks.extract.tolls import TOLLED, completes_toll, follow_up_toll, place_breakdown
 
 _CLAIM = re.compile(
     r"\b(?:claimed responsibility|claimed by|said it had carried out|said it carried out|"
@@ -190,6 +190,8 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
         follow_up_toll(walk.out, sent, i)
         return
     dates = _sentence_dates(sent, art.published, walk)
+    if place_breakdown(walk.out, sent, i):
+        return  # "Six of the dead were in Dakar and three in Ziguinchor": tolls only
     if not art.active[i]:
         follow_up_toll(walk.out, sent, i)
         return
@@ -206,6 +208,10 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
         # raised the figure to nine") is the attack itself.
         follow_up_toll(walk.out, sent, i)
         return
+    if all(c.event_type not in TOLLED for c in cands) and completes_toll(sent.text):
+        # A revised count beside an act of another kind ("... said 59 people had been
+        # buried, and local leaders warned the figure could rise"): the attack's toll too.
+        follow_up_toll(walk.out, sent, i)
     groups = _place_groups(art, i, cands, walk)
     cands = each_counterpart(reciprocal(dedupe_verbal(cands, actors), walk.recent), actors)
     for c in cands:

@@ -85,6 +85,13 @@ _SPEECH_BEFORE = re.compile(
     r"\s+(?:late\s+|early\s+)?(?:on\s+)?$",
     re.I,
 )
+# "the toll rose to 15 on Tuesday", "had climbed to 30 by Monday": the day of the revised
+# count, like a statement's, not the attack's.
+_TOLL_RISE_BEFORE = re.compile(
+    r"\b(?:rose|risen|climbed|reached|increased|jumped|grew|raised|revised\s+\w+)\s+"
+    r"(?:to\s+)?(?:at\s+least\s+)?[\w,\-]+(?:\s+\w+)?\s+(?:late\s+|early\s+)?(?:on|by)\s+$",
+    re.I,
+)
 # "the same day", "that night": the day the text last gave.
 SAME_DAY = re.compile(
     r"\b(?:the same (?:day|night|evening|afternoon|morning)|that (?:day|night|evening))\b", re.I
@@ -125,10 +132,12 @@ def relative_days(
 
 
 def mark_speech(sentence: str, dates: list[DateMention]) -> list[DateMention]:
-    """Flag the dates that say when something was said rather than done."""
+    """Flag the dates that say when something was said (or a toll revised) rather than
+    done."""
     return [
         replace(d, speech=True)
         if _SPEECH_BEFORE.search(sentence[max(0, d.start - 50) : d.start])
+        or _TOLL_RISE_BEFORE.search(sentence[max(0, d.start - 50) : d.start])
         else d
         for d in dates
     ]

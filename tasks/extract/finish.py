@@ -21,6 +21,14 @@ PLACED = {"ASSAULT", "PROTEST", "COERCE", "MOBILIZE", "RETREAT", "AID"}
 SPLIT_BY_PLACE = {"ASSAULT", "PROTEST", "COERCE"}
 
 Groups = list[list[PlaceMention]]
+# An earlier attack named in a clause of its own, with nothing closing the clause before the
+# toll ("days after an ambush on a military convoy that ... left nine soldiers dead").
+_AFTER_ATTACK = re.compile(
+    r"\b(?:after|following)\s+(?:an?|the|this|last|[\w\-]+['\u2019]s)\s+(?:[\w\-]+\s+){0,3}?"
+    r"(?:attack|ambush|raid|bombing|explosion|blast|strike|massacre|assault|shelling)s?\b"
+    r"[^,;.]*$",
+    re.I,
+)
 # Toll words that name deaths as a grievance ("the killing of 23 civilians").
 _CAUSE = re.compile(r"(?:massacre|killings?|deaths?|murders?)\s+of\b", re.I)
 
@@ -140,8 +148,18 @@ def _own_tolls(
     return {
         id(c): toll
         for c in cands
-        if _takes_toll(c, physical, toll) and not (c.event_type == "PROTEST" and _cause(toll))
+        if _takes_toll(c, physical, toll)
+        and not (c.event_type == "PROTEST" and _cause(toll))
+        and not _earlier_attack(c, toll)
     }
+
+
+def _earlier_attack(c: Candidate, toll: tuple[int, str, int]) -> bool:
+    """A toll in a clause about an earlier attack, after the act's trigger ("air strikes
+    ..., days after an ambush on a convoy that left nine soldiers dead"): that attack's
+    dead, not the act's."""
+    m = _AFTER_ATTACK.search(c.sent.text[: toll[2]])
+    return m is not None and c.tend <= m.start()
 
 
 def _cause(toll: tuple[int, str, int]) -> bool:

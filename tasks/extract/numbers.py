@@ -58,7 +58,7 @@ _NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
 _LONG_NOUNS = r"(?:[^\W\d_][\w\-()]*\s+){0,9}?"
 _KILLED = (
     r"(?:were|was|have\s+been|had\s+been|are|been)?\s*"
-    r"(?:reported\s+|confirmed\s+)?(?:killed|dead|died|slain|shot\s+dead|massacred|executed|"
+    r"(?:reported\s+|confirmed\s+)?(?:killed|dead|died|slain|shot\s+dead|massacred|executed|martyred|"
     r"perished|lost\s+their\s+lives|(?:hacked|stabbed|beaten|burned|burnt|bludgeoned)\s+to\s+death)"
 )
 # "killing both men": two dead.
@@ -142,7 +142,7 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(
-        rf"\b(?:killing|killed|kills|kill|shot\s+dead|shooting\s+dead|"
+        rf"\b(?:killing|killed|kills|kill|martyred|martyring|shot\s+dead|shooting\s+dead|"
         rf"(?:claimed|claiming|cost|costing)\s+the\s+lives\s+of|beheading|"
         rf"beheaded|executing|lynching|lynched)\s+"
         rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?(?:\s+(?!(?:hours|days|weeks|km|miles)\b)"
@@ -183,6 +183,20 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\bthe\s+bodies\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
+    # Burials count the dead: "59 people had been buried", "residents buried 14 victims",
+    # "a mass burial for 21 villagers".
+    re.compile(
+        rf"\b{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}(?:had\s+been|have\s+been|were|was)\s+"
+        r"(?:\w+\s+)?buried\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b(?:buried|burying|burial\s+(?:of|for)|funerals?\s+(?:of|for))\s+(?:the\s+)?"
+        rf"{_QUAL}(?P<n>{NUMBER})\s+(?:[\w\-]+\s+){{0,2}}?"
+        rf"(?:victims|bodies|dead|people|villagers|civilians|soldiers|men|women|children|"
+        rf"residents|worshippers|farmers|policemen|officers)\b",
+        re.I,
+    ),
     _BOTH,
     _ONE_AND_COMPANION,
 ]
@@ -237,9 +251,12 @@ _HAS_KILLED = re.compile(r"\b(?:has|have)\s+(?:now\s+)?(?:killed|left)\b", re.I)
 _SINCE = re.compile(r"\bsince\b", re.I)
 # "five soldiers and an unknown number of insurgents": the second group has no count.
 _NO_COUNT = r"(?!\s+(?:unknown|undisclosed|unspecified|unconfirmed|undetermined)\s+number)"
+# A source between two counts ends the first: "An army spokesman said two soldiers and six
+# attackers were killed" counts 8, not the spokesman.
+_SAID = r"(?:said|says|told|reported|added|confirmed)"
 _TWO_GROUPS = re.compile(
-    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+(?:[\w\-()]+\s+){{0,7}}?and\s+(?P<m>{NUMBER}|an?|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+{_NOUNS}"
-    rf"(?:[a-z\-]+(?:,[^,;.]{{1,40}},)?\s+)?(?:were|have\s+been|had\s+been)\s+(?:killed|shot\s+dead)\b",
+    rf"\b{_QUAL}(?P<n>{NUMBER}|an?)\s+(?:(?!{_SAID}\b)[\w\-()]+\s+){{0,7}}?and\s+(?P<m>{NUMBER}|an?|the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+{_NOUNS}"
+    rf"(?:[a-z\-]+(?:,[^,;.]{{1,40}},)?\s+)?(?:were|have\s+been|had\s+been)\s+(?:killed|martyred|shot\s+dead)\b",
     re.I,
 )
 # Nouns for people in a toll ("killing four officers and 12 gang members").
@@ -266,7 +283,7 @@ _DEAD_INCLUDED = re.compile(
 # man", "its driver", "an ISIS commander").
 _ONE_OF_ROLE = rf"\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b"
 _VERB_TWO_GROUPS = re.compile(
-    rf"\b(?:killing|killed|leaving|left|shot\s+dead|beheading|(?:claimed|claiming|cost|costing)"
+    rf"\b(?:killing|killed|martyred|leaving|left|shot\s+dead|beheading|(?:claimed|claiming|cost|costing)"
     rf"\s+the\s+lives\s+of)\s+{_QUAL}(?P<n>{NUMBER}|(?:an?|its|the)(?={_ONE_OF_ROLE}))\s+"
     rf"(?:[\w\-]+\s+){{0,3}}?(?:{_PEOPLE}|{_ONE_PERSON})\s+and\s+{_QUAL}"
     # "his two sons", "two of his aides", "a woman aged 65", "their driver"
@@ -278,8 +295,12 @@ _VERB_TWO_GROUPS = re.compile(
 )
 # The other side's dead in a clause of their own: "killing 21 of them; two soldiers died
 # in the fighting" (one clash: 23 dead).
+# A source may open that clause when it reports them in the passive ("; the army said 11
+# militants were killed in the ensuing firefight"): "the army said it killed 10 militants"
+# is an operation of the army's own.
+_SOURCE = r"(?:(?:the\s+|an?\s+)?(?:[\w\-]+\s+){1,3}?(?:said|says|added)\s+(?:that\s+)?)?"
 _OTHER_SIDE = re.compile(
-    rf"^[^.]{{0,40}}?(?:;|,\s+(?:and|while)|\band\b)\s+{_QUAL}(?P<m>{NUMBER})\s+{_NOUNS}"
+    rf"^[^.]{{0,40}}?(?:;|,\s+(?:and|while)|\band\b)\s+{_SOURCE}{_QUAL}(?P<m>{NUMBER})\s+{_NOUNS}"
     rf"{_PEOPLE}\s+(?:also\s+)?(?:died|were\s+killed|were\s+shot\s+dead|lost\s+their\s+lives)\b",
     re.I,
 )
@@ -293,10 +314,25 @@ _MORE_SAME_EVENT = re.compile(
     rf"(?:died|were\s+(?:also\s+)?killed|were\s+(?:also\s+)?shot\s+dead|lost\s+their\s+lives)\b",
     re.I,
 )
+# The attackers shot in the same engagement ("killed five worshippers before soldiers
+# arrived and shot dead three of the assailants"): dead of the event. Not when "later".
+_ATTACKERS_SHOT = re.compile(
+    rf"^(?:(?!\blater\b)[^.;]){{0,60}}?\band\s+(?:(?!later\b)\w+\s+){{0,2}}?(?:shot\s+dead|killed)\s+"
+    rf"(?:all\s+)?{_QUAL}(?P<m>{NUMBER})\s+(?:of\s+(?:the|its|their)\s+)?(?:attackers|assailants|"
+    r"gunmen|raiders)\b",
+    re.I,
+)
 _ADDS = re.compile(r"\b(?:also|more|another|further)\b", re.I)
+# A count per place after the first ("killed 3 people in Maru and 4 in Tsafe"): one
+# event's dead, summed (finish.py splits them by place when the event is split).
+PER_PLACE_MORE = re.compile(
+    rf"^\s+(?:in|at|near)\s+[^,.;]{{1,40}}?(?:,\s*|\s+and\s+|,\s+and\s+)(?:another\s+)?{_QUAL}"
+    rf"(?P<m>{NUMBER})\s+(?:more\s+|others?\s+|people\s+)?(?:in|at|near)\b",
+    re.I,
+)
 # One named person killed: "X, the mayor of Y, was shot dead" (a plural subject says "were").
 _ONE_PASSIVE = re.compile(
-    r"\b(?:was|has\s+been)\s+(?:shot\s+dead|killed|assassinated|gunned\s+down|"
+    r"\b(?:was|has\s+been)\s+(?:shot\s+dead|killed|martyred|assassinated|gunned\s+down|"
     r"stabbed\s+to\s+death|beaten\s+to\s+death|beheaded|lynched|hacked\s+to\s+death)\b",
     re.I,
 )
@@ -529,6 +565,10 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             other = _MORE_SAME_EVENT.match(sentence[toll_end:])
             if other is not None and not _ADDS.search(other.group(0)[other.start("m") :]):
                 other = None
+        if other is None:
+            other = PER_PLACE_MORE.match(sentence[toll_end:])
+        if other is None:
+            other = _ATTACKERS_SHOT.match(sentence[toll_end:])
         more = parse_number(other.group("m")) if other else None
         if other and more is not None:
             best = (best[0], best[1] + more, sentence[best[0] : toll_end + other.end()])
@@ -567,7 +607,7 @@ def sentence_tolls(sentence: str) -> list[tuple[int, str, int]]:
 # killed", "are confirmed to have been killed", "died".
 _LIST_VERB = re.compile(
     r"\b(?:(?:were|are|have\s+been|had\s+been)(?:,\s[^,.;]{1,60},)?\s+(?:(?:reported|confirmed|"
-    r"later|all|also)\s+){0,2}(?:to\s+have\s+been\s+)?(?:killed|shot\s+dead|slain|executed|"
+    r"later|all|also)\s+){0,2}(?:to\s+have\s+been\s+)?(?:killed|martyred|shot\s+dead|slain|executed|"
     r"(?:hacked|stabbed|beaten|burned)\s+to\s+death)|died|perished|lost\s+their\s+lives)\b",
     re.I,
 )
@@ -581,9 +621,13 @@ _SUBSET = re.compile(r"^(?:among\s+them|including|most\s+of\s+them|many\s+of\s+t
 # another two people died").
 _ITEM_COUNT = re.compile(
     rf"^(?:and\s+)?(?:another\s+|a\s+further\s+)?{_QUAL}(?P<n>{NUMBER}|an?|his|her|their|"
-    rf"the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}\s+"
-    rf"[\w\-]",
+    rf"the(?=\s+(?:[\w\-]+\s+){{0,2}}?{_ONE_PERSON}\b)){_NO_COUNT}(?:\s+[\w\-]|\s*$)",
     re.I,
+)
+# The wounded of a subject that lists both ("Nine passengers were wounded and two died"):
+# the dead are counted after it.
+_WOUNDED_CLAUSE = re.compile(
+    r"\b(?:were|was|are|had\s+been|have\s+been)\s+(?:\w+\s+)?(?:wounded|injured|hurt)\b", re.I
 )
 _UNKNOWN_COUNT = re.compile(
     r"^(?:an?\s+)?(?:unknown|undisclosed|unspecified|unconfirmed|undetermined)\s+number\b", re.I
@@ -604,10 +648,13 @@ def listed_toll(sentence: str) -> tuple[int, str, int] | None:
     if re.match(r"(?:have|has)\b", verb.group(0), re.I) and _SINCE.search(sentence[verb.end() :]):
         return None  # "2,000 people have been killed in the province since January"
     start = max((m.end() for m in _SUBJECT_START.finditer(sentence, 0, verb.start())), default=0)
+    hurt = list(_WOUNDED_CLAUSE.finditer(sentence, start, verb.start()))
+    if hurt:
+        start = hurt[-1].end()
     subject = sentence[start : verb.start()]
     if not subject.strip() or len(subject) > LIST_SUBJECT_MAX:
         return None
-    plain = _DASHED.sub(" ", subject)
+    plain = re.sub(r"^\s*and\s+", "", _DASHED.sub(" ", subject))
     total, counted = 0, 0
     for i, item in enumerate(re.split(r",(?!\d{3})\s*|\s+and\s+", plain)):
         item = item.strip()
@@ -637,4 +684,6 @@ def updates_toll(words: str, sentence: str = "") -> bool:
     sentence gives it as the earlier count ("had initially said 53 bodies ...")."""
     if _EARLIER_COUNT.search(sentence):
         return False
-    return bool(_TOLL_UPDATE.search(words) or re.search(r"\bbodies\b|\bput\s+the\b", words, re.I))
+    return bool(
+        _TOLL_UPDATE.search(words) or re.search(r"\bbodies\b|\bput\s+the\b|\bburied\b", words, re.I)
+    )

@@ -7,14 +7,20 @@ from __future__ import annotations
 import re
 
 from tasks.extract.candidates import Candidate
-from tasks.extract.numbers import find_fatalities_at, updates_toll
+from tasks.extract.numbers import (
+    NUMBER,
+    PER_PLACE_MORE,
+    find_fatalities_at,
+    parse_number,
+    updates_toll,
+)
 from tasks.extract.places import PlaceMention
 from tasks.extract.sentences import Sentence
 
 # Cheap test for a sentence that may carry a toll of its own.
 _TOLL_WORDS = re.compile(
-    r"\b(?:killed|dead|died|death|deaths|casualties|injuries|fatalities|lives|nobody|"
-    r"no one|shot|toll|bodies)\b",
+    r"\b(?:killed|martyred|dead|died|death|deaths|casualties|injuries|fatalities|lives|nobody|"
+    r"no one|shot|toll|bodies|buried|burial)\b",
     re.I,
 )
 # "Two rebels also died", "Another three soldiers were killed": more dead, same event.
@@ -62,10 +68,36 @@ def follow_up_toll(out: list[Candidate], sent: Sentence, index: int) -> None:
         return  # only a revised toll reaches back past the next sentence
     if last.fatalities is None:
         last.fatalities = (value, words, sent.start + at)
-    elif update and value > last.fatalities[0]:
-        last.fatalities = (value, words, sent.start + at)  # "the toll rose to 15"
-    elif value > 0 and MORE_DEAD.search(words + " " + sent.text[:at]):
-        last.fatalities = (last.fatalities[0] + value, last.fatalities[1], last.fatalities[2])
+    else:
+        last.fatalities = later_toll(last.fatalities, (value, words, sent.start + at), sent)
+
+
+# The attackers' own dead, said in the passive after their attack ("two attackers were
+# killed when reinforcements arrived"): dead of the same event (SCHEMA: everyone killed in
+# it). Not "the army said it killed 10 militants": an operation of the other side.
+_ATTACKERS_DEAD = re.compile(
+    r"\b(?:attackers|assailants|raiders|gunmen|gunman|attacker|assailant|(?:suicide\s+)?bombers?)"
+    r"\s+(?:were|was|had\s+been)\s+(?:also\s+)?(?:killed|shot\s+dead|gunned\s+down)\b",
+    re.I,
+)
+
+
+def later_toll(
+    before: tuple[int, str, int], after: tuple[int, str, int], sent: Sentence
+) -> tuple[int, str, int]:
+    """The event's toll once a later sentence gives another: a revised figure ("the toll
+    rose to 15", "59 people had been buried") replaces a smaller one; more dead ("Two rebels
+    also died", "A second victim died", "two attackers were killed") add to it."""
+    value, words, at = after
+    local = at - sent.start
+    if value > before[0] and updates_toll(words, sent.text):
+        return after
+    if value > 0 and (
+        MORE_DEAD.search(sent.text[max(0, local - 20) : local + len(words)])
+        or _ATTACKERS_DEAD.search(words)
+    ):
+        return (before[0] + value, before[1], before[2])
+    return before
 
 
 def place_tolls(
@@ -103,6 +135,16 @@ def place_tolls(
         if found is not None and start + found[2] not in claimed:
             out[i] = (found[0], found[1], start + found[2])
             claimed.add(start + found[2])
+    for i, group in enumerate(groups):
+        # "killed 13 people in Sanaa and ten in Saada": the bare count before the place.
+        before = out[i - 1] if i > 0 else None
+        if out[i] is not None or before is None:
+            continue
+        after = before[2] + len(before[1])
+        more = PER_PLACE_MORE.match(text[after : group[0].end])
+        count = parse_number(more.group("m")) if more else None
+        if more is not None and count is not None:
+            out[i] = (count, more.group("m"), after + more.start("m"))
     return [None if t is None else (t[0], t[1], c.sent.start + t[2]) for t in out]
 
 
@@ -112,3 +154,54 @@ def completes_toll(text: str) -> bool:
     ("Nobody died in the blast")."""
     toll = find_fatalities_at(text)
     return toll is not None and (toll[0] == 0 or updates_toll(toll[1], text))
+
+
+# A count per place in a sentence of its own ("Six of the dead were in Dakar and three in
+# Ziguinchor"): the toll of each place's part of the event split just before.
+_PLACE_COUNT = re.compile(
+    rf"\b(?P<n>{NUMBER})\s+(?:of\s+(?:the\s+)?(?:dead|victims|them|those\s+killed)\s+)?"
+    r"(?:(?:were|was|died|were\s+killed|had\s+been\s+killed)\s+)?(?:in|at)\s+"
+    r"(?:the\s+)?(?:[\w\-]+\s+){0,2}?(?P<place>[A-Z][\w\-'\u2019]+)",
+    re.I,
+)
+_DEAD_WORDS = re.compile(r"\b(?:dead|died|killed|victims|deaths|fatalities)\b", re.I)
+
+
+def place_breakdown(out: list[Candidate], sent: Sentence, index: int) -> bool:
+    """Give each part of the attack split by place shortly before its count from ``sent``
+    ("At least nine people were killed in Dakar and Ziguinchor ... Six of the dead were in
+    Dakar and three in Ziguinchor"). True when two or more parts took a count."""
+    if not out or not _DEAD_WORDS.search(sent.text):
+        return False
+    tolled = [
+        c
+        for c in out
+        if c.event_type in TOLLED
+        and c.place is not None
+        and 0 < index - c.sent_index <= UPDATE_WINDOW
+    ]
+    # the parts of the last attack split by place: a sentence's tolled acts of one type
+    parts: list[Candidate] = []
+    for last in reversed(tolled):
+        parts = [
+            c for c in tolled if c.sent_index == last.sent_index and c.event_type == last.event_type
+        ]
+        if len(parts) > 1:
+            break
+    if len(parts) < 2:
+        return False
+    found: dict[int, tuple[int, str, int]] = {}
+    for m in _PLACE_COUNT.finditer(sent.text):
+        value = parse_number(m.group("n"))
+        name = m.group("place").lower()
+        part = next(
+            (c for c in parts if c.place is not None and c.place.text.lower() == name), None
+        )
+        if value is not None and part is not None and id(part) not in found:
+            found[id(part)] = (value, m.group(0), sent.start + m.start())
+    if len(found) < 2:
+        return False
+    for c in parts:
+        if id(c) in found:
+            c.fatalities = found[id(c)]
+    return True
