@@ -441,7 +441,12 @@ _SEVERE = re.compile(
 def protest_type(c: Candidate) -> None:
     text = c.sent.text
     a1 = c.actor1
-    if c.trigger.event_type == "ASSAULT" and a1 is not None and a1.type == "state_forces":
+    if (
+        c.trigger.event_type == "ASSAULT"
+        and a1 is not None
+        and a1.type == "state_forces"
+        and not _CROWD_SUBJECT.match(text[: c.tstart])  # "demonstrators broke through police"
+    ):
         killed = c.fatalities is not None and c.fatalities[0] > 0
         c.acled = "Protests"
         c.sub = "Excessive force against protesters" if killed else "Protest with intervention"
