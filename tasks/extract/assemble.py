@@ -67,7 +67,7 @@ def _political(c: Candidate) -> bool:
     return c.actor1 is not None and (
         c.actor1.type in POLITICAL_TYPES
         or c.actor1.kind in ("group", "country")
-        or (c.acled is not None and bool(_ARMED.search(c.actor1.text)))  # "gunmen freed"
+        or (c.event_type == "CONCEDE" and bool(_ARMED.search(c.actor1.text)))  # "gunmen freed"
     )
 
 
