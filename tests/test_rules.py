@@ -130,7 +130,8 @@ def test_a_bad_cue_list_is_named() -> None:
     with pytest.raises(RulesError) as info:
         rules.check_triggers(doc)
     text = str(info.value)
-    assert "cue list 'riot_cues': entry 20 'threw (rocks' is not a valid pattern" in text
+    bad = len(TRIGGERS["riot_cues"]) + 1  # the appended entry, numbered from 1
+    assert f"cue list 'riot_cues': entry {bad} 'threw (rocks' is not a valid pattern" in text
     assert "cue list 'crowd_words': 'mob' listed twice" in text
     assert "cue list 'figurative_befor' is not read by the coder" in text
     assert "(and 1 more)" in text  # the missing hazard_words

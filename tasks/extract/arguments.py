@@ -257,8 +257,10 @@ def assault_type(c: Candidate) -> None:
     if t.territory:
         # "retook", "recaptured", "regained": taking back, which is what governments do
         # unless a non-state group is named as the one acting.
-        back = c.sent.text[c.tstart : c.tend].lower().startswith("re") and (
-            a1 is None or a1.type in ("state_forces", "government")
+        back = c.sent.text[c.tstart : c.tend].lower().startswith(("re", "liberat")) and (
+            a1 is None
+            or a1.type in ("state_forces", "government")
+            or bool(_STATE_SUBJECT.search(c.sent.text[: c.tstart]))  # "forces and allied militia"
         )
         c.acled = "Battles"
         c.sub = (
@@ -291,6 +293,10 @@ def assault_type(c: Candidate) -> None:
         c.acled, c.sub = "Violence against civilians", "Attack"
 
 
+# State forces named first in the subject, before an allied militia the actors may pick.
+_STATE_SUBJECT = re.compile(
+    r"^(?:the\s+)?(?:[A-Z][\w\-]+\s+)?(?:government\s+)?(?:forces|troops|army|soldiers)\b"
+)
 _UNOPPOSED = re.compile(
     r"\bwithout (?:meeting |encountering )?(?:a |any )?(?:fight|fighting|resistance|opposition|"
     r"a shot being fired|firing a shot)\b"
@@ -330,14 +336,23 @@ def crowd_event(c: Candidate) -> bool:
     at_crowd = _AT_CROWD.match(c.sent.text[c.tend :])  # "opened fire on protesters"
     if c.trigger.territory:
         # "crowds stormed the parliament": a riot, not a battle for territory.
-        return c.actor1 is not None and (
-            c.actor1.type in CROWD_TYPES or bool(_CROWD_NOUN.fullmatch(c.actor1.text))
+        crowd_first = _CROWD_SUBJECT.match(c.sent.text[: c.tstart])  # before "police lines"
+        return bool(crowd_first) or (
+            c.actor1 is not None
+            and (c.actor1.type in CROWD_TYPES or bool(_CROWD_NOUN.fullmatch(c.actor1.text)))
         )
     if _armed_crowd(c):
         return False
     if mob_act(c):
         return True
     return (bool(types & CROWD_TYPES) or bool(at_crowd)) and c.trigger.crowd_violence
+
+
+# A sentence that opens with a crowd: "Anti-government demonstrators broke through police
+# lines and stormed parliament".
+_CROWD_SUBJECT = re.compile(
+    r"^(?:[\w\-]+\s+){0,2}?(?:protesters|demonstrators|rioters|crowds?|mobs?)\b", re.I
+)
 
 
 # A crowd that carries guns or machetes, or an armed group that fires on a crowd ("Armed
@@ -369,7 +384,7 @@ def _armed_crowd(c: Candidate) -> bool:
 
 # A crowd that is not demonstrating: residents, villagers, a mob.
 _MOB_ACTOR = re.compile(
-    r"(?:the\s+|a\s+)?(?:(?:angry|irate)\s+)?(?:crowds?|mobs?|residents|villagers|neighbou?rs|"
+    r"(?:the\s+|an?\s+)?(?:(?:angry|irate)\s+)?(?:crowds?|mobs?|residents|villagers|neighbou?rs|"
     r"locals|onlookers|youths|(?:a\s+)?group\s+of\s+(?:men|youths|residents|villagers))\b",
     re.I,
 )
@@ -404,10 +419,19 @@ _CROWD_NOUN = re.compile(
 )
 
 
+# A riot by a mob, not by demonstrators: ACLED's mob violence.
+_MOB = re.compile(r"(?:the\s+|an?\s+)?(?:(?:angry|irate|armed)\s+)?mobs?\b", re.I)
+
+
+def _subject_words(c: Candidate) -> str:
+    return _SCENE.sub("", c.sent.text[: c.tstart].strip())
+
+
 # Force against protesters that ACLED counts as excessive even when nobody died: live
 # fire that hit people, maimings, beatings that put people in hospital.
 _SEVERE = re.compile(
-    r"\b(?:wounding|injuring|blinding|maiming|hospitali[sz]ed|critically|seriously\s+(?:injured|"
+    r"\b(?:wounding|injuring|blinding|maiming|hospitali[sz]ed|in\s+hospital|critically|"
+    r"(?:head|serious)\s+injuries|seriously\s+(?:injured|"
     r"wounded)|birdshot|live\s+(?:ammunition|rounds|fire|bullets)|shot\s+(?:and\s+)?(?:wounded|"
     r"injured))\b",
     re.I,
@@ -417,7 +441,12 @@ _SEVERE = re.compile(
 def protest_type(c: Candidate) -> None:
     text = c.sent.text
     a1 = c.actor1
-    if c.trigger.event_type == "ASSAULT" and a1 is not None and a1.type == "state_forces":
+    if (
+        c.trigger.event_type == "ASSAULT"
+        and a1 is not None
+        and a1.type == "state_forces"
+        and not _CROWD_SUBJECT.match(text[: c.tstart])  # "demonstrators broke through police"
+    ):
         killed = c.fatalities is not None and c.fatalities[0] > 0
         c.acled = "Protests"
         c.sub = "Excessive force against protesters" if killed else "Protest with intervention"
@@ -425,7 +454,9 @@ def protest_type(c: Candidate) -> None:
     if c.trigger.event_type == "ASSAULT":
         c.acled, c.sub = "Riots", ("Mob violence" if mob_act(c) else "Violent demonstration")
         return
-    if c.trigger.fixed_sub:
+    if c.trigger.fixed_sub and c.trigger.acled == "Riots" and _MOB.match(_subject_words(c)):
+        c.acled, c.sub = "Riots", "Mob violence"  # "a mob of youths set the station ablaze"
+    elif c.trigger.fixed_sub:
         c.acled, c.sub = c.trigger.acled, c.trigger.sub  # "rioting", "lynched"
     elif cue("riot_cues").search(text):
         c.acled, c.sub = "Riots", "Violent demonstration"

@@ -31,6 +31,11 @@ _ARMED = re.compile(
     r"extremists?|armed\s+(?:men|group|groups|individuals))\b",
     re.I,
 )
+# Forces and gangs named as the subject of an act against civilians ("a UN report said
+# soldiers gang-raped women"), when the actor reading left the act without an actor.
+_FORCES = re.compile(
+    r"\b(?:soldiers|troops|policemen|police officers|security forces|gang members)\b", re.I
+)
 POLITICAL_TYPES = {
     "state_forces",
     "government",
@@ -44,17 +49,25 @@ POLITICAL_TYPES = {
 def _political(c: Candidate) -> bool:
     """Whether a candidate is a political event at all: sports "rallied to win", business
     "meetings" and "asked" in interviews have no state, armed or organised actor."""
+    if c.trigger.political_act:
+        return True  # "handed the base to the army", "a mass grave was found"
     actors = [a for a in (c.actor1, c.actor2) if a is not None]
     organised = any(
         a.type in POLITICAL_TYPES or a.kind in ("group", "country") or _ARMED.search(a.text)
         for a in actors
     )
     if c.event_type == "ASSAULT":
-        return organised or c.fatalities is not None or c.trigger.weapon
+        # "Militiamen subjected women to rape": an armed subject the actor reading missed.
+        armed_subject = c.trigger.separate_act and bool(
+            _ARMED.search(c.sent.text[: c.tstart]) or _FORCES.search(c.sent.text[: c.tstart])
+        )
+        return organised or c.fatalities is not None or c.trigger.weapon or armed_subject
     if c.event_type == "PROTEST":
         return True  # the trigger itself names a demonstration or riot
     return c.actor1 is not None and (
-        c.actor1.type in POLITICAL_TYPES or c.actor1.kind in ("group", "country")
+        c.actor1.type in POLITICAL_TYPES
+        or c.actor1.kind in ("group", "country")
+        or (c.event_type == "CONCEDE" and bool(_ARMED.search(c.actor1.text)))  # "gunmen freed"
     )
 
 
@@ -163,7 +176,12 @@ def _event(
     a1, a1c, a1t = _actor_fields(c.actor1, country or main_country)
     a2, a2c, a2t = _actor_fields(c.actor2, country or main_country)
     acled, sub = c.acled, c.sub
-    if c.event_type == "RETREAT" and place is not None and place.precision != "country":
+    if (
+        c.event_type == "RETREAT"
+        and sub is None
+        and place is not None
+        and place.precision != "country"
+    ):
         # Giving up a named place without a fight.
         acled, sub = "Strategic developments", "Non-violent transfer of territory"
     if c.event_type == "PROTEST" and a1t != "state_forces":

@@ -33,6 +33,7 @@ _MONTH = (
 )
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d\d"
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("mdy", re.compile(rf"\b(?P<m>{_MONTH})\s+(?P<d>{_DAY})(?:,?\s+(?P<y>{_YEAR}))?\b", re.I)),
     ("dmy", re.compile(rf"\b(?P<d>{_DAY})\s+(?P<m>{_MONTH})(?:,?\s+(?P<y>{_YEAR}))?\b", re.I)),
@@ -46,7 +47,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "rel",
         re.compile(
-            r"\b(?P<r>yesterday|today|tonight|last\s+night|overnight|this\s+morning)\b", re.I
+            # "overnight on March 31", "overnight into Sunday": the named day dates it.
+            r"\b(?P<r>yesterday|today|tonight|last\s+night|this\s+morning|overnight"
+            rf"(?!\s+(?:(?:on|into|to)\s+)?(?:{_WEEKDAY}|{_MONTH}\s+\d|\d{{1,2}}\s+{_MONTH})))\b",
+            re.I,
         ),
     ),
     (

@@ -379,7 +379,7 @@ def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
             return True
     if c.event_type == "ASSAULT":
         armed = _armed_actor(c.actor1) or _armed_actor(c.actor2)
-        if not (ctx.conflict or armed or c.trigger.weapon):
+        if not (ctx.conflict or armed or c.trigger.weapon or c.trigger.political_act):
             return True  # a murder or a kidnapping in a crime story
         if c.trigger.needs_armed_context and not (armed or cue("conflict_cues").search(text)):
             return True  # "a girl was kidnapped in broad daylight"

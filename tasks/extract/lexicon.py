@@ -51,6 +51,7 @@ class Trigger:
     speech: bool
     announced: bool
     yields_to_crowd: bool
+    political_act: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,8 @@ FLAGS: dict[str, str] = {
     "announced": "a decision that takes effect when announced ('said it would deploy troops')",
     "yields_to_crowd": "loses to an overlapping needs_crowd trigger ('protesters set fire to "
     "the parliament building' is a riot, not looting)",
+    "political_act": "the act is political whoever does it (a base handed over, a mass grave "
+    "found, a peace deal between clans): coded with no state, armed or organised actor named",
 }
 
 # Cue lists (top-level lists in triggers.json) the coder reads.
