@@ -16,7 +16,7 @@ from tasks.extract.coder import build_candidates
 from tasks.extract.sentences import mask_dateline
 from tasks.models import Event
 
-EXTRACTOR_VERSION = "rules-0.5.4"
+EXTRACTOR_VERSION = "rules-0.5.5"
 
 __all__ = ["EXTRACTOR_VERSION", "CodingTimeout", "extract_events", "predict_cases"]
 
