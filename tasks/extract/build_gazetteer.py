@@ -92,13 +92,15 @@ _EL_START = re.compile(r"^el[ \-](?=\w)")
 
 
 def somali_keys(name: str) -> set[str]:
-    """The other spellings of a Somali "Ceel" name: "ceelbuur" -> "el buur", "el-buur",
-    "elbuur"; "el wak" -> "ceel wak"; "guriceel" -> "guriel"."""
+    """The other spellings of a Somali "Ceel" name: "ceelbuur" -> "ceel buur", "el buur",
+    "el-buur", "elbuur" ...; "el wak" -> "ceel wak"; "guriceel" -> "guriel"."""
     key = fold(name)
     out = set()
     if _CEEL_START.match(key):
         rest = _CEEL_START.sub("", key)
-        out |= {f"el {rest}", f"el-{rest}", f"el{rest}"}
+        out |= {f"{el} {rest}" for el in ("el", "ceel")}
+        out |= {f"{el}-{rest}" for el in ("el", "ceel")}
+        out |= {f"{el}{rest}" for el in ("el", "ceel")}
     elif _EL_START.match(key):
         out.add("ceel " + _EL_START.sub("", key))
     if key.endswith("ceel") and len(key) > 6:
