@@ -88,6 +88,9 @@ def to_events(
         if place is None and c.event_type in MEETING_TYPES:
             place, admin = _meeting_place(c, nearby)
             inherited = place is not None
+            if place is not None:
+                # The talks go on there: a request or deal reported after this one.
+                nearby.setdefault(c.sent_index, (c.sent.paragraph, (place, admin)))
         if place is None and c.event_type in PHYSICAL:
             prev = last_place_by_para.get(c.sent.paragraph, last_place)
             if prev is not None:
