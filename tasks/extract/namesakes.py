@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, replace
 
 from tasks.extract.lexicon import Place
+from tasks.extract.text import fold
 
 # Namesakes: every DISTANCE_SCALE_KM from the article's first place costs as much as a 10x
 # population difference, up to DISTANCE_CAP.
@@ -90,7 +91,10 @@ def choose(
             best, best_score = row, score
     if best is not None and best.kind == "city":
         seat = next((a for a in rows if a.kind == "admin1" and _seat(a, (best,))), None)
-        if seat is not None and seat.admin1 != best.admin1:
+        own = fold(best.admin1 or "")
+        if seat is not None and seat.admin1 != best.admin1 and fold(best.name) not in own:
+            # (Not when the city's own subdivision is named after it: "Autonomous City of
+            # Buenos Aires" is the city's, the province of the same name is not.)
             best = replace(best, admin1=seat.admin1)
     return best
 
