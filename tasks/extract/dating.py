@@ -27,7 +27,9 @@ def sentence_dates(
     dates = mark_speech(
         sent.text, [replace(d, base=sent.start) for d in find_dates(sent.text, published)]
     )
+    dates = _overnight_into_day(sent.text, dates)
     dates += relative_days(sent.text, sent.start, dates, last_day)
+    dates += days_apart(sent.text, sent.start, dates, last_day)
     nxt = NEXT_DAY.search(sent.text)
     if nxt and last_day is not None and not any(d.value for d in dates):
         # "the following day": one day after the last date the article gave ("the
@@ -91,3 +93,86 @@ MONTH_AFTER = 30
 MONTH_BEFORE = 40
 # Between a month and a later trigger: another verb's clause ("in late January and took").
 _OTHER_CLAUSE = re.compile(r"\band\b|\bwhile\b|;|\bthen\b")
+
+
+# "overnight into Sunday", "overnight on Friday", "overnight to Tuesday": the named day
+# dates the act, not "overnight" (which alone means the night before publication).
+_OVERNIGHT_GAP = re.compile(r"^\s*(?:on|into|to|until|before|of)?\s*(?:the\s+)?$", re.I)
+
+
+def _overnight_into_day(text: str, dates: list[DateMention]) -> list[DateMention]:
+    """Drop an "overnight" that a day right after it dates."""
+    out: list[DateMention] = []
+    for i, d in enumerate(dates):
+        nxt = dates[i + 1] if i + 1 < len(dates) else None
+        if (
+            d.text.lower() == "overnight"
+            and nxt is not None
+            and nxt.value is not None
+            and nxt.precision == "day"
+            and _OVERNIGHT_GAP.match(text[d.end : nxt.start])
+        ):
+            continue
+        out.append(d)
+    return out
+
+
+_COUNT = r"(?P<n>a|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
+_NUMBERS = {
+    w: i
+    for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+    )
+}
+# "The move came five days after the US imposed ...": the act after "after" is N days
+# before the day the article last gave.
+_CAME_AFTER = re.compile(
+    rf"\b(?:came|comes|was|were|followed|happened|occurred)\s+(?:just\s+|only\s+)?"
+    rf"{_COUNT}\s+days?\s+after\b",
+    re.I,
+)
+# "Two days later, a mine exploded ...": N days after the day the article last gave;
+# "Three days earlier, ...": N days before it. One day is NEXT_DAY's and PREVIOUS_DAY's.
+_LATER = re.compile(rf"\b{_COUNT}\s+days\s+(?P<dir>later|earlier|before)\b(?!\s+the\b)", re.I)
+
+
+def _count(word: str) -> int:
+    w = word.lower()
+    return 1 if w == "a" else _NUMBERS[w] if w in _NUMBERS else int(w)
+
+
+def days_apart(
+    text: str, base: int, dates: list[DateMention], last_day: date | None
+) -> list[DateMention]:
+    """Days counted from the last day the article gave, in a sentence without a day of its
+    own: "came five days after" (back), "two days later" (on), "three days earlier"
+    (back)."""
+    if last_day is None or "day" not in text or any(d.value for d in dates):
+        return []
+    m = _CAME_AFTER.search(text)
+    if m is not None:
+        start = m.start("n")
+        return [
+            DateMention(
+                start,
+                m.end(),
+                text[start : m.end()],
+                shift(last_day, -_count(m.group("n"))),
+                "day",
+                base,
+            )
+        ]
+    m = _LATER.search(text)
+    if m is not None and _count(m.group("n")) > 1:
+        sign = 1 if m.group("dir").lower() == "later" else -1
+        return [
+            DateMention(
+                m.start(),
+                m.end(),
+                m.group(0),
+                shift(last_day, sign * _count(m.group("n"))),
+                "day",
+                base,
+            )
+        ]
+    return []
