@@ -28,6 +28,8 @@ def sentence_dates(
         sent.text, [replace(d, base=sent.start) for d in find_dates(sent.text, published)]
     )
     dates = _overnight_into_day(sent.text, dates)
+    if sent.paragraph == 0:
+        dates = _drop_dateline(sent.text, dates)
     dates += relative_days(sent.text, sent.start, dates, last_day)
     dates += days_apart(sent.text, sent.start, dates, last_day)
     nxt = NEXT_DAY.search(sent.text)
@@ -176,3 +178,19 @@ def days_apart(
             )
         ]
     return []
+
+
+# A wire dateline the masking left ("Niamey, 7 July 2024 (APA) - "): its date is the
+# filing day, not the act's, and must not become the article's lead date.
+_DATELINE_END = re.compile(r"\s*(?:\([^()]{1,30}\))?\s*(?:--|-|\u2013|\u2014|:)\s")
+_DATELINE_PLACE = re.compile(r"^\s*[A-Z][\w'\u2019.\- ]{1,40}(?:,\s*[A-Z][\w'.\- ]{1,40})?,\s*$")
+
+
+def _drop_dateline(text: str, dates: list[DateMention]) -> list[DateMention]:
+    """The dates of the article's first sentence without the dateline's."""
+    if not dates:
+        return dates
+    first = dates[0]
+    if _DATELINE_PLACE.match(text[: first.start]) and _DATELINE_END.match(text, first.end):
+        return dates[1:]
+    return dates
