@@ -20,7 +20,7 @@ NEXT_DAY = re.compile(
 
 
 def sentence_dates(
-    sent: Sentence, published: date | None, last_day: date | None
+    sent: Sentence, published: date | None, last_day: date | None, lead: date | None = None
 ) -> list[DateMention]:
     """The sentence's date mentions (offsets in the article via ``base``), with relative
     days and "the following day" resolved against ``last_day``."""
@@ -31,7 +31,7 @@ def sentence_dates(
     if sent.paragraph == 0:
         dates = _drop_dateline(sent.text, dates)
     dates += relative_days(sent.text, sent.start, dates, last_day)
-    dates += days_apart(sent.text, sent.start, dates, last_day)
+    dates += days_apart(sent.text, sent.start, dates, last_day, lead)
     nxt = NEXT_DAY.search(sent.text)
     if nxt and last_day is not None and not any(d.value for d in dates):
         # "the following day": one day after the last date the article gave ("the
@@ -127,12 +127,15 @@ _NUMBERS = {
     )
 }
 # "The move came five days after the US imposed ...": the act after "after" is N days
-# before the day the article last gave.
+# before the day of the article's lead act (what "the move" names).
 _CAME_AFTER = re.compile(
     rf"\b(?:came|comes|was|were|followed|happened|occurred)\s+(?:just\s+|only\s+)?"
     rf"{_COUNT}\s+days?\s+after\b",
     re.I,
 )
+# "... came two days after a rally, and a day after the president accused ...": each
+# count dates the act after it.
+_AND_AFTER = re.compile(rf"(?:\band|,)\s+{_COUNT}\s+days?\s+after\b", re.I)
 # "Two days later, a mine exploded ...": N days after the day the article last gave;
 # "Three days earlier, ...": N days before it. One day is NEXT_DAY's and PREVIOUS_DAY's.
 _LATER = re.compile(rf"\b{_COUNT}\s+days\s+(?P<dir>later|earlier|before)\b(?!\s+the\b)", re.I)
@@ -144,28 +147,29 @@ def _count(word: str) -> int:
 
 
 def days_apart(
-    text: str, base: int, dates: list[DateMention], last_day: date | None
+    text: str,
+    base: int,
+    dates: list[DateMention],
+    last_day: date | None,
+    lead: date | None = None,
 ) -> list[DateMention]:
-    """Days counted from the last day the article gave, in a sentence without a day of its
-    own: "came five days after" (back), "two days later" (on), "three days earlier"
-    (back)."""
-    if last_day is None or "day" not in text or any(d.value for d in dates):
+    """Days counted in a sentence without a day of its own: "came five days after" (back
+    from the lead act's day), "two days later" (on from the last day the article gave),
+    "three days earlier" (back from it)."""
+    if "day" not in text or any(d.value for d in dates):
         return []
     m = _CAME_AFTER.search(text)
     if m is not None:
-        start = m.start("n")
-        return [
-            DateMention(
-                start,
-                m.end(),
-                text[start : m.end()],
-                shift(last_day, -_count(m.group("n"))),
-                "day",
-                base,
-            )
-        ]
+        if lead is None:
+            return []
+        out = []
+        for k in [m, *_AND_AFTER.finditer(text, m.end())]:
+            start = k.start("n")
+            back = shift(lead, -_count(k.group("n")))
+            out.append(DateMention(start, k.end(), text[start : k.end()], back, "day", base))
+        return out
     m = _LATER.search(text)
-    if m is not None and _count(m.group("n")) > 1:
+    if m is not None and last_day is not None and _count(m.group("n")) > 1:
         sign = 1 if m.group("dir").lower() == "later" else -1
         return [
             DateMention(
