@@ -252,7 +252,8 @@ def _completes_attack(c: Candidate, walk: _Walk) -> bool:
 def _sentence_dates(sent: Sentence, published: date | None, walk: _Walk) -> list[DateMention]:
     """The sentence's dates; they update the last day the article gave and, in its
     opening sentences, its lead date."""
-    dates = sentence_dates(sent, published, walk.last_day)
+    lead = walk.lead.value if walk.lead is not None else None
+    dates = sentence_dates(sent, published, walk.last_day, lead)
     # The day of the last act the article dated, rather than of a statement about it.
     act_days = [d.value for d in dates if d.value is not None and not d.speech]
     any_days = [d.value for d in dates if d.value is not None]
