@@ -133,6 +133,8 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         return True  # "its agreed cuts": an adjective
     if trig.stance and cue("stance_words").match(word) and not dated:
         return True  # "Officials denied the claim", "Rwanda denies backing M23": a stance
+    if et == "THREATEN" and word.lower().startswith("warn") and _forecast(text[e:]):
+        return True  # "officials warned the toll could rise": a forecast, not a threat
     if et in ("REQUEST", "THREATEN") and cue("weather_cues").search(text):
         return True  # safety advice about the weather or an epidemic
     if et not in ("ASSAULT", "PROTEST", "MOBILIZE", "RETREAT", "AID"):
@@ -260,6 +262,20 @@ _ARRIVED_DURING = re.compile(
 # students' demands"): the noun points back at an act, it reports none (SCHEMA rule 2).
 _POSSESSOR = re.compile(r"\b[\w\-]+(?:'s|s'|\u2019s|s\u2019)\s+(?:[a-z\-]+\s+)?$")
 _ADJ_BEFORE = re.compile(r"\b(?:on|the|an|a|of|for|with|to|his|her|their|its)\s+$", re.I)
+# A warning whose clause only foresees a harm, with no party that will cause it under a
+# condition ("warned that the death toll could rise", "warned the country risked sliding
+# into war"), is a forecast: PLOVER's THREATEN needs a threatened act by the speaker.
+# Characters after "warned" searched for the forecast word: the clause's first words.
+FORECAST_REACH = 60
+
+
+def _forecast(after: str) -> bool:
+    clause = re.split(r"[.;:]", after[:FORECAST_REACH])[0]
+    return bool(cue("forecast_words").search(clause)) and not re.search(
+        r"\b(?:if|unless|would|will)\b", clause, re.I
+    )
+
+
 _FOR_YEARS = re.compile(r"^\s*(?:[\w\-]+\s+){0,3}?for (?:years|decades|months)\b", re.I)
 
 
