@@ -358,6 +358,27 @@ def _armed_actor(a: ActorMention | None) -> bool:
     return a.type == "state_forces" and a.kind != "role"  # "Nigerian troops", the IDF
 
 
+# An act told in the perfect inside a non-restrictive relative clause describes one of
+# the sentence's parties ("the ADF, which has carried out attacks in Russia, ...", "the
+# rulers, who have expelled French troops, ..."): background, not the sentence's news
+# (SCHEMA rules 2 and 4), unless the clause gives the act its own date. A simple-past
+# clause ("the envoy, who criticised the meeting on Monday") often is the news: kept.
+_ASIDE_OPEN = re.compile(r",\s+(?:which|who)\s+(?:has|have|had)\b[^,;:()\u2014]*$", re.I)
+
+
+def _aside(c: Candidate) -> bool:
+    text = c.sent.text
+    m = _ASIDE_OPEN.search(text[: c.tstart])
+    if m is None:
+        return False
+    close = re.search(r"[,;:()\u2014]", text[c.tend :])
+    end = c.tend + close.start() if close else len(text)
+    if c.date is None:
+        return True
+    at = c.date.base + c.date.start - c.sent.start
+    return not m.start() <= at < end
+
+
 def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
     """Candidates that are not political events once actors, date and toll are known."""
     text = c.sent.text
@@ -385,6 +406,8 @@ def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
         return True  # "In 2003, authorities were accused ...": an earlier year, no day
     if undated and _ERA.search(text):
         return True  # "in 218 BC"
+    if _aside(c):
+        return True  # "the rulers, who took power in a coup, ...": a description
     if ctx.genre >= GENRE_MIN:
         return True  # a rugby report, a game review, a battlefield-tourism piece
     if c.event_type == "COERCE" and c.trigger.needs_political_context:
