@@ -86,7 +86,7 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         and _PERFECT_BEFORE.search(text[max(0, s - 30) : s])
     ):
         return True  # "Burundi has also sent troops", "the ADF has pledged allegiance"
-    if et in PHYSICAL and _REQUESTED.search(text[max(0, s - REQUEST_REACH) : s]):
+    if et in _REQUESTABLE and _REQUESTED.search(text[max(0, s - REQUEST_REACH) : s]):
         return True  # "appealed to Juba to send more troops", "will not allow ... to deploy"
     if trig.event_type == "MOBILIZE" and _ARRIVED_DURING.search(text[max(0, s - 30) : e + 20]):
         return True  # "withdrew when reinforcements arrived": part of the clash
@@ -220,9 +220,12 @@ _REQUESTED = re.compile(
     r"ask(?:ed|s|ing)?|allow(?:ed|s|ing)?|permit(?:ted|ting)|press(?:ed|es|ing)|"
     r"request(?:ed|s|ing)?|plead(?:ed|s)?|implor(?:ed|es))\b[^.;:]{0,70}?"
     r"\bto\s+(?:(?:speed\s+up|step\s+up|hasten|accelerate|expedite|increase|allow)\s+"
-    r"(?:the\s+)?)?$",
+    r"(?:the\s+)?|(?:(?!(?:after|when|as|since|while|because|where|who|which|that)\b)[\w\-']+\s+){1,5})?$",
     re.I,
 )
+# Acts that can be the content of a request: the physical ones and a penalty ("called
+# on donors to impose sanctions on the settlers").
+_REQUESTABLE = PHYSICAL | {"SANCTION"}
 # An act named as the charge in an arrest or a trial ("detained for 'attacking police
 # officers'", "arrested during the unrest for sabotage and attacking security forces"):
 # the arrest is the event; the act charged is either reported already (SCHEMA rule 2) or
