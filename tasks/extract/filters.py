@@ -273,8 +273,9 @@ _ADJ_BEFORE = re.compile(r"\b(?:on|the|an|a|of|for|with|to|his|her|their|its)\s+
 # A warning whose clause only foresees a harm, with no party that will cause it under a
 # condition ("warned that the death toll could rise", "warned the country risked sliding
 # into war"), is a forecast: PLOVER's THREATEN needs a threatened act by the speaker.
-# Characters after "warned" searched for the forecast word: the clause's first words.
-FORECAST_REACH = 60
+# Characters after "warned" searched for the forecast word: the clause, up to ~18 words
+# ("warned that a shortage of workers and a late frost could weigh on the harvest").
+FORECAST_REACH = 110
 
 
 def _forecast(after: str) -> bool:
@@ -330,7 +331,7 @@ RELATIVE_CLAUSE = re.compile(r",\s+(?:which|who|whose)\b[^,;]*,")
 STATEMENT_REACH = 25
 # "in 2003", "since early 2017", "during the 2020-2022 war", "in the 1990s".
 _IN_YEAR = re.compile(
-    r"\b(?:in|since|during) (?:the )?(?:early |late |mid-)?((?:1[0-9]|20)\d\d)"
+    r"\b(?:in|since|during) (?:the |a |an )?(?:early |late |mid-)?((?:1[0-9]|20)\d\d)"
     r"(?:s|[-\u2013](?:(?:1[0-9]|20)\d\d|\d\d))?\b",
     re.I,
 )
