@@ -331,7 +331,7 @@ RELATIVE_CLAUSE = re.compile(r",\s+(?:which|who|whose)\b[^,;]*,")
 STATEMENT_REACH = 25
 # "in 2003", "since early 2017", "during the 2020-2022 war", "in the 1990s".
 _IN_YEAR = re.compile(
-    r"\b(?:in|since|during) (?:the |a |an )?(?:early |late |mid-)?((?:1[0-9]|20)\d\d)"
+    r"\b(?:in|since|during) (?:the )?(?:early |late |mid-)?((?:1[0-9]|20)\d\d)"
     r"(?:s|[-\u2013](?:(?:1[0-9]|20)\d\d|\d\d))?\b",
     re.I,
 )
