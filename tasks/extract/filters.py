@@ -141,13 +141,10 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
         # A verbal act named by a noun after "the" or "his" is a reference ("his
         # refusal", "the phone call", "his arrest"), unless the sentence dates it.
         close_before = text[max(0, s - 30) : s]
-        if (
-            not dated
-            and cue_in("act_nouns", _ACT_NOUN).match(word)
-            and (
-                cue_in("determiners", _DETERMINED).search(close_before)
-                or _POSSESSOR.search(close_before)
-            )
+        if cue_in("act_nouns", _ACT_NOUN).match(word) and (
+            (not dated and cue_in("determiners", _DETERMINED).search(close_before))
+            or _OBJECT_POSSESSOR.search(close_before)
+            or (not dated and _POSSESSOR.search(close_before))
         ):
             return True  # also "the students' demands", "Russia's demands": a reference
         if cue("not_an_act").match(text[s:]):
@@ -269,6 +266,14 @@ _ARRIVED_DURING = re.compile(
 # A possessor before a verbal-act noun works like "his" ("has not responded to the
 # students' demands"): the noun points back at an act, it reports none (SCHEMA rule 2).
 _POSSESSOR = re.compile(r"\b[\w\-]+(?:'s|s'|\u2019s|s\u2019)\s+(?:[a-z\-]+\s+)?$")
+# "rejected the protesters' demands", "dismissed Kyiv's accusations": a verbal-act noun
+# owned by another party and governed by the sentence's own verb ("the") names that
+# party's earlier act, never a new one, even in a dated sentence (SCHEMA rule 2).
+_OBJECT_POSSESSOR = re.compile(
+    r"\b(?:rejected|dismissed|ignored|denied|welcomed|heeded|met|answered|refused)\s+"
+    r"(?:the\s+)?[\w\-]+(?:'s|s'|\u2019s|s\u2019)\s+(?:[a-z\-]+\s+)?$",
+    re.I,
+)
 _ADJ_BEFORE = re.compile(r"\b(?:on|the|an|a|of|for|with|to|his|her|their|its)\s+$", re.I)
 # A warning whose clause only foresees a harm, with no party that will cause it under a
 # condition ("warned that the death toll could rise", "warned the country risked sliding
