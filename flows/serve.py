@@ -16,16 +16,15 @@ Schedules need a Prefect server (Prefect's temporary API cannot schedule):
 from __future__ import annotations
 
 import logging
-import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tasks.errors import UsageError
+from tasks.fetch.feeds import DEFAULT_CONFIG, read_config
 from warehouse.db import describe as describe_db
 
-DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "seeds" / "feeds.toml"
 # Feeds without an interval of their own are polled this often.
 DEFAULT_FEEDS_EVERY_MINUTES = 30.0
 DEFAULT_FOLDERS_EVERY_MINUTES = 10.0
@@ -63,10 +62,7 @@ def _minutes(value: Any, key: str, where: Path) -> timedelta:
 def plan(config: str | Path | None, db: str | None, allow_private_hosts: bool = False) -> Plan:
     """Read `[serve]` and the feeds' intervals from the config file."""
     path = Path(config) if config else DEFAULT_CONFIG
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read config {path}: {exc}") from exc
+    data = read_config(path)
     serve = data.get("serve", {})
     if not isinstance(serve, dict):
         raise UsageError(f"{path}: [serve] must be a table")

@@ -7,7 +7,6 @@ which both read them, so neither imports the other to know them.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
@@ -84,11 +83,9 @@ def load_settings(path: str | os.PathLike[str] | None = None) -> LinkSettings:
 @lru_cache(maxsize=8)
 def _settings_of(file: Path, stamp: int) -> LinkSettings:
     """The settings of one version of a config file (every batch asks: read it once)."""
-    try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"cannot read config {file}: {exc}") from exc
-    table = data.get("incidents", {})
+    from tasks.fetch.feeds import read_config
+
+    table = read_config(file).get("incidents", {})
     if not isinstance(table, dict):
         raise UsageError(f"{file}: [incidents] must be a table")
     known = {f.name: f.type for f in fields(LinkSettings)}

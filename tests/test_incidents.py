@@ -221,10 +221,16 @@ def test_the_shared_story_sets_through_the_real_command(tmp_path: Path) -> None:
 
 # --- the linker alone, on gold coding: what linking reaches when coding is right -------
 
-# Pair F1 floors on the story sets' gold events (measured: dev 0.98, dev2 0.97, blind 0.96,
-# blind2 0.92; the blind sets were written by annotators who never saw the linker, and are
-# scored, never read).
-GOLD_FLOORS = {"sets_dev2.jsonl": 0.94, "sets_blind.jsonl": 0.93, "sets_blind2.jsonl": 0.9}
+# Pair F1 floors on the story sets' gold events (measured with the linker of rules-0.5.5:
+# dev 0.98, dev2 0.99, dev3 0.95, blind 0.99, blind2 0.98; before its actor classes and
+# sub-type groups dev2 0.97, blind 0.96, blind2 0.92; the blind sets were written by
+# annotators who never saw the linker, and are scored, never read).
+GOLD_FLOORS = {
+    "sets_dev2.jsonl": 0.97,
+    "sets_dev3.jsonl": 0.93,
+    "sets_blind.jsonl": 0.97,
+    "sets_blind2.jsonl": 0.95,
+}
 
 
 def _gold_reports(article: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from tasks.extract.candidates import PHYSICAL, Candidate
 from tasks.extract.canonical import canonical_name
 from tasks.extract.dates import DateMention
 from tasks.extract.folding import fold
+from tasks.extract.grouping import best_place
 from tasks.extract.merging import merge, refine
 from tasks.extract.places import PlaceMention
 from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverType
@@ -23,6 +24,14 @@ from tasks.models import ActorType, DatePrecision, Event, GeoPrecision, PloverTy
 BASE_CONFIDENCE = 0.4
 FIELD_BONUS = 0.1
 INHERITED_PENALTY = 0.05
+# A meeting, visit or deal named without a place happened where the passage around it
+# says ("held talks in Kabul on Saturday. Dar met Muttaqi ..."): the nearest place named
+# at most this many sentences before it (within this many paragraphs back) or after it.
+# Further away, a place belongs to another part of the story.
+MEETING_SENTENCES_BACK = 4
+MEETING_SENTENCES_AHEAD = 1
+MEETING_PARAGRAPHS_BACK = 1
+MEETING_TYPES = {"CONSULT", "AGREE", "COOPERATE", "REQUEST"}
 
 
 _ARMED = re.compile(
@@ -77,6 +86,7 @@ def to_events(
     """Final Event records, with places and dates filled from the article where missing."""
     settled = merge(refine(attach(cands, budget), budget), budget)
     cands = [c for c in settled if _political(c)]
+    nearby = _places_by_sentence(settled)
     countries = Counter(c.place.country for c in cands if c.place is not None)
     main_country = countries.most_common(1)[0][0] if countries else None
     events: list[Event] = []
@@ -88,6 +98,12 @@ def to_events(
         budget.check("filling events from context")
         inherited = False
         place, admin = c.place, c.admin_place
+        if place is None and c.event_type in MEETING_TYPES:
+            place, admin = _meeting_place(c, nearby)
+            inherited = place is not None
+            if place is not None:
+                # The talks go on there: a request or deal reported after this one.
+                nearby.setdefault(c.sent_index, (c.sent.paragraph, (place, admin)))
         if place is None and c.event_type in PHYSICAL:
             prev = last_place_by_para.get(c.sent.paragraph, last_place)
             if prev is not None:
@@ -116,6 +132,39 @@ def to_events(
         events.append(_event(c, place, admin, dm, country, inherited, main_country))
         last_actor = (c.actor1, country) if c.actor1 is not None else None
     return fold(events)
+
+
+_Placed = tuple[PlaceMention, PlaceMention | None]
+
+
+def _places_by_sentence(cands: list[Candidate]) -> dict[int, tuple[int, _Placed]]:
+    """Sentence index -> (paragraph, its first place of action) over every coded act."""
+    out: dict[int, tuple[int, _Placed]] = {}
+    for c in cands:
+        if c.sent_index in out:
+            continue
+        groups = [g for g in c.places if any(p.precision != "country" for p in g)]
+        if groups:
+            out[c.sent_index] = (c.sent.paragraph, best_place(groups[0]))
+    return out
+
+
+def _meeting_place(
+    c: Candidate, nearby: dict[int, tuple[int, _Placed]]
+) -> _Placed | tuple[None, None]:
+    """The place named nearest a meeting that names none: the sentences just before it
+    (in its paragraph or the one before), then the one after it (in its paragraph)."""
+    i, para = c.sent_index, c.sent.paragraph
+    order = list(range(i - 1, i - MEETING_SENTENCES_BACK - 1, -1))
+    order += list(range(i + 1, i + MEETING_SENTENCES_AHEAD + 1))
+    for j in order:
+        hit = nearby.get(j)
+        if hit is None:
+            continue
+        p_para, placed = hit
+        if j < i and para - p_para <= MEETING_PARAGRAPHS_BACK or j > i and p_para == para:
+            return placed
+    return None, None
 
 
 def _same_person(a: ActorMention | None, b: ActorMention | None) -> bool:

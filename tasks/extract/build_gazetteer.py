@@ -84,6 +84,36 @@ def _city_keys(city: dict) -> set[str]:
     return {k for k in keys if k}
 
 
+# Somali places GeoNames writes in Somali spelling ("Ceelbuur", "Guriceel") that English
+# news writes with "El" ("El Buur", "Guriel"), in the countries where Somali names are.
+SOMALI_COUNTRIES = {"SO", "ET", "KE", "DJ"}
+_CEEL_START = re.compile(r"^ceel[ \-]?(?=\w)")
+_EL_START = re.compile(r"^el[ \-](?=\w)")
+
+
+def somali_keys(name: str) -> set[str]:
+    """The other spellings of a Somali "Ceel" name: "ceelbuur" -> "ceel buur", "el buur",
+    "el-buur", "elbuur" ...; "el wak" -> "ceel wak"; "guriceel" -> "guriel"."""
+    key = fold(name)
+    out = set()
+    if _CEEL_START.match(key):
+        rest = _CEEL_START.sub("", key)
+        out |= {f"{el} {rest}" for el in ("el", "ceel")}
+        out |= {f"{el}-{rest}" for el in ("el", "ceel")}
+        out |= {f"{el}{rest}" for el in ("el", "ceel")}
+    elif _EL_START.match(key):
+        out.add("ceel " + _EL_START.sub("", key))
+    if key.endswith("ceel") and len(key) > 6:
+        out.add(key[:-4] + "el")
+    return out - {key}
+
+
+# Countries whose ISO first-level subdivisions (regions) news rarely names while it names
+# their provinces ("Sulu", "Lanao del Sur"): each province becomes an admin1 row carrying
+# its region's name (the anchor's English one), at the province's coordinates.
+PROVINCE_NAMES = {"PH"}
+
+
 # A GeoNames admin1 code takes a countrystatecity state's name only when at least this
 # share of its matched cities lie in that state: below it, the code is a region that
 # spans several of that database's states (French regions vs departments).
@@ -150,6 +180,26 @@ def _csc_admin1(
     return names, states_out, iso_names
 
 
+def _province_rows(
+    csc_states: list[tuple[str, str, str, float, float]],
+) -> list[tuple[str, str, str, str, float, float]]:
+    """(key, province, alpha2, region, lat, lon) for the provinces of PROVINCE_NAMES'
+    countries: pycountry's second-level subdivisions, named after their anchored region,
+    at the countrystatecity coordinates of the province."""
+    regions = {code: name for code, name, _ in _anchors()}
+    points = {(key, cc): (la, lo) for key, _, cc, la, lo in csc_states}
+    out = []
+    for sub in pycountry.subdivisions:
+        cc = sub.country_code
+        if cc not in PROVINCE_NAMES or sub.parent_code not in regions:
+            continue
+        point = points.get((fold(sub.name), cc))
+        if point is None:
+            continue
+        out.append((fold(sub.name), sub.name, cc, regions[sub.parent_code], *point))
+    return out
+
+
 def _alias(cities_name: str, name: str) -> str:
     """The eighth column of an admin1 row: the name its cities give the subdivision, when
     they spell it otherwise ("Nord-Kivu" is "North Kivu" for Goma); empty otherwise."""
@@ -205,7 +255,8 @@ def build() -> None:
         gid = str(city["geonameid"]) if city else ""
         sub_rows.append((fold(sub.name), sub.name, cc, gid, sub.code.split("-")[1]))
 
-    have = {(k, cc) for k, _, cc, _, _ in sub_rows}
+    province_rows = _province_rows(csc_states)
+    have = {(k, cc) for k, _, cc, _, _ in sub_rows} | {(r[0], r[2]) for r in province_rows}
     # Only states that some admin1 code voted for: those are first-level subdivisions
     # (not French departments or English boroughs listed in the same database).
     voted = {(cc, name) for (cc, _), name in csc_names.items()}
@@ -239,6 +290,8 @@ def build() -> None:
             # a town and the province it is in agree on their admin1.
             alias = _alias(city_name.get((cc, csc_iso.get((cc, iso), "")), name), name)
             gz.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{name}\t{lat}\t{lon}\t0\tadmin1{alias}\n")
+        for key, name, cc, region, la, lo in province_rows:
+            gz.write(f"{key}\t{name}\t{a3.get(cc, cc)}\t{region}\t{la:.4f}\t{lo:.4f}\t0\tadmin1\n")
         for key, name, cc, la, lo in csc_rows:
             alias = _alias(city_name.get((cc, name), name), name)
             gz.write(
@@ -254,6 +307,8 @@ def build() -> None:
                     key=lambda a: (a[1] - city["latitude"]) ** 2 + (a[2] - city["longitude"]) ** 2,
                 )[0]
             aliases = {a for a, t in alias_rows if t is city}
+            if cc in SOMALI_COUNTRIES:
+                aliases |= somali_keys(city["name"])
             own = fold(city["name"])
             for key in sorted(keys_of[city["geonameid"]] | aliases):
                 kind = "city" if key in aliases or _own_name(key, own) else "alt"

@@ -252,7 +252,8 @@ def _completes_attack(c: Candidate, walk: _Walk) -> bool:
 def _sentence_dates(sent: Sentence, published: date | None, walk: _Walk) -> list[DateMention]:
     """The sentence's dates; they update the last day the article gave and, in its
     opening sentences, its lead date."""
-    dates = sentence_dates(sent, published, walk.last_day)
+    lead = walk.lead.value if walk.lead is not None else None
+    dates = sentence_dates(sent, published, walk.last_day, lead)
     # The day of the last act the article dated, rather than of a statement about it.
     act_days = [d.value for d in dates if d.value is not None and not d.speech]
     any_days = [d.value for d in dates if d.value is not None]
@@ -289,6 +290,7 @@ def _place_groups(
             art.places(i - 1) if i > 0 else [],
             art.actors[i - 1] if i > 0 else [],
             art.context,
+            _recent_country(art, i),
         )
     if not groups and spoken:
         if any(c.place is not None for c in walk.out) or unknown_place(sent.text, places):
@@ -297,6 +299,20 @@ def _place_groups(
         else:
             groups = place_groups(art.places(i), art.actors[i], sent.text)
     return groups
+
+
+# "in the capital" is the capital of the country of the places named at most this many
+# sentences before it (a passage about one country in an article about several).
+CAPITAL_LOOKBACK = 4
+
+
+def _recent_country(art: _Article, i: int) -> str | None:
+    """The country of the nearest place named in the sentences just before ``i``."""
+    for j in range(i - 1, max(-1, i - CAPITAL_LOOKBACK - 1), -1):
+        found = [p for p in art.places(j) if not p.speaker]
+        if found:
+            return found[-1].country
+    return None
 
 
 def _share_subject(cands: list[Candidate], published: date | None) -> None:

@@ -131,14 +131,17 @@ def fallback_groups(
     prev_places: list[PlaceMention],
     prev_actors: list[ActorMention],
     context: Counter[str],
+    recent_country: str | None = None,
 ) -> list[list[PlaceMention]]:
     """Where an act happened when its sentence names no place: "in the capital" is the
     capital of the country the article is mostly about; otherwise ("Farmers drove tractors
     into Brussels ... Police detained 20 people.") the place of the sentence before, in
     the same paragraph (``prev_places``, resolved in the article's context)."""
     the_capital = THE_CAPITAL.search(sent.text)
-    if the_capital and context:
-        row = capitals().get(context.most_common(1)[0][0])
+    if the_capital and (context or recent_country):
+        # The country of the passage ("fighting in Sudan's Darfur ... shelling in the
+        # capital"), else the one the article is mostly about.
+        row = capitals().get(recent_country or context.most_common(1)[0][0])
         if row is not None:
             s0, e0 = the_capital.span(1)
             mention = PlaceMention(

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tasks.extract.lexicon import Place
+from tasks.extract.text import fold
 
 # Namesakes: every DISTANCE_SCALE_KM from the article's first place costs as much as a 10x
 # population difference, up to DISTANCE_CAP.
@@ -24,6 +25,10 @@ ALT_NAME_DISCOUNT = 100
 # The log-population an admin1 without a namesake city counts as (a province is a large
 # place; the gazetteer gives subdivisions no population): about 100,000 people.
 ADMIN1_LOG_SIZE = 5.0
+# A city this close to the point of a same-named admin1 row is that subdivision's seat
+# ("Bamyan" in "Bāmyān", "Gaborone"): the city is meant, in that subdivision, whatever
+# name its own admin1 code got (gazetteer points of a seat and its city differ by metres).
+SEAT_KM = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,7 @@ def choose(
     # the usual meaning. Any other first-level subdivision counts as a large place, so a
     # small town of the same name elsewhere ("Guerrero" in Chihuahua) does not beat it.
     capitals = {(r.country, r.admin1) for r in rows if r.kind == "city"}
+    capitals |= {(a.country, a.admin1) for a in rows if a.kind == "admin1" and _seat(a, rows)}
     for row in rows:
         far = 0.0
         if anchor is not None and row.lat is not None and row.lon is not None:
@@ -83,7 +89,30 @@ def choose(
         score -= far
         if score > best_score:
             best, best_score = row, score
+    if best is not None and best.kind == "city":
+        seat = next((a for a in rows if a.kind == "admin1" and _seat(a, (best,))), None)
+        own = fold(best.admin1 or "")
+        if seat is not None and seat.admin1 != best.admin1 and fold(best.name) not in own:
+            # (Not when the city's own subdivision is named after it: "Autonomous City of
+            # Buenos Aires" is the city's, the province of the same name is not.)
+            best = replace(best, admin1=seat.admin1)
     return best
+
+
+def _seat(admin: Place, rows: tuple[Place, ...]) -> Place | None:
+    """The city of ``rows`` that is ``admin``'s seat: same country, within SEAT_KM."""
+    if admin.lat is None or admin.lon is None:
+        return None
+    for r in rows:
+        if (
+            r.kind == "city"
+            and r.country == admin.country
+            and r.lat is not None
+            and r.lon is not None
+            and km(admin.lat, admin.lon, r.lat, r.lon) <= SEAT_KM
+        ):
+            return r
+    return None
 
 
 def weighed_population(row: Place) -> int:

@@ -22,7 +22,7 @@ from tasks.extract.lexicon import (
     demonyms,
     lookup_place,
 )
-from tasks.extract.namesakes import PlaceMention, choose, km
+from tasks.extract.namesakes import PlaceMention, choose, km, weighed_population
 from tasks.extract.text import fold, name_key
 
 # A capitalised place name of up to four words, with the particles of Arabic, French,
@@ -175,6 +175,10 @@ class _Box:
     point: tuple[float, float] | None = None
     local: bool = False  # the point is a town or district seat, not a region's
     admin1_keys: frozenset[str] = frozenset()  # its admin1 as name_key, in each spelling
+    # The population of the town the box is, when no region contains it: a district the
+    # gazetteer lacks may share its name with a small town elsewhere ("Djibo town of Soum
+    # province" is not in Senegal's village Soum).
+    lone_town: int | None = None
 
 
 # A namesake more than this far from the town or district that qualifies it is another
@@ -245,8 +249,20 @@ def _box(
                 row.country, row.admin1, point if box is None else box.point or point, False, keys
             )
         else:
-            box = _Box(row.country, row.admin1, point, True, keys)
+            lone = weighed_population(row) if box is None else None
+            box = _Box(row.country, row.admin1, point, True, keys, lone)
     return box
+
+
+def _own_row(
+    rows: tuple[Place, ...], box: _Box, context: Counter[str], anchor: tuple[float, float] | None
+) -> Place | None:
+    """The place's own namesake when its container is only a smaller lone town elsewhere
+    (the container is then a district the gazetteer lacks, named like that town)."""
+    if box.lone_town is None:
+        return None
+    row = choose(tuple(r for r in rows if r.kind == "city"), context, False, None, anchor)
+    return row if row is not None and weighed_population(row) > box.lone_town else None
 
 
 def resolve_qualified(
@@ -285,6 +301,13 @@ def resolve_qualified(
                     )
                 )
                 continue
+        own = _own_row(rows_of.get((s, e), ()), box, context, anchor)
+        if own is not None:
+            at = q.implied or locative.get(s, False)
+            out.append(
+                PlaceMention(s, e, text, own.country, own.admin1, own.lat, own.lon, "point", at)
+            )
+            continue
         if q.needs_row or not (q.implied or locative.get(s, False)):
             return []
         if fold(text) in country_only_names():

@@ -95,6 +95,7 @@ CUE_LISTS: frozenset[str] = frozenset(
         "objection_before",
         "objection_verbs",
         "stance_words",
+        "forecast_words",
         "territory_nouns",
         "strike_verbs",
         "called_off_words",

@@ -97,6 +97,14 @@ class ParsedFeed:
     version: str
 
 
+def read_config(file: Path) -> dict[str, Any]:
+    """The config file's tables; a file that cannot be read is a usage error naming it."""
+    try:
+        return tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read config {file}: {exc}") from exc
+
+
 def load_config(path: str | Path | None, **overrides: Any) -> FeedsFile:
     """Read the feeds file; a file that cannot be read or a bad `[fetch]` is a whole-run error.
 
