@@ -9,6 +9,7 @@ from datetime import date
 
 from tasks.extract.dates import DateMention, find_dates, mark_speech, relative_days, shift
 from tasks.extract.filters import RELATIVE_CLAUSE
+from tasks.extract.numbers import parse_number
 from tasks.extract.sentences import Sentence
 
 # A day given relative to the last date the article gave.
@@ -120,12 +121,6 @@ def _overnight_into_day(text: str, dates: list[DateMention]) -> list[DateMention
 
 
 _COUNT = r"(?P<n>a|one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2})"
-_NUMBERS = {
-    w: i
-    for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-    )
-}
 # "The move came five days after the US imposed ...": the act after "after" is N days
 # before the day of the article's lead act (what "the move" names).
 _CAME_AFTER = re.compile(
@@ -142,8 +137,8 @@ _LATER = re.compile(rf"\b{_COUNT}\s+days\s+(?P<dir>later|earlier|before)\b(?!\s+
 
 
 def _count(word: str) -> int:
-    w = word.lower()
-    return 1 if w == "a" else _NUMBERS[w] if w in _NUMBERS else int(w)
+    """The days a `_COUNT` match names ("a" day is one)."""
+    return 1 if word.lower() == "a" else parse_number(word) or 0
 
 
 def days_apart(
