@@ -34,7 +34,9 @@ SEED = ROOT / "seeds" / "000_8681d12e972c8123.txt"
 # conflict-monitor paragraphs) and blind_snippets 0.76 / 1.00 (125 one-sentence snippets,
 # five per ACLED sub-type), both written from SCHEMA.md and ACLED's codebook only. At
 # rules-0.5.4: blind4 0.87 / 0.93 (30 articles with datelines, relative days and revised
-# tolls) and blind_snippets2 0.81 / 1.00 (75 snippets, three per sub-type), written last.
+# tolls) and blind_snippets2 0.81 / 1.00 (75 snippets, three per sub-type). At rules-0.5.5:
+# blind_summaries2 0.89 / 1.00 (30 paragraphs, 25 countries) and blind_snippets3 0.78 / 1.00
+# (75 snippets, three per sub-type, 49 countries), written last.
 BLIND_SETS = [
     ("blind_cases.jsonl", 0.7, 0.9),
     ("blind2_cases.jsonl", 0.75, 0.88),
@@ -43,6 +45,8 @@ BLIND_SETS = [
     ("blind_snippets.jsonl", 0.72, 0.95),
     ("blind4_cases.jsonl", 0.8, 0.88),
     ("blind_snippets2.jsonl", 0.75, 0.95),
+    ("blind_summaries2.jsonl", 0.85, 0.95),
+    ("blind_snippets3.jsonl", 0.74, 0.95),
 ]
 
 

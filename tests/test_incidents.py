@@ -224,12 +224,14 @@ def test_the_shared_story_sets_through_the_real_command(tmp_path: Path) -> None:
 # Pair F1 floors on the story sets' gold events (measured with the linker of rules-0.5.5:
 # dev 0.98, dev2 0.99, dev3 0.95, blind 0.99, blind2 0.98; before its actor classes and
 # sub-type groups dev2 0.97, blind 0.96, blind2 0.92; the blind sets were written by
-# annotators who never saw the linker, and are scored, never read).
+# annotators who never saw the linker, and are scored, never read; blind3, ten sets in ten
+# countries none of the dev sets cover, measured 0.966 when it was written).
 GOLD_FLOORS = {
     "sets_dev2.jsonl": 0.97,
     "sets_dev3.jsonl": 0.93,
     "sets_blind.jsonl": 0.97,
     "sets_blind2.jsonl": 0.95,
+    "sets_blind3.jsonl": 0.94,
 }
 
 
