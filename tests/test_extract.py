@@ -36,7 +36,8 @@ SEED = ROOT / "seeds" / "000_8681d12e972c8123.txt"
 # rules-0.5.4: blind4 0.87 / 0.93 (30 articles with datelines, relative days and revised
 # tolls) and blind_snippets2 0.81 / 1.00 (75 snippets, three per sub-type). At rules-0.5.5:
 # blind_summaries2 0.89 / 1.00 (30 paragraphs, 25 countries) and blind_snippets3 0.78 / 1.00
-# (75 snippets, three per sub-type, 49 countries), written last.
+# (75 snippets, three per sub-type, 49 countries) and blind5 0.85 / 0.96 (24 articles, 24
+# countries, 131 events), written last.
 BLIND_SETS = [
     ("blind_cases.jsonl", 0.7, 0.9),
     ("blind2_cases.jsonl", 0.75, 0.88),
@@ -47,6 +48,7 @@ BLIND_SETS = [
     ("blind_snippets2.jsonl", 0.75, 0.95),
     ("blind_summaries2.jsonl", 0.85, 0.95),
     ("blind_snippets3.jsonl", 0.74, 0.95),
+    ("blind5_cases.jsonl", 0.8, 0.92),
 ]
 
 
