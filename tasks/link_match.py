@@ -370,9 +370,17 @@ def _target_country(r: Row) -> Any:
     return country
 
 
+def placeless(r: Row) -> bool:
+    """An act with a place whose report gives no country (nor so any place): the text
+    named none the coder knew. Nothing says where it was, so it may be of an incident
+    in any country (`loose_relation`)."""
+    return physical(r) and not r.get("country")
+
+
 def loose_relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> str | None:
     """Why two reports of an act with a place may be one incident although `relation`
-    cannot say so: one of them gives only the country (no province, no town), or only
+    cannot say so: one of them gives only the country (no province, no town), or no
+    country at all (`placeless`, with one first actor in both), or only
     an unplaced village of the other's province a day apart (`town_and_village`, with
     sub-types that agree), or gives no day, and nothing contradicts (same kind, actors that
     agree, dates within `date_slack_days`, or an undated report published within
@@ -384,6 +392,8 @@ def loose_relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> str | 
     if swapped(a, b) or not actors_agree(a, b):
         return None
     place = place_agreement(a, b, s)
+    if place is None and placeless(a) != placeless(b) and same_actor(a, b):
+        place = "country"  # no country in one: only its first actor says which incident
     if place is None:
         return None
     da, db = day_of(a.get("event_date")), day_of(b.get("event_date"))
@@ -424,7 +434,7 @@ def conflicts(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> bool:
     if a.get("article_id") == b.get("article_id") or swapped(a, b):
         return True
     if physical(a) and physical(b) and place_agreement(a, b, s) is None:
-        return True
+        return not (placeless(a) or placeless(b))
     da, db = day_of(a.get("event_date")), day_of(b.get("event_date"))
     return bool(da and db and abs((da - db).days) > s.date_slack_days)
 
