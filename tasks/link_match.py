@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from tasks.extract.text import fold, name_key
-from tasks.link_actors import opposed, synonyms
+from tasks.link_actors import actor_class, opposed, synonyms
 from tasks.link_settings import DEFAULT_SETTINGS, LinkSettings
 
 Row = dict[str, Any]
@@ -362,7 +362,12 @@ def relation(a: Row, b: Row, s: LinkSettings = DEFAULT_SETTINGS) -> tuple[int, s
 def _target_country(r: Row) -> Any:
     """The country of a verbal act's target, unless the target is unnamed and put in the
     actor's own country (the coder's guess when the text names no target: "the SDF
-    accused ..." with no one accused in the sentence), which contradicts nothing."""
+    accused ..." with no one accused in the sentence), or is civilians (the victims an
+    accusation or a condemnation names: "the UN condemned the killing of civilians",
+    told by another outlet as the UN accusing Russia), which contradict nothing."""
+    canonical = r.get("actor2_canonical")
+    if isinstance(canonical, str) and canonical and actor_class(canonical)[0] == "civilians":
+        return None
     country = r.get("actor2_country")
     unnamed = not key_of(r.get("actor2")) and key_of(r.get("actor1"))
     if unnamed and country == r.get("actor1_country"):
