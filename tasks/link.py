@@ -10,7 +10,10 @@ in one town on one day). Hard negatives stay apart: two towns on one day, one
 province on two days, an attack and the retaliation (actors swapped, or a
 state's forces and the group they struck back at), a clash and the next day's
 attack in one town, two reports from one article (the coder already made those
-one event each, rule 1). A report that matches two incidents shows them to be
+one event each, rule 1). A report that gives only the country, or no country, or an
+unplaced village of a town's province a day apart, or no day, joins an incident only
+when it is the one it could join (`loose_relation`); a mutual act (a meeting) may name
+its parties either way round. A report that matches two incidents shows them to be
 one: they merge, the older id surviving.
 
 The warehouse calls `plan_links` inside the batch's transaction (see
@@ -40,6 +43,7 @@ from tasks.link_match import (
     loose_relation,
     partners,
     physical,
+    placeless,
     relation,
     same_actor,
 )
@@ -179,6 +183,9 @@ class _Reach:
         # can never put two places near_km apart two bands apart.
         self.band_degrees = (s.near_km + 1.0) / KM_PER_DEGREE
         self.days: dict[tuple[Any, ...], dict[date | None, _Places]] = {}
+        # The countries of each kind key's reports, for a report with no country
+        # (`placeless`), which may be of an incident in any of them.
+        self.countries: dict[tuple[Any, ...], set[Any]] = {}
         # Reports by sub-type, country and day, for `cross_kind` (one town, one day).
         self.settings = s
         self.subs: dict[tuple[Any, ...], _Places] = {}
@@ -195,7 +202,10 @@ class _Reach:
 
     def add(self, row: Row, incident_id: str) -> None:
         self.owner[id(row)] = incident_id
-        by_day = self.days.setdefault(kind_key(row), {})
+        key = kind_key(row)
+        if physical(row):
+            self.countries.setdefault(key[:-1], set()).add(key[-1])
+        by_day = self.days.setdefault(key, {})
         day = day_of(row.get("event_date"))
         if day not in by_day:
             by_day[day] = _Places(self.band_degrees)
@@ -216,20 +226,25 @@ class _Reach:
         """The incidents holding a report `relation` could find related to `report`:
         one of its kind key, dated within the slack of its day or undated (an undated
         report is dated by publication: any day of its key), at a place that may agree."""
-        by_day = self.days.get(kind_key(report), {})
+        key = kind_key(report)
+        keys = [key]
+        if physical(report):  # a report with no country, and one with: see `placeless`
+            others = self.countries.get(key[:-1], set()) if placeless(report) else {None}
+            keys += [(*key[:-1], c) for c in others if c != key[-1]]
         day = day_of(report.get("event_date"))
-        if day is None:
-            cells = list(by_day.values())
-        else:
-            days = [
-                None,
-                *(day + timedelta(days=gap) for gap in range(-self.slack, self.slack + 1)),
-            ]
-            cells = [by_day[d] for d in days if d in by_day]
-            if physical(report):
-                for sub in partners(report.get("acled_sub_event_type"), self.settings):
-                    if (other := self.subs.get((sub, report.get("country"), day))) is not None:
-                        cells.append(other)
+        cells: list[_Places] = []
+        for k in keys:
+            by_day = self.days.get(k, {})
+            if day is None:
+                cells += by_day.values()
+            else:
+                gaps = range(-self.slack, self.slack + 1)
+                days = [None, *(day + timedelta(days=gap) for gap in gaps)]
+                cells += [by_day[d] for d in days if d in by_day]
+        if day is not None and physical(report):
+            for sub in partners(report.get("acled_sub_event_type"), self.settings):
+                if (other := self.subs.get((sub, report.get("country"), day))) is not None:
+                    cells.append(other)
         return {self.owner[id(row)] for places in cells for row in places.near(report)}
 
 
@@ -269,6 +284,17 @@ def _matches(
                 )
             )
         ]
+        if len(loose) > 1:
+            # Of several, the one incident with a report of its sub-type (the clash, not
+            # the attack on civilians in that province that day), if only one has: a
+            # clash with no country beside a clash and an attack of its day (story set
+            # dev3: pair F1 .787 -> .825 with the reports with no country).
+            sub = report.get("acled_sub_event_type")
+            loose = [
+                (incident_id, why)
+                for incident_id, why in loose
+                if sub and any(m.get("acled_sub_event_type") == sub for m in incidents[incident_id])
+            ]
         if len(loose) == 1:
             # LOOSE_SCORE is below MERGE_SCORE: a loose match never merges incidents.
             return [(LOOSE_SCORE, loose[0][0], loose[0][1])]

@@ -377,3 +377,101 @@ def test_a_report_giving_only_the_country_joins_one_incident_never_one_of_two() 
     (ambiguous,) = plan_links([vague], [*held, {**pama, "incident_id": "inc-pama"}]).links
     assert ambiguous["incident_id"] not in ("inc-fada", "inc-pama")
     assert ambiguous["reason"] == "new"
+
+
+def _clash(where: dict[str, Any], actor: str, canonical: str, event_id: str) -> dict[str, Any]:
+    fields = {
+        "acled_event_type": "Battles",
+        "acled_sub_event_type": "Armed clash",
+        "actor1": actor,
+        "actor1_canonical": canonical,
+        "event_date": "2025-05-12",
+        "published_at": "2025-05-13",
+        **where,
+    }
+    return _report(fields, event_id, "art-" + event_id)
+
+
+def test_a_report_with_no_country_joins_the_one_incident_its_actor_fits_never_one_of_two() -> None:
+    """A clash whose text named no country the coder knew may be of an incident in any
+    country: it joins the one of its day its first actor fits, and is ambiguous (its own
+    incident) with two; the other way round, a report with a country joins the one such
+    report's incident. Of several, the one with its sub-type decides."""
+    town = {"admin1": "Northwest", "location": "Bamenda", "geo_precision": "point"}
+    cameroon = _clash(
+        {**town, "country": "CMR"}, "separatists", "Unidentified Armed Group (Cameroon)", "e1"
+    )
+    nigeria = _clash(
+        {"country": "NGA", "admin1": "Borno", "location": "Bama", "geo_precision": "point"},
+        "gunmen",
+        "Unidentified Armed Group (Nigeria)",
+        "e2",
+    )
+    nowhere = _clash({"country": None}, "separatist fighters", "separatist fighters", "e3")
+    held = [{**cameroon, "incident_id": "inc-cmr"}]
+    (alone,) = plan_links([nowhere], held).links
+    assert alone["incident_id"] == "inc-cmr" and "the only one near" in alone["reason"]
+    (back,) = plan_links([cameroon], [{**nowhere, "incident_id": "inc-none"}]).links
+    assert back["incident_id"] == "inc-none"
+    both = [*held, {**nigeria, "incident_id": "inc-nga"}]
+    (ambiguous,) = plan_links([nowhere], both).links
+    assert ambiguous["reason"] == "new"
+    attack = {**nigeria, "acled_event_type": "Violence against civilians"}
+    attack["acled_sub_event_type"] = "Attack"
+    (by_kind,) = plan_links([nowhere], [*held, {**attack, "incident_id": "inc-nga"}]).links
+    assert by_kind["incident_id"] == "inc-cmr"
+    army = _clash({"country": None}, "the army", "Military Forces of Chad", "e4")
+    (other_actor,) = plan_links([army], held).links
+    assert other_actor["reason"] == "new"
+
+
+def test_a_report_with_no_country_reads_acts_of_every_country_near_its_day(db_path: Path) -> None:
+    """Candidates of a report with a place but no country: acts with a place of any
+    country within `near_days` of its day; of a report with a country: its country's
+    and the acts with a place but no country (not verbal acts) of its window."""
+    from datetime import UTC, datetime, timedelta
+
+    from tasks.models import Article, Event, ExtractedArticle
+    from tasks.store import store_batch
+    from warehouse.candidates import candidate_reports
+    from warehouse.db import connect
+    from warehouse.runs import start_run
+
+    day = date(2024, 3, 1)
+    stored = [  # (country, physical, days from `day`)
+        ("NGA", True, 0),
+        ("MLI", True, 1),
+        ("MLI", True, 5),
+        (None, True, 0),
+        (None, False, 0),
+    ]
+    items = []
+    for n, (country, physical, gap) in enumerate(stored):
+        text = f"Report {n}: gunmen attacked a village, officials said."
+        article = Article("file", f"c{n}.txt", text, published_at=datetime(2024, 3, 1, tzinfo=UTC))
+        if physical:
+            event = Event("ASSAULT", "Violence against civilians", "Attack", country=country)
+        else:
+            event = Event("ACCUSE", country=country)
+        event.event_date, event.char_start = day + timedelta(days=gap), 0
+        items.append(ExtractedArticle(article, [event], "v1"))
+    start_run(db_path, "seed", "test", {})
+    store_batch(db_path, "seed", items)
+    nowhere: dict[str, Any] = {
+        "event_id": "new",
+        "country": None,
+        "acled_event_type": "Violence against civilians",
+        "event_date": day,
+    }
+    mali = {**nowhere, "country": "MLI"}
+    with connect(db_path, read_only=True) as con:
+        anywhere = candidate_reports(con, [nowhere], window_days=7, near_days=1)
+        in_mali = candidate_reports(con, [mali], window_days=7, near_days=None)
+    found = {(r["country"], r["acled_event_type"] is not None) for r in anywhere}
+    assert found == {("NGA", True), ("MLI", True), (None, True), (None, False)}
+    assert all(abs((r["event_date"] - day).days) <= 1 for r in anywhere)
+    assert sorted((r["country"] or "", r["event_date"].day) for r in in_mali) == [
+        ("", 1),
+        ("MLI", 2),
+        ("MLI", 6),
+    ]

@@ -124,11 +124,29 @@ def candidate_reports(
     table's scans read."""
     if not new:
         return []
+    countries: list[str | None] = [r["country"] for r in new]
     lows = [_day(r) - timedelta(days=window_days) for r in new]
     highs = [_day(r) + timedelta(days=window_days) for r in new]
+    # A report with a place but no country (the text named none the coder knew) may be
+    # of an incident in any country, and one with a country of an incident known so far
+    # only by such reports (`tasks/link_match.py` `placeless`): the first looks at every
+    # country's acts with a place, within `near_days` of its day only (the linker joins
+    # it to nothing further), the second at the acts with no country of its window.
+    slack = timedelta(days=window_days if near_days is None else near_days)
+    for r in new:
+        if r.get("acled_event_type") is None:
+            continue
+        if r["country"] is None:
+            countries.append(ANY_COUNTRY)
+            lows.append(_day(r) - slack)
+            highs.append(_day(r) + slack)
+        else:
+            countries.append(NO_COUNTRY)
+            lows.append(_day(r) - timedelta(days=window_days))
+            highs.append(_day(r) + timedelta(days=window_days))
     keys = pa.table(  # one window per country
         {
-            "country": pa.array([r["country"] for r in new], pa.string()),
+            "country": pa.array(countries, pa.string()),
             "lo": pa.array(lows, pa.date32()),
             "hi": pa.array(highs, pa.date32()),
         }
@@ -137,14 +155,13 @@ def candidate_reports(
     lo, hi = min(lows), max(highs)
     stored_since = datetime.combine(lo, time(), UTC) - UNDATED_STORED_WITHIN
     cols = ", ".join(f"e.{c}" for c in _READ_COLUMNS)
-    country = f"JOIN ({_COUNTRY_WINDOWS}) k ON e.country IS NOT DISTINCT FROM k.country"
+    country = f"SEMI JOIN ({_COUNTRY_WINDOWS}) k ON {_OF_WINDOW}"
     fresh = "e.event_id NOT IN (SELECT event_id FROM link_new)"
     with registered(con, link_keys=keys, link_new=new_ids):
         window = fetch(
             con,
-            f"SELECT {cols} FROM events e {country}"
-            f" WHERE e.event_date BETWEEN ? AND ? AND e.event_date BETWEEN k.lo AND k.hi"
-            f" AND {fresh}"
+            f"SELECT {cols} FROM events e {country} AND e.event_date BETWEEN k.lo AND k.hi"
+            f" WHERE e.event_date BETWEEN ? AND ? AND {fresh}"
             f" UNION ALL SELECT {cols} FROM events e {country}"
             f" WHERE e.event_date IS NULL AND e.loaded_at >= ? AND {fresh}",
             [lo, hi, stored_since],
@@ -160,6 +177,15 @@ def candidate_reports(
 
 # Each country's window: from the earliest of its new reports' to the latest's.
 _COUNTRY_WINDOWS = "SELECT country, min(lo) AS lo, max(hi) AS hi FROM link_keys GROUP BY country"
+# Country keys of windows of acts with a place (an ISO code is neither): of a report
+# with no country, every country's; of one with a country, those with none.
+ANY_COUNTRY, NO_COUNTRY = "*", "-"
+# An event `e` of a window `k`: of its country, or an act with a place of any country,
+# or one with no country.
+_OF_WINDOW = (
+    "(e.country IS NOT DISTINCT FROM k.country OR (e.acled_event_type IS NOT NULL AND"
+    f" (k.country = '{ANY_COUNTRY}' OR (k.country = '{NO_COUNTRY}' AND e.country IS NULL))))"
+)
 
 
 def _reports(
@@ -240,7 +266,7 @@ def _reports(
     if keys is not None:
         tables["link_keys"] = keys
         joins += (
-            f" JOIN ({_COUNTRY_WINDOWS}) k ON e.country IS NOT DISTINCT FROM k.country"
+            f" SEMI JOIN ({_COUNTRY_WINDOWS}) k ON {_OF_WINDOW}"
             " AND coalesce(e.event_date, a.published_at::DATE) BETWEEN k.lo AND k.hi"
         )
     sql = f"WITH r AS ({sql}{joins}) SELECT * EXCLUDE (t, char_start) FROM r"
