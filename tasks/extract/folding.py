@@ -34,7 +34,44 @@ _UNPEACEFUL = frozenset(
 def fold(events: list[Event]) -> list[Event]:
     """The article's events with protest killings folded into their protest and less
     precise repeats folded into the precise report of the same act."""
-    return _fold_repeats(_fold_raids(_fold_protest_killings(_fold_nested_places(events))))
+    events = _fold_seizures(_fold_nested_places(events))
+    return _fold_repeats(_fold_raids(_fold_protest_killings(events)))
+
+
+# Weapons seized in a fight ("said it had taken the camp and seized weapons and vehicles",
+# "came under fire as they entered the community and seized four rifles") are the spoils
+# of that fight, not an act of their own: ACLED and the labelled sets code the fight
+# alone. A seizure on another day or at another place (an arms cache found in a search)
+# stays an event.
+_SEIZURE = "Disrupted weapons use"
+_FIGHTS = frozenset({"Armed clash", "Attack", "Non-state actor overtakes territory"})
+
+
+def _fold_seizures(events: list[Event]) -> list[Event]:
+    fights = [e for e in events if e.event_type == "ASSAULT" and e.acled_sub_event_type in _FIGHTS]
+    if not fights:
+        return events
+    return [
+        e
+        for e in events
+        if not (
+            e.event_type == "COERCE"
+            and e.acled_sub_event_type == _SEIZURE
+            and any(_same_scene(e, f) for f in fights)
+        )
+    ]
+
+
+def _same_scene(a: Event, b: Event) -> bool:
+    """One day, one country, and one place (or one of them placed no finer than the
+    province the other lies in)."""
+    if a.event_date is None or a.event_date != b.event_date or a.country != b.country:
+        return False
+    if a.location is not None and a.location == b.location:
+        return True
+    if a.admin1 is not None and a.admin1 == b.admin1:
+        return True
+    return (_unplaced(a) or _unplaced(b)) and None in (a.admin1, b.admin1)
 
 
 # What lies between a place and the place that contains it or that it lies by, in one
