@@ -34,7 +34,7 @@ _UNPEACEFUL = frozenset(
 def fold(events: list[Event]) -> list[Event]:
     """The article's events with protest killings folded into their protest and less
     precise repeats folded into the precise report of the same act."""
-    events = _fold_seizures(_fold_nested_places(events))
+    events = _fold_toll_reports(_fold_seizures(_fold_nested_places(events)))
     return _fold_repeats(_fold_raids(_fold_protest_killings(events)))
 
 
@@ -45,6 +45,61 @@ def fold(events: list[Event]) -> list[Event]:
 # stays an event.
 _SEIZURE = "Disrupted weapons use"
 _FIGHTS = frozenset({"Armed clash", "Attack", "Non-state actor overtakes territory"})
+
+
+# A sentence that only gives the dead of an act told before ("Police initially put the
+# death toll at 15, but a community leader said on Thursday that eight more bodies had
+# been found, bringing the number of dead to 23", "At least five people were shot dead
+# there") is no new act (SCHEMA rule 2): its trigger is a death or toll word, it names no
+# place of its own (the coder lent it the place of an earlier sentence), and an act at
+# that place was told before, on its day or up to TOLL_REPORT_DAYS days earlier (a toll
+# is often dated by the day it was given).
+TOLL_REPORT_DAYS = 2
+_DEATH_WORDS = re.compile(
+    r"(?:(?:death\s+)?toll|(?:shot\s+)?dead|killed|died|deaths?|bodies|number\s+of\s+dead)",
+    re.I,
+)
+_TOLL_WORDS = re.compile(r"toll|bodies|number\s+of\s+dead", re.I)
+_TOLD_ACTS = frozenset({"ASSAULT", "PROTEST"})
+
+
+def _fold_toll_reports(events: list[Event]) -> list[Event]:
+    kept: list[Event] = []
+    for e in events:
+        host = None
+        if _toll_report(e):
+            host = next((k for k in kept if _told_before(k, e)), None)
+        if host is None:
+            kept.append(e)
+        else:
+            _take_toll(host, e)
+    return kept
+
+
+def _toll_report(e: Event) -> bool:
+    if e.event_type != "ASSAULT" or e.event_date is None:
+        return False
+    if not _DEATH_WORDS.fullmatch(e.evidence.get("event_type", "")):
+        return False
+    span = _span_in_sentence(e)
+    return span is None or span[0] < 0 or span[1] > len(e.sentence or "")
+
+
+def _told_before(host: Event, e: Event) -> bool:
+    if host.event_type not in _TOLD_ACTS or host.event_date is None or e.event_date is None:
+        return False
+    if host.char_start == e.char_start or host.country != e.country:
+        return False
+    if e.location is not None and e.location != host.location:
+        return False
+    days = (e.event_date - host.event_date).days
+    if days == 0:
+        return True
+    # A later day only for a toll told as one ("the death toll rose") or dated by the
+    # same words as the act (the day shifted by the coder, not by the text).
+    toll_word = bool(_TOLL_WORDS.search(e.evidence.get("event_type", "")))
+    same_day_words = e.evidence.get("event_date_span") == host.evidence.get("event_date_span")
+    return 0 < days <= TOLL_REPORT_DAYS and (toll_word or same_day_words)
 
 
 def _fold_seizures(events: list[Event]) -> list[Event]:
