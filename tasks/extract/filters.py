@@ -334,9 +334,13 @@ def article_context(text: str, published: date | None) -> ArticleContext:
 RELATIVE_CLAUSE = re.compile(r",\s+(?:which|who|whose)\b[^,;]*,")
 # Characters after a statement's verb that can still date it as history.
 STATEMENT_REACH = 25
-# "in 2003", "since early 2017", "during the 2020-2022 war", "in the 1990s".
+# "in 2003", "since early 2017", "during the 2020-2022 war", "in the 1990s", "since a
+# 2020 truce", "after a 2023 coup". A year with an article names an earlier event: it
+# dates a statement or a deal, not an attack compared with it ("the attack, the deadliest
+# since a 2019 massacre, left nine dead").
 _IN_YEAR = re.compile(
-    r"\b(?:in|since|during) (?:the )?(?:early |late |mid-)?((?:1[0-9]|20)\d\d)"
+    r"\b(?:in|since|during|after) (?:the |(?P<art>a |an |its |their ))?(?:early |late |mid-)?"
+    r"(?P<year>(?:1[0-9]|20)\d\d)"
     r"(?:s|[-\u2013](?:(?:1[0-9]|20)\d\d|\d\d))?\b",
     re.I,
 )
@@ -407,9 +411,10 @@ def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
     if undated and cue("history_cues").search(told):
         return True  # "last year", "in the 14th century": history without a day
     years = [
-        int(m.group(1))
+        int(m.group("year"))
         for m in _IN_YEAR.finditer(text)
-        if m.start() < c.tstart or m.start() - c.tend < YEAR_WINDOW
+        if (m.start() < c.tstart or m.start() - c.tend < YEAR_WINDOW)
+        and (not m.group("art") or c.event_type not in PHYSICAL)
     ]
     if undated and years and ctx.published and min(years) < ctx.published.year:
         return True  # "In 2003, authorities were accused ...": an earlier year, no day
