@@ -60,6 +60,13 @@ _DEATH_WORDS = re.compile(
     re.I,
 )
 _TOLL_WORDS = re.compile(r"toll|bodies|number\s+of\s+dead", re.I)
+# The wounded of the act dying later ("Three of the injured died in hospital on
+# Wednesday", "the constable, who had been airlifted to a hospital, died on Tuesday").
+_WOUNDED_DIED = re.compile(
+    r"\b(?:of\s+the\s+(?:injured|wounded)|(?:died|dies)\s+(?:of|from)\s+(?:his|her|their|the)\s+"
+    r"(?:wounds|injuries)|(?:died|dies)\s+in\s+(?:a\s+|the\s+)?hospital|succumbed|airlifted)",
+    re.I,
+)
 _TOLD_ACTS = frozenset({"ASSAULT", "PROTEST"})
 
 
@@ -97,7 +104,9 @@ def _told_before(host: Event, e: Event) -> bool:
         return True
     # A later day only for a toll told as one ("the death toll rose") or dated by the
     # same words as the act (the day shifted by the coder, not by the text).
-    toll_word = bool(_TOLL_WORDS.search(e.evidence.get("event_type", "")))
+    toll_word = bool(_TOLL_WORDS.search(e.evidence.get("event_type", ""))) or bool(
+        _WOUNDED_DIED.search(e.sentence or "")
+    )
     same_day_words = e.evidence.get("event_date_span") == host.evidence.get("event_date_span")
     return 0 < days <= TOLL_REPORT_DAYS and (toll_word or same_day_words)
 
