@@ -392,9 +392,33 @@ def _aside(c: Candidate) -> bool:
     return not m.start() <= at < end
 
 
+# A protest still to come: announced ("more demonstrations would be held in Amuda") or
+# called ("students have called a new rally for Saturday"). The call may be an event of
+# its own; the protest is not one yet (SCHEMA rule 4: it has not happened).
+_PROTEST_TO_COME = re.compile(
+    r"^[\w\s]{0,20}?\b(?:would|will|are\s+to|is\s+to)\s+(?:be\s+)?"
+    r"(?:held|staged|take\s+place|go\s+ahead)\b",
+    re.I,
+)
+_PROTEST_CALLED = re.compile(
+    r"\bcall(?:ed|s|ing)?\s+(?:for\s+)?(?:a|an|another|new|fresh|more|further)\s+"
+    r"(?:[\w\-]+\s+){0,2}$",
+    re.I,
+)
+
+
+def _protest_to_come(c: Candidate) -> bool:
+    text = c.sent.text
+    return c.event_type == "PROTEST" and bool(
+        _PROTEST_TO_COME.match(text[c.tend :]) or _PROTEST_CALLED.search(text[: c.tstart])
+    )
+
+
 def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
     """Candidates that are not political events once actors, date and toll are known."""
     text = c.sent.text
+    if _protest_to_come(c):
+        return True  # "more demonstrations would be held", "called a new rally"
     day = c.date.value if c.date is not None else None
     if day is not None and ctx.published is not None and day > ctx.published:
         return True  # "a meeting next month", "will visit on Friday": not yet happened
