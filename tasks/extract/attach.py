@@ -98,6 +98,8 @@ def attach(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate
             target = None  # a toll at another place is another event
         if target is None and c.kind == "weak" and _crackdown_toll(kept.last(), c):
             continue
+        if target is None and c.kind == "weak" and _told_again(kept, c):
+            continue
         if target is None:
             if c.kind == "weak" or _first_told(c):
                 kept.add(replace(c, kind="explicit"))
@@ -129,6 +131,25 @@ def _more_dead_of(kept: _Kept, c: Candidate) -> Candidate | None:
     ):
         return None
     return last
+
+
+# Dead named with the definite article ("the six soldiers killed in the ambush", "the 25
+# dead"): dead the article has already counted.
+_DEFINITE = re.compile(r"\b(?:the|those|these|all)\s+$", re.I)
+
+
+def _told_again(kept: _Kept, c: Candidate) -> bool:
+    """A weak mention that names dead already told ("the six soldiers killed in the ambush
+    would be buried in Kinshasa"), the toll of an event kept: no event of its own."""
+    if c.fatalities is None or c.fatalities[0] == 0:
+        return False
+    value, _, at = c.fatalities
+    if not _DEFINITE.search(c.sent.text[: at - c.sent.start]):
+        return False
+    return any(
+        k.event_type == c.event_type and k.fatalities is not None and k.fatalities[0] == value
+        for k in kept.events()
+    )
 
 
 def _first_told(c: Candidate) -> bool:

@@ -50,7 +50,7 @@ NUMBER = (
 )
 _QUAL = (
     r"(?:(?:at\s+least|more\s+than|over|nearly|almost|about|around|some|up\s+to|"
-    r"as\s+many\s+as|all|all\s+of\s+the)\s+)?"
+    r"as\s+many\s+as|an\s+estimated|roughly|approximately|all|all\s+of\s+the)\s+)?"
 )
 _RANGE = rf"(?:\s*(?:-|to|or)\s*(?:{NUMBER}))?"
 _NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
@@ -154,6 +154,12 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\b(?:massacre|killing|killings|deaths)\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
+    # "claimed 46 lives", "took at least 12 lives", "cost 30 more lives"
+    re.compile(
+        rf"\b(?:claimed|claiming|claims|took|taking|cost|costing)\s+{_QUAL}(?P<n>{NUMBER})"
+        r"\s+(?:more\s+|other\s+|civilian\s+|innocent\s+|human\s+)?lives\b",
+        re.I,
+    ),
     # "killed a family of five": the family's members.
     re.compile(
         rf"\b(?:killing|killed|kills|wiping\s+out|wiped\s+out)\s+(?:an?|the|all|an\s+entire|"
@@ -161,7 +167,7 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(
-        rf"\b(?:death\s+)?toll\s+(?:[\w'\u2019\-]+\s+){{0,12}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
+        rf"\b(?:death\s+)?toll\s+(?:[\w'\u2019\-]+\s+){{0,16}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
         re.I,
     ),
     # "put the toll at 42", "put the dead at 35", "51 bodies had been recovered"
@@ -268,7 +274,13 @@ _PEOPLE = (
     r"residents?|passengers?|protesters?|demonstrators?|others|teachers?|pupils?|"
     r"worshippers?|journalists?|farmers?|herders?|miners?|traders?|gendarmes?|guards?|"
     r"bodyguards?|aides?|sons?|daughters?|brothers?|relatives?|wives|wife|husbands?|"
-    r"policemen|constables?|volunteers?|assailants?|jihadists?|infants?|boys?|girls?)"
+    r"policemen|constables?|volunteers?|assailants?|jihadists?|infants?|boys?|girls?|"
+    r"guests?|patients?|nurses?|doctors?|vigilantes?|fishermen|pilgrims?|militiamen|"
+    r"shoppers?|customers?|mourners?|refugees?|migrants?|hostages?|prisoners?|inmates?|"
+    r"detainees?|bystanders?|tourists?|employees?|staff|peacekeepers?|recruits?|"
+    r"herdsmen|hunters?|drivers?|motorists?|pedestrians?|youths?|teenagers?|elders?|"
+    r"chiefs?|priests?|imams?|clerics?|monks?|nuns?|babies|toddlers?|parents?|"
+    r"siblings?|cousins?|nephews?|nieces?|combatants?|paramilitaries|gangsters?)"
 )
 # "The dead included two Turkish soldiers and nine PKK fighters": both groups died.
 _DEAD_INCLUDED = re.compile(
@@ -685,5 +697,20 @@ def updates_toll(words: str, sentence: str = "") -> bool:
     if _EARLIER_COUNT.search(sentence):
         return False
     return bool(
-        _TOLL_UPDATE.search(words) or re.search(r"\bbodies\b|\bput\s+the\b|\bburied\b", words, re.I)
+        _TOLL_UPDATE.search(words)
+        or re.search(r"\bbodies\b|\bput\s+the\b|\bburied\b", words, re.I)
+        or _TOLL_NOW.search(words)
+        or (_BY_THEN.match(sentence) and _PERFECT_DEAD.search(words))
     )
+
+
+# The toll as the subject of a later sentence ("The death toll stood at 41", "the toll
+# now stands at 12", "revised the toll down to 17"): the figure told last.
+_TOLL_NOW = re.compile(r"\btoll\b[^.;]{0,60}?\b(?:at|to)\s", re.I)
+# A count of the dead by a later time ("By Tuesday, 41 people had died"): the figure so far.
+_BY_THEN = re.compile(r"^\W*by\s+(?:[\w\-]+\s+){0,3}?[\w\-]+\s*,", re.I)
+_PERFECT_DEAD = re.compile(
+    r"\b(?:had|have|has)\s+(?:now\s+)?(?:been\s+)?(?:killed|died|confirmed)", re.I
+)
+# A figure revised downwards replaces the larger one told before it.
+TOLL_DOWN = re.compile(r"\b(?:revised|revising|lowered|lowering|corrected|down(?:wards?)?)\b", re.I)
