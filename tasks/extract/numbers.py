@@ -85,7 +85,7 @@ _ONE_PERSON = (
     r"elder|pastor|herder|vendor|bystander|medic|paramedic|miner|fisherman|motorcyclist|"
     r"pilot|constable|patrolman|gendarme|ranger|militiaman|fighter|rebel|militant|"
     r"occupant|owner|shopkeeper|chairman|councilor|lecturer|engineer|contractor|head|"
-    r"deputy|governor|administrator|sheikh|emir)"
+    r"deputy|governor|administrator|sheikh|emir|groom|bride|bridegroom)"
 )
 _PATTERNS = [
     # "12 people, including three children, were killed": the clause is part of the 12.
@@ -218,7 +218,11 @@ _TOLL_UPDATE = re.compile(
     rf"|\b(?:revised\s+(?:up|down)(?:wards?)?|raised|raising|lowered|lowering|bringing|brought|"
     rf"taking|took|pushing|pushed)\s+"
     rf"(?:the\s+)?(?:(?:death\s+)?toll|figure|tally|count|number\s+of\s+(?:[\w\-]+\s+){{0,3}}?(?:dead|killed|deaths|"
-    rf"fatalities|victims))\s+(?:[^.;]{{0,100}}?\s)?to\s+{_QUAL}(?P<n2>{NUMBER})",
+    rf"fatalities|victims))\s+(?:[^.;]{{0,100}}?\s)?to\s+{_QUAL}(?P<n2>{NUMBER})"
+    # "bringing to 15 the number of people killed": the count first; its scope is read
+    # to the clause's end for a running total ("... in the area this month").
+    rf"|\b(?:bring|brings|bringing|brought|taking|takes|took|raising|raises|raised)\s+to\s+"
+    rf"{_QUAL}(?P<n3>{NUMBER})\s+the\s+(?:(?:death\s+)?toll|total|tally|number)\b[^.;]{{0,100}}",
     re.I,
 )
 # An update whose words span a period counts a running total of many events ("bringing
@@ -349,7 +353,8 @@ _ONE_PASSIVE = re.compile(
     re.I,
 )
 _NOT_PEOPLE = re.compile(
-    r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.|(?:minutes|hours|days|weeks|months|years|km|"
+    r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.|the\s+(?:number|toll|total|tally)\b|"
+    r"(?:minutes|hours|days|weeks|months|years|km|"
     r"kilometres|kilometers|miles|metres|meters)\b)",
     re.I,
 )
@@ -423,6 +428,19 @@ def _accident(sentence: str, start: int, end: int) -> bool:
     ("the collapse of a railway canopy killed 16 people", "12 died when a bus crashed")."""
     around = sentence[max(0, start - CAUSE_WINDOW) : end + CAUSE_WINDOW]
     return bool(_ACCIDENT.search(around)) and not _VIOLENT.search(around)
+
+
+_PEOPLE_WORD = re.compile(rf"\b{_PEOPLE}\b", re.I)
+
+
+def _same_dead_again(first: str, other: re.Match[str]) -> bool:
+    """Whether a clause with a source of its own counts the dead the first count counted
+    ("the Taliban said they killed 10 soldiers; officials said four soldiers died"):
+    another figure for the same people, not more dead."""
+    said = re.search(rf"\b{_SAID}\b", other.group(0)[: other.start("m")], re.I)
+    mine = _PEOPLE_WORD.findall(first)
+    theirs = _PEOPLE_WORD.findall(other.group(0)[other.end("m") :])
+    return bool(said and mine and theirs and mine[-1].lower() == theirs[0].lower())
 
 
 def parse_number(text: str) -> int | None:
@@ -534,7 +552,7 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 if dated is None or m.start() < dated[0]:
                     dated = (m.start(), value, m.group(0).strip())
                 continue  # "a 2019 massacre that killed 157": an earlier event's dead
-            if best is None or m.start() < best[0]:
+            if best is None or m.start() < best[0] or (m.start() == best[0] and pat in _TWO_DEAD):
                 best = (m.start(), value, m.group(0).strip())
     if best is None:
         best = dated
@@ -567,7 +585,7 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
     if update is not None and _RUNNING_TOTAL.search(update.group(0)):
         update = None  # "raising the number killed in the city since May to 2,400"
     if update is not None and (best is None or update.start() > best[0] or best[1] == 0):
-        later = parse_number(update.group("n") or update.group("n2"))
+        later = parse_number(update.group("n") or update.group("n2") or update.group("n3"))
         if later is not None:
             best = (update.start(), later, update.group(0).strip())
     if best is not None:
@@ -583,7 +601,10 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             other = _ATTACKERS_SHOT.match(sentence[toll_end:])
         more = parse_number(other.group("m")) if other else None
         if other and more is not None:
-            best = (best[0], best[1] + more, sentence[best[0] : toll_end + other.end()])
+            total = best[1] + more
+            if _same_dead_again(best[2], other):
+                total = min(best[1], more)  # two sources' figures: the smaller (ACLED)
+            best = (best[0], total, sentence[best[0] : toll_end + other.end()])
     if best is None:
         one = _ONE_PASSIVE.search(sentence)
         if one and not re.search(
