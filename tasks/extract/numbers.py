@@ -144,7 +144,8 @@ _PATTERNS = [
     re.compile(
         rf"\b(?:killing|killed|kills|kill|martyred|martyring|shot\s+dead|shooting\s+dead|"
         rf"(?:claimed|claiming|cost|costing)\s+the\s+lives\s+of|beheading|"
-        rf"beheaded|executing|lynching|lynched)\s+"
+        rf"beheaded|executing|lynching|lynched|(?:gunned|gunning|mowed|mowing)\s+down|"
+        rf"massacred|massacring)\s+"
         rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?(?:\s+(?!(?:hours|days|weeks|km|miles)\b)"
         rf"(?:{_NOUNS}(?:dead|people|civilians|soldiers|members|fighters|troops|"
         rf"policemen|officers|militants|rebels|children|women|men|villagers|students|"
@@ -168,6 +169,17 @@ _PATTERNS = [
     ),
     re.compile(
         rf"\b(?:death\s+)?toll\s+(?:[\w'\u2019\-]+\s+){{0,16}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
+        re.I,
+    ),
+    # "caused 30 deaths", "police reported 14 deaths", "12 deaths were confirmed"
+    re.compile(
+        rf"\b(?:caused|causing|reported|reporting|confirmed|confirming|recorded|recording)\s+"
+        rf"{_QUAL}(?P<n>{NUMBER})\s+(?:deaths|fatalities)\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b{_QUAL}(?P<n>{NUMBER})\s+(?:deaths|fatalities)\s+(?:were|have\s+been|had\s+been)\s+"
+        r"(?:reported|confirmed|recorded)\b",
         re.I,
     ),
     # "put the toll at 42", "put the dead at 35", "51 bodies had been recovered"
@@ -326,8 +338,9 @@ _OTHER_SIDE = re.compile(
 # sit further on than the other side's in _OTHER_SIDE, since the marker says it adds.
 _MORE_SAME_EVENT = re.compile(
     rf"^[^.]{{0,120}}?(?:;|,\s+(?:and|while)|\band\b)\s+(?:another\s+|a\s+further\s+)?"
-    rf"{_QUAL}(?P<m>{NUMBER})\s+(?:more\s+)?(?:{_NOUNS}{_PEOPLE}\s+)?(?:also\s+|later\s+)?"
-    rf"(?:died|were\s+(?:also\s+)?killed|were\s+(?:also\s+)?shot\s+dead|lost\s+their\s+lives)\b",
+    rf"{_QUAL}(?P<m>{NUMBER}|an?(?=\s+{_ONE_PERSON}\s+was\b))\s+(?:more\s+)?(?:{_NOUNS}{_PEOPLE}\s+)?"
+    rf"(?:also\s+|later\s+)?(?:died|(?:were|was)\s+(?:also\s+)?killed|"
+    rf"(?:were|was)\s+(?:also\s+)?shot\s+dead|lost\s+their\s+lives)\b",
     re.I,
 )
 # The attackers shot in the same engagement ("killed five worshippers before soldiers
@@ -336,6 +349,13 @@ _ATTACKERS_SHOT = re.compile(
     rf"^(?:(?!\blater\b)[^.;]){{0,60}}?\band\s+(?:(?!later\b)\w+\s+){{0,2}}?(?:shot\s+dead|killed)\s+"
     rf"(?:all\s+)?{_QUAL}(?P<m>{NUMBER})\s+(?:of\s+(?:the|its|their)\s+)?(?:attackers|assailants|"
     r"gunmen|raiders)\b",
+    re.I,
+)
+# The killers' own dead in the same clause ("troops killed 40 militants ... and lost three
+# soldiers", "losing two of their own"): dead of the same fight.
+_OWN_LOSSES = re.compile(
+    rf"^[^.;]{{0,60}}?\b(?:and|while|but)\s+(?:lost|losing)\s+{_QUAL}(?P<m>{NUMBER})\s+"
+    rf"(?:of\s+(?:their|its|his)\s+own\b|(?:of\s+(?:their|its|his)\s+)?{_NOUNS}{_PEOPLE}\b)",
     re.I,
 )
 _ADDS = re.compile(r"\b(?:also|more|another|further)\b", re.I)
@@ -599,6 +619,8 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             other = PER_PLACE_MORE.match(sentence[toll_end:])
         if other is None:
             other = _ATTACKERS_SHOT.match(sentence[toll_end:])
+        if other is None:
+            other = _OWN_LOSSES.match(sentence[toll_end:])
         more = parse_number(other.group("m")) if other else None
         if other and more is not None:
             total = best[1] + more
