@@ -47,8 +47,14 @@ def _fold_protest_killings(events: list[Event]) -> list[Event]:
         if host is None:
             kept.append(e)
             continue
-        _take_toll(host, e)
+        if not _GRIEVANCE.match(str(e.evidence.get("fatalities", ""))):
+            _take_toll(host, e)
     return kept
+
+
+# A killing the crowd protests ("protested against the killing of 30 civilians"): its
+# dead are the grievance, not the protest's.
+_GRIEVANCE = re.compile(r"(?:massacre|killings?|deaths?|murders?)\s+of\b", re.I)
 
 
 def _protest_of(e: Event, protests: list[Event]) -> Event | None:
