@@ -61,6 +61,11 @@ _KILLED = (
     r"(?:reported\s+|confirmed\s+)?(?:killed|dead|died|slain|shot\s+dead|massacred|executed|martyred|"
     r"perished|lost\s+their\s+lives|(?:hacked|stabbed|beaten|burned|burnt|bludgeoned)\s+to\s+death)"
 )
+# Armed men, the only ones the military's euphemisms for killing are read for.
+_ARMED = (
+    r"(?:militants|jihadists|terrorists|insurgents|bandits|fighters|rebels|attackers|"
+    r"assailants|gunmen|criminals|extremists|militiamen|combatants|elements)"
+)
 # "killing both men": two dead.
 _BOTH = re.compile(
     r"\b(?:killing|killed|shot\s+dead)\s+(?P<n>both)\s+(?:men|women|people|soldiers|officers|"
@@ -169,6 +174,18 @@ _PATTERNS = [
     ),
     re.compile(
         rf"\b(?:death\s+)?toll\s+(?:[\w'\u2019\-]+\s+){{0,16}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
+        re.I,
+    ),
+    # The military's words for killing armed men: "neutralised 17 jihadists", "25
+    # insurgents were eliminated". Only with armed men named: "eliminated from the cup".
+    re.compile(
+        rf"\b(?:neutrali[sz]ed|neutrali[sz]ing|eliminated|eliminating)[\"\u201d\u2019']?\s+"
+        rf"{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}{_ARMED}\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}{_ARMED}\s+(?:were|have\s+been|had\s+been)\s+"
+        r"[\"\u201c\u2018']?(?:neutrali[sz]ed|eliminated)\b",
         re.I,
     ),
     # "caused 30 deaths", "police reported 14 deaths", "12 deaths were confirmed"
