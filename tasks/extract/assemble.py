@@ -81,9 +81,14 @@ def _political(c: Candidate) -> bool:
 
 
 def to_events(
-    cands: list[Candidate], lead_date: DateMention | None, budget: Budget = NO_BUDGET
+    cands: list[Candidate],
+    lead_date: DateMention | None,
+    budget: Budget = NO_BUDGET,
+    dateline: PlaceMention | None = None,
 ) -> list[Event]:
-    """Final Event records, with places and dates filled from the article where missing."""
+    """Final Event records, with places and dates filled from the article where missing
+    (``dateline`` is where the report was filed: a meeting or statement with no place
+    named around it was made there, and an event with no country is in its country)."""
     settled = merge(refine(attach(cands, budget), budget), budget)
     cands = [c for c in settled if _political(c)]
     nearby = _places_by_sentence(settled)
@@ -104,6 +109,8 @@ def to_events(
             if place is not None:
                 # The talks go on there: a request or deal reported after this one.
                 nearby.setdefault(c.sent_index, (c.sent.paragraph, (place, admin)))
+        if place is None and dateline is not None and c.event_type in MEETING_TYPES:
+            place, admin, inherited = dateline, None, True
         if place is None and c.event_type in PHYSICAL:
             prev = last_place_by_para.get(c.sent.paragraph, last_place)
             if prev is not None:
@@ -125,6 +132,10 @@ def to_events(
             # when the parties name one country only.
             known = {a.country for a in (c.actor1, c.actor2) if a is not None and a.country}
             country = known.pop() if len(known) == 1 else None
+        if country is None and dateline is not None and dateline.country in _countries(c):
+            # "OUAGADOUGOU - ... the communications ministry suspended TV5Monde": a party of
+            # the dateline's country acting with no place named acts at home.
+            country = dateline.country
         if c.event_type == "ACCUSE" and c.actor2 is None:
             c.actor2 = last_attacker
         if c.event_type == "ASSAULT" and c.actor1 is not None:
@@ -165,6 +176,11 @@ def _meeting_place(
         if j < i and para - p_para <= MEETING_PARAGRAPHS_BACK or j > i and p_para == para:
             return placed
     return None, None
+
+
+def _countries(c: Candidate) -> set[str]:
+    """The countries of a candidate's actors."""
+    return {a.country for a in (c.actor1, c.actor2) if a is not None and a.country}
 
 
 def _same_person(a: ActorMention | None, b: ActorMention | None) -> bool:
