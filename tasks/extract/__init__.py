@@ -36,8 +36,8 @@ def extract_events(
     if not text or not text.strip():
         return []
     budget = Budget(deadline)
-    cands, lead = build_candidates(mask_dateline(text), published, title, budget)
-    return to_events(cands, lead, budget, dateline_place(text))
+    cands, lead, countries = build_candidates(mask_dateline(text), published, title, budget)
+    return to_events(cands, lead, budget, dateline_place(text), countries)
 
 
 def predict_cases(cases: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -32,6 +32,9 @@ MEETING_SENTENCES_BACK = 4
 MEETING_SENTENCES_AHEAD = 1
 MEETING_PARAGRAPHS_BACK = 1
 MEETING_TYPES = {"CONSULT", "AGREE", "COOPERATE", "REQUEST"}
+# An act with no place anywhere in the article's coded acts is in the country the article
+# names most, when it names it at least this many times as often as the next one.
+HOME_MARGIN = 2
 
 
 _ARMED = re.compile(
@@ -85,15 +88,18 @@ def to_events(
     lead_date: DateMention | None,
     budget: Budget = NO_BUDGET,
     dateline: PlaceMention | None = None,
+    article_countries: Counter[str] | None = None,
 ) -> list[Event]:
     """Final Event records, with places and dates filled from the article where missing
     (``dateline`` is where the report was filed: a meeting or statement with no place
-    named around it was made there, and an event with no country is in its country)."""
+    named around it was made there, and an event with no country is in its country;
+    ``article_countries`` counts the countries the whole article names)."""
     settled = merge(refine(attach(cands, budget), budget), budget)
     cands = [c for c in settled if _political(c)]
     nearby = _places_by_sentence(settled)
     countries = Counter(c.place.country for c in cands if c.place is not None)
     main_country = countries.most_common(1)[0][0] if countries else None
+    home = _home_country(article_countries or Counter())
     events: list[Event] = []
     last_place_by_para: dict[int, Candidate] = {}
     last_place: Candidate | None = None
@@ -136,6 +142,10 @@ def to_events(
             # "OUAGADOUGOU - ... the communications ministry suspended TV5Monde": a party of
             # the dateline's country acting with no place named acts at home.
             country = dateline.country
+        if country is None and c.event_type in PHYSICAL and _countries(c) <= {home}:
+            # No place in any coded act: "protesters in central Antananarivo ... Gendarmes
+            # fired tear gas at the crowd" is in the country the article is about.
+            country = home
         if c.event_type == "ACCUSE" and c.actor2 is None:
             c.actor2 = last_attacker
         if c.event_type == "ASSAULT" and c.actor1 is not None:
@@ -176,6 +186,14 @@ def _meeting_place(
         if j < i and para - p_para <= MEETING_PARAGRAPHS_BACK or j > i and p_para == para:
             return placed
     return None, None
+
+
+def _home_country(counts: Counter[str]) -> str | None:
+    """The country an article names clearly most often (None on a tie)."""
+    top = counts.most_common(2)
+    if not top or len(top) == 2 and top[1][1] * HOME_MARGIN > top[0][1]:
+        return None
+    return top[0][0]
 
 
 def _countries(c: Candidate) -> set[str]:
