@@ -32,6 +32,10 @@ MEETING_SENTENCES_BACK = 4
 MEETING_SENTENCES_AHEAD = 1
 MEETING_PARAGRAPHS_BACK = 1
 MEETING_TYPES = {"CONSULT", "AGREE", "COOPERATE", "REQUEST"}
+# Talks held in a country the article names at most this often (its actors, its name,
+# the host's officials) were hosted there: parties without a country of their own are
+# not the host's.
+HOST_MENTIONS = 2
 # An act with no place anywhere in the article's coded acts is in the country the article
 # names most, when it names it at least this many times as often as the next one.
 HOME_MARGIN = 2
@@ -97,9 +101,19 @@ def to_events(
     settled = merge(refine(attach(cands, budget), budget), budget)
     cands = [c for c in settled if _political(c)]
     nearby = _places_by_sentence(settled)
+    # Where the article's acts on the ground are: the parties to talks held abroad come
+    # from there, not from the host country; a tie of places goes to the acts' country.
+    acts = Counter(
+        c.place.country for c in cands if c.place is not None and c.event_type in PHYSICAL
+    )
+    acts_country = acts.most_common(1)[0][0] if acts else None
     countries = Counter(c.place.country for c in cands if c.place is not None)
-    main_country = countries.most_common(1)[0][0] if countries else None
-    home = _home_country(article_countries or Counter())
+    top = countries.most_common(2)
+    main_country = top[0][0] if top else None
+    if len(top) == 2 and top[0][1] == top[1][1] and acts_country in (top[0][0], top[1][0]):
+        main_country = acts_country
+    counted = article_countries or Counter()
+    home = _home_country(counted)
     events: list[Event] = []
     last_place_by_para: dict[int, Candidate] = {}
     last_place: Candidate | None = None
@@ -150,7 +164,9 @@ def to_events(
             c.actor2 = last_attacker
         if c.event_type == "ASSAULT" and c.actor1 is not None:
             last_attacker = c.actor1
-        events.append(_event(c, place, admin, dm, country, inherited, main_country))
+        host = place is not None and counted[place.country] <= HOST_MENTIONS
+        parties = acts_country if host and c.event_type in MEETING_TYPES else None
+        events.append(_event(c, place, admin, dm, country, inherited, main_country, parties))
         last_actor = (c.actor1, country) if c.actor1 is not None else None
     return fold(events)
 
@@ -255,9 +271,13 @@ def _event(
     country: str | None,
     inherited: bool,
     main_country: str | None,
+    parties_country: str | None = None,
 ) -> Event:
-    a1, a1c, a1t = _actor_fields(c.actor1, country or main_country)
-    a2, a2c, a2t = _actor_fields(c.actor2, country or main_country)
+    # The parties to talks held abroad come from the country of the article's acts, not
+    # the host's ("President Maia Sandu met von der Leyen in Brussels").
+    home = parties_country
+    a1, a1c, a1t = _actor_fields(c.actor1, home or country or main_country)
+    a2, a2c, a2t = _actor_fields(c.actor2, home or country or main_country)
     acled, sub = c.acled, c.sub
     if (
         c.event_type == "RETREAT"
