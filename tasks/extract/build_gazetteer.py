@@ -332,10 +332,15 @@ def build() -> None:
         io.TextIOWrapper(raw, encoding="utf-8") as gz,
     ):
         gz.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
+        state_point = {(cc, name): (la, lo) for _, name, cc, la, lo in csc_states}
         for key, name, cc, gid, iso in sub_rows:
             anchor_city = city_by_id.get(gid)
             lat = f"{anchor_city['latitude']:.4f}" if anchor_city else ""
             lon = f"{anchor_city['longitude']:.4f}" if anchor_city else ""
+            point = state_point.get((cc, csc_iso.get((cc, iso), "")))
+            if not anchor_city and point is not None:
+                # No namesake city: the subdivision's own point ("Badakhshan" province).
+                lat, lon = f"{point[0]:.4f}", f"{point[1]:.4f}"
             # The subdivision as its cities name it ("Nord-Kivu" is "North Kivu" there), so
             # a town and the province it is in agree on their admin1.
             alias = _alias(city_name.get((cc, csc_iso.get((cc, iso), "")), name), name)
