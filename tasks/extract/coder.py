@@ -92,9 +92,10 @@ class _Walk:
 
 def build_candidates(
     text: str, published: date | None, title: str | None, budget: Budget = NO_BUDGET
-) -> tuple[list[Candidate], DateMention | None]:
-    """Candidates for every sentence (actors, places, dates, tolls attached) and the
-    article's lead date: the first day-precise date it gives."""
+) -> tuple[list[Candidate], DateMention | None, Counter[str]]:
+    """Candidates for every sentence (actors, places, dates, tolls attached), the
+    article's lead date (the first day-precise date it gives) and its countries (how
+    often its actors, country names and subdivisions name each)."""
     sents = split_sentences(text, budget)
     # Cheap pre-scan: a sentence without any trigger key word cannot yield an event,
     # and an article without one needs no actor, place or date work at all.
@@ -103,7 +104,7 @@ def build_candidates(
         budget.check("looking for trigger words")
         active.append(has_trigger(s.text))
     if not any(active):
-        return [], None
+        return [], None, Counter()
     art = _read_article(text, sents, active, published, title, budget)
     walk = _Walk(track_days=bool(NEXT_DAY.search(text)))
     for i in range(len(sents)):
@@ -113,7 +114,7 @@ def build_candidates(
         _code_sentence(art, walk, i)
         persons = [a for a in art.actors[i] if a.kind == "person"]
         walk.last_person = persons[-1] if persons else walk.last_person
-    return walk.out, walk.lead
+    return walk.out, walk.lead, art.context
 
 
 def _read_article(
