@@ -67,12 +67,25 @@ _CLAUSE_VERB = re.compile(
 )
 
 
+_STRATEGIC = "Strategic developments"
+# A trigger that ends in the passive's "by" ("were forcibly recruited by").
+_BY_END = re.compile(r"\bby$", re.I)
+
+
 def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
     """Set ``c``'s actor1 (who acts) and actor2 (who is acted on or addressed) from the
     sentence's actor mentions."""
     text = c.sent.text
     actors, victims, by_agent = _parties(c, actors)
     before = [a for a in actors if a.end <= c.tstart]
+    if (
+        c.trigger.acled == _STRATEGIC
+        and by_agent is not None
+        and _BY_END.search(text[c.tstart : c.tend])
+    ):
+        # "were forcibly recruited by al-Shabaab": the agent after "by" acts.
+        c.actor1, c.actor2 = by_agent, (before[-1] if before else None)
+        return
     if c.event_type not in PHYSICAL and before:
         c.actor1, c.actor2 = _verbal_pair(c, actors, before)
         return
@@ -384,6 +397,7 @@ def _armed_crowd(c: Candidate) -> bool:
 
 # A crowd that is not demonstrating: residents, villagers, a mob.
 _MOB_ACTOR = re.compile(
+    r"(?:(?:dozens|hundreds|scores)\s+of\s+)?"
     r"(?:the\s+|an?\s+)?(?:(?:angry|irate)\s+)?(?:crowds?|mobs?|residents|villagers|neighbou?rs|"
     r"locals|onlookers|youths|(?:a\s+)?group\s+of\s+(?:men|youths|residents|villagers))\b",
     re.I,
@@ -430,12 +444,17 @@ def _subject_words(c: Candidate) -> str:
 # Force against protesters that ACLED counts as excessive even when nobody died: live
 # fire that hit people, maimings, beatings that put people in hospital.
 _SEVERE = re.compile(
-    r"\b(?:wounding|injuring|blinding|maiming|hospitali[sz]ed|in\s+hospital|critically|"
+    r"\b(?:wounding|injuring|blinding|blinded|maiming|hospitali[sz]ed|in\s+hospital|critically|"
+    r"fractur\w*|"
     r"(?:head|serious)\s+injuries|seriously\s+(?:injured|"
     r"wounded)|birdshot|live\s+(?:ammunition|rounds|fire|bullets)|shot\s+(?:and\s+)?(?:wounded|"
     r"injured))\b",
     re.I,
 )
+
+
+# A passive verb right before the trigger: the crowd before it is acted on.
+_PASSIVE_END = re.compile(r"\b(?:was|were|been|being)\s+(?:[a-z]+ly\s+)?$", re.I)
 
 
 def protest_type(c: Candidate) -> None:
@@ -445,7 +464,10 @@ def protest_type(c: Candidate) -> None:
         c.trigger.event_type == "ASSAULT"
         and a1 is not None
         and a1.type == "state_forces"
-        and not _CROWD_SUBJECT.match(text[: c.tstart])  # "demonstrators broke through police"
+        and (
+            not _CROWD_SUBJECT.match(text[: c.tstart])  # "demonstrators broke through police"
+            or _PASSIVE_END.search(text[: c.tstart])  # "demonstrators were shot at by police"
+        )
     ):
         killed = c.fatalities is not None and c.fatalities[0] > 0
         c.acled = "Protests"
