@@ -437,6 +437,15 @@ _CROWD_NOUN = re.compile(
 _MOB = re.compile(r"(?:the\s+|an?\s+)?(?:(?:angry|irate|armed)\s+)?mobs?\b", re.I)
 
 
+# People of a place, not a crowd that gathered: their riot is mob violence ("Residents of
+# Soweto set fire to a shop"); "crowds stormed parliament" stays a violent demonstration.
+_LOCALS = re.compile(
+    r"(?:the\s+|some\s+)?(?:(?:angry|irate|enraged)\s+)?(?:residents|villagers|locals|"
+    r"neighbou?rs|onlookers|(?:a\s+)?group\s+of\s+(?:residents|villagers))\b",
+    re.I,
+)
+
+
 def _subject_words(c: Candidate) -> str:
     return _SCENE.sub("", c.sent.text[: c.tstart].strip())
 
@@ -478,6 +487,13 @@ def protest_type(c: Candidate) -> None:
         return
     if c.trigger.fixed_sub and c.trigger.acled == "Riots" and _MOB.match(_subject_words(c)):
         c.acled, c.sub = "Riots", "Mob violence"  # "a mob of youths set the station ablaze"
+    elif (
+        c.trigger.fixed_sub
+        and c.trigger.acled == "Riots"
+        and _LOCALS.match(_subject_words(c))
+        and not _PROTEST_WORDS.search(text)
+    ):
+        c.acled, c.sub = "Riots", "Mob violence"  # "residents set fire to a shop": no protest
     elif c.trigger.fixed_sub:
         c.acled, c.sub = c.trigger.acled, c.trigger.sub  # "rioting", "lynched"
     elif cue("riot_cues").search(text):
