@@ -466,6 +466,15 @@ _SEVERE = re.compile(
 _PASSIVE_END = re.compile(r"\b(?:was|were|been|being)\s+(?:[a-z]+ly\s+)?$", re.I)
 
 
+# A crowd opening the sentence as the subject of a passive ("Two demonstrators were
+# killed when soldiers opened fire"): the crowd suffers the act, it does not riot.
+_CROWD_ACTED_ON = re.compile(
+    r"^(?:[\w\-]+\s+){0,2}?(?:protesters|demonstrators|marchers)\s+(?:were|was|had\s+been|"
+    r"have\s+been)\s+(?:[a-z]+ly\s+)?(?:killed|shot|wounded|injured|beaten|hurt)\b",
+    re.I,
+)
+
+
 def protest_type(c: Candidate) -> None:
     text = c.sent.text
     a1 = c.actor1
@@ -476,6 +485,7 @@ def protest_type(c: Candidate) -> None:
         and (
             not _CROWD_SUBJECT.match(text[: c.tstart])  # "demonstrators broke through police"
             or _PASSIVE_END.search(text[: c.tstart])  # "demonstrators were shot at by police"
+            or _CROWD_ACTED_ON.match(text[: c.tstart])  # "demonstrators were killed when ..."
         )
     ):
         killed = c.fatalities is not None and c.fatalities[0] > 0
