@@ -149,7 +149,11 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
             return True  # also "the students' demands", "Russia's demands": a reference
         if cue("not_an_act").match(text[s:]):
             return True  # "asked not to be identified", "agreed to an interview"
-        if cue("business_cues").search(text) and not cue("state_cues").search(text):
+        if (
+            cue("business_cues").search(text)
+            and not cue("state_cues").search(text)
+            and not cue("conflict_cues").search(text)  # "armed groups announced a merger"
+        ):
             return True  # a company deal, a singer's row with her label
     return False
 
