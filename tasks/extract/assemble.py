@@ -73,11 +73,20 @@ def _political(c: Candidate) -> bool:
         return organised or c.fatalities is not None or c.trigger.weapon or armed_subject
     if c.event_type == "PROTEST":
         return True  # the trigger itself names a demonstration or riot
+    if c.event_type == "COERCE" and c.actor1 is None and _unnamed_arrest(c):
+        return True  # "Police said 22 people were detained": the arrests of the day
     return c.actor1 is not None and (
         c.actor1.type in POLITICAL_TYPES
         or c.actor1.kind in ("group", "country")
         or (c.event_type == "CONCEDE" and bool(_ARMED.search(c.actor1.text)))  # "gunmen freed"
     )
+
+
+def _unnamed_arrest(c: Candidate) -> bool:
+    """An arrest told with no arrester ("dozens of people had been arrested", "224 people
+    have been detained since the protests began"): the police's, when the sentence names
+    who was held. drop_candidate has already asked for a political context."""
+    return c.trigger.mode == "arrest" and c.actor2 is not None
 
 
 def to_events(
@@ -223,6 +232,8 @@ def _event(
     main_country: str | None,
 ) -> Event:
     a1, a1c, a1t = _actor_fields(c.actor1, country or main_country)
+    if c.actor1 is None and c.event_type == "COERCE" and _unnamed_arrest(c):
+        a1, a1c, a1t = "police", country or main_country, "state_forces"
     a2, a2c, a2t = _actor_fields(c.actor2, country or main_country)
     acled, sub = c.acled, c.sub
     if (
