@@ -9,7 +9,10 @@ from tasks.extract.candidates import ARMED, MODIFIER_GAP, PHYSICAL, Candidate
 from tasks.extract.dates import PREVIOUS_DAY, DateMention, shift
 from tasks.extract.lexicon import cue, cue_in
 
-_CLAUSE_CUT = re.compile(r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+)")
+# "in what the president called a coup": the relative "what" opens its speaker's clause.
+_CLAUSE_CUT = re.compile(
+    r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+|\b(?:in|of) what\s+)"
+)
 
 _VICTIM_AFTER = re.compile(
     r"^[^.;:]{0,60}?\b(?:were|was|have been|had been|are|being)\s+(?:\w+\s+)?"

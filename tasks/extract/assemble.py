@@ -75,6 +75,14 @@ def _political(c: Candidate) -> bool:
         return True  # the trigger itself names a demonstration or riot
     if c.event_type == "COERCE" and c.actor1 is None and _unnamed_arrest(c):
         return True  # "Police said 22 people were detained": the arrests of the day
+    if (
+        c.event_type == "ACCUSE"
+        and c.actor1 is not None
+        and c.actor1.type in ("civilians", "protesters")
+        and c.actor2 is not None
+        and c.actor2.type == "state_forces"
+    ):
+        return True  # "residents blamed security forces": civilians accuse the forces
     return c.actor1 is not None and (
         c.actor1.type in POLITICAL_TYPES
         or c.actor1.kind in ("group", "country")
