@@ -62,7 +62,10 @@ def _political(c: Candidate) -> bool:
         return True  # "handed the base to the army", "a mass grave was found"
     actors = [a for a in (c.actor1, c.actor2) if a is not None]
     organised = any(
-        a.type in POLITICAL_TYPES or a.kind in ("group", "country") or _ARMED.search(a.text)
+        a.type in POLITICAL_TYPES
+        or a.kind in ("group", "country")
+        or _ARMED.search(a.text)
+        or (a.type is None and a.kind == "role")  # "masked men", "hooded men", "raiders"
         for a in actors
     )
     if c.event_type == "ASSAULT":
