@@ -78,6 +78,8 @@ def _political(c: Candidate) -> bool:
         return True  # the trigger itself names a demonstration or riot
     if c.event_type == "COERCE" and c.actor1 is None and _unnamed_arrest(c):
         return True  # "Police said 22 people were detained": the arrests of the day
+    if c.event_type == "MOBILIZE" and c.actor1 is None and _unnamed_deployment(c):
+        return True  # "The Centre ordered 50 companies of armed police to Manipur"
     if (
         c.event_type == "ACCUSE"
         and c.actor1 is not None
@@ -98,6 +100,20 @@ def _unnamed_arrest(c: Candidate) -> bool:
     have been detained since the protests began"): the police's, when the sentence names
     who was held. drop_candidate has already asked for a political context."""
     return c.trigger.mode == "arrest" and c.actor2 is not None
+
+
+# The forces a deployment order names in its own words ("ordered 50 more companies of
+# central armed police to", "were sent to").
+_FORCES_SENT = re.compile(
+    r"\b(?:troops|soldiers|police|policemen|personnel|forces|reinforcements|battalions?|"
+    r"companies|units|marines|gendarmes|paratroopers|peacekeepers|warships)\b",
+    re.I,
+)
+
+
+def _unnamed_deployment(c: Candidate) -> bool:
+    """A deployment of forces told with no one ordering it: the government's."""
+    return bool(_FORCES_SENT.search(c.sent.text[c.tstart : c.tend]))
 
 
 def to_events(
@@ -245,6 +261,8 @@ def _event(
     a1, a1c, a1t = _actor_fields(c.actor1, country or main_country)
     if c.actor1 is None and c.event_type == "COERCE" and _unnamed_arrest(c):
         a1, a1c, a1t = "police", country or main_country, "state_forces"
+    if c.actor1 is None and c.event_type == "MOBILIZE" and _unnamed_deployment(c):
+        a1, a1c, a1t = "government", country or main_country, "government"
     a2, a2c, a2t = _actor_fields(c.actor2, country or main_country)
     acled, sub = c.acled, c.sub
     if (
