@@ -389,14 +389,15 @@ def _aside(c: Candidate) -> bool:
 
 
 def _threatened_day(c: Candidate, published: date | None) -> bool:
-    """A threat's future date told after its trigger word: the day of what is threatened."""
+    """A threat's future date is the day of what is threatened or demanded ("vowed to end
+    Maoism by March 2026", "ordered a lockdown for next week, warning that ..."): threats
+    are reported once made, so the date is not the threat's."""
     if c.event_type != "THREATEN" or c.date is None:
         return False
     day = c.date.value
-    future = (day is not None and published is not None and day > published) or bool(
+    return (day is not None and published is not None and day > published) or bool(
         _FUTURE_DATE.match(c.date.text)
     )
-    return future and c.date.base + c.date.start - c.sent.start >= c.tstart
 
 
 def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
