@@ -111,9 +111,19 @@ _FORCES_SENT = re.compile(
 )
 
 
+# Deployment verbs that tell a decision ("ordered", "sent", "deployed"), not a move in
+# a fight ("reinforcements were rushed from the police station").
+_ORDERED = re.compile(
+    r"^(?:ordered|sen[dt]|sending|deploy|dispatch|mobili|took|reinforced|tightened|stepped|"
+    r"beefed|heightened|(?:were|was|had been|have been) (?:sent|dispatched|flown|deployed))",
+    re.I,
+)
+
+
 def _unnamed_deployment(c: Candidate) -> bool:
     """A deployment of forces told with no one ordering it: the government's."""
-    return bool(_FORCES_SENT.search(c.sent.text[c.tstart : c.tend]))
+    words = c.sent.text[c.tstart : c.tend]
+    return bool(_ORDERED.match(words) and _FORCES_SENT.search(words))
 
 
 def to_events(
