@@ -9,7 +9,10 @@ from tasks.extract.candidates import ARMED, MODIFIER_GAP, PHYSICAL, Candidate
 from tasks.extract.dates import PREVIOUS_DAY, DateMention, shift
 from tasks.extract.lexicon import cue, cue_in
 
-_CLAUSE_CUT = re.compile(r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+)")
+# "in what the president called a coup": the relative "what" opens its speaker's clause.
+_CLAUSE_CUT = re.compile(
+    r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+|\b(?:in|of) what\s+)"
+)
 
 _VICTIM_AFTER = re.compile(
     r"^[^.;:]{0,60}?\b(?:were|was|have been|had been|are|being)\s+(?:\w+\s+)?"
@@ -109,6 +112,17 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
         pair = [a for a in actors if start <= a.start <= start + 80][:2]
         if len(pair) == 2 and re.search(r"\band\b", text[pair[0].end : pair[1].start]):
             a1, a2 = pair
+    held = before[-1] if before else None
+    if (
+        c.event_type == "COERCE"
+        and held is not None
+        and a1 is not None
+        and a1 is not held
+        and _PASSIVE.search(text[held.end : c.tstart])
+    ):
+        # "..., where SNS supporters had set up a camp, and police said 22 people were
+        # detained": the arrest's subject is the one right before its passive verb.
+        a1 = held
     if (
         c.event_type in PASSIVE_TYPES
         and a1 is not None

@@ -69,7 +69,10 @@ def _political(c: Candidate) -> bool:
         return True  # "handed the base to the army", "a mass grave was found"
     actors = [a for a in (c.actor1, c.actor2) if a is not None]
     organised = any(
-        a.type in POLITICAL_TYPES or a.kind in ("group", "country") or _ARMED.search(a.text)
+        a.type in POLITICAL_TYPES
+        or a.kind in ("group", "country")
+        or _ARMED.search(a.text)
+        or (a.type is None and a.kind == "role")  # "masked men", "hooded men", "raiders"
         for a in actors
     )
     if c.event_type == "ASSAULT":
@@ -80,11 +83,54 @@ def _political(c: Candidate) -> bool:
         return organised or c.fatalities is not None or c.trigger.weapon or armed_subject
     if c.event_type == "PROTEST":
         return True  # the trigger itself names a demonstration or riot
+    if c.event_type == "COERCE" and c.actor1 is None and _unnamed_arrest(c):
+        return True  # "Police said 22 people were detained": the arrests of the day
+    if c.event_type == "MOBILIZE" and c.actor1 is None and _unnamed_deployment(c):
+        return True  # "The Centre ordered 50 companies of armed police to Manipur"
+    if (
+        c.event_type == "ACCUSE"
+        and c.actor1 is not None
+        and c.actor1.type in ("civilians", "protesters")
+        and c.actor2 is not None
+        and c.actor2.type == "state_forces"
+    ):
+        return True  # "residents blamed security forces": civilians accuse the forces
     return c.actor1 is not None and (
         c.actor1.type in POLITICAL_TYPES
         or c.actor1.kind in ("group", "country")
         or (c.event_type == "CONCEDE" and bool(_ARMED.search(c.actor1.text)))  # "gunmen freed"
     )
+
+
+def _unnamed_arrest(c: Candidate) -> bool:
+    """An arrest told with no arrester ("dozens of people had been arrested", "224 people
+    have been detained since the protests began"): the police's, when the sentence names
+    who was held. drop_candidate has already asked for a political context."""
+    return c.trigger.mode == "arrest" and c.actor2 is not None
+
+
+# The forces a deployment order names in its own words ("ordered 50 more companies of
+# central armed police to", "were sent to").
+_FORCES_SENT = re.compile(
+    r"\b(?:troops|soldiers|police|policemen|personnel|forces|reinforcements|battalions?|"
+    r"companies|units|marines|gendarmes|paratroopers|peacekeepers|warships)\b",
+    re.I,
+)
+
+
+# Deployment verbs that tell a decision ("ordered", "sent", "deployed"), not a move in
+# a fight ("reinforcements were rushed from the police station").
+_ORDERED = re.compile(
+    r"^(?:ordered|sen[dt]|sending|deploy|dispatch|mobili|took|reinforced|tightened|stepped|"
+    r"beefed|heightened|(?:were|was|had been|have been) (?:sent|dispatched|flown|deployed))",
+    re.I,
+)
+
+
+def _unnamed_deployment(c: Candidate) -> bool:
+    """A deployment of forces told with no one ordering it: the government's."""
+    words = c.sent.text[c.tstart : c.tend]
+    return bool(_ORDERED.match(words) and _FORCES_SENT.search(words))
 
 
 def to_events(
@@ -277,6 +323,10 @@ def _event(
     # the host's ("President Maia Sandu met von der Leyen in Brussels").
     home = parties_country
     a1, a1c, a1t = _actor_fields(c.actor1, home or country or main_country)
+    if c.actor1 is None and c.event_type == "COERCE" and _unnamed_arrest(c):
+        a1, a1c, a1t = "police", country or main_country, "state_forces"
+    if c.actor1 is None and c.event_type == "MOBILIZE" and _unnamed_deployment(c):
+        a1, a1c, a1t = "government", country or main_country, "government"
     a2, a2c, a2t = _actor_fields(c.actor2, home or country or main_country)
     acled, sub = c.acled, c.sub
     if (

@@ -23,7 +23,7 @@ from tasks.extract.filters import ArticleContext, article_context, drop_candidat
 from tasks.extract.finish import PLACED, finish
 from tasks.extract.grouping import fallback_groups, place_groups
 from tasks.extract.numbers import find_fatalities_at
-from tasks.extract.pairs import dedupe_verbal, each_counterpart, reciprocal
+from tasks.extract.pairs import both_counterparts, dedupe_verbal, each_counterpart, reciprocal
 from tasks.extract.place_roles import unknown_place
 from tasks.extract.places import PlaceMention, PlaceScan, find_places, scan_places
 from tasks.extract.sentences import Sentence, split_sentences
@@ -215,6 +215,8 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
         follow_up_toll(walk.out, sent, i)
     groups = _place_groups(art, i, cands, walk)
     cands = each_counterpart(reciprocal(dedupe_verbal(cands, actors), walk.recent), actors)
+    earlier = [a for j in range(max(0, i - BOTH_LOOKBACK), i) for a in art.actors[j]]
+    cands = both_counterparts(cands, earlier)
     for c in cands:
         if (
             c.actor1 is None
@@ -302,6 +304,8 @@ def _place_groups(
     return groups
 
 
+# "met both leaders" refers to the parties named at most this many sentences before.
+BOTH_LOOKBACK = 3
 # "in the capital" is the capital of the country of the places named at most this many
 # sentences before it (a passage about one country in an article about several).
 CAPITAL_LOOKBACK = 4

@@ -392,10 +392,27 @@ def _aside(c: Candidate) -> bool:
     return not m.start() <= at < end
 
 
+def _threatened_day(c: Candidate, published: date | None) -> bool:
+    """A threat's future date is the day of what is threatened or demanded ("vowed to end
+    Maoism by March 2026", "ordered a lockdown for next week, warning that ..."): threats
+    are reported once made, so the date is not the threat's."""
+    if c.event_type != "THREATEN" or c.date is None:
+        return False
+    day = c.date.value
+    return (day is not None and published is not None and day > published) or bool(
+        _FUTURE_DATE.match(c.date.text)
+    )
+
+
 def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
     """Candidates that are not political events once actors, date and toll are known."""
     text = c.sent.text
     day = c.date.value if c.date is not None else None
+    if _threatened_day(c, ctx.published):
+        # "vowed to end Maoism by March 31, 2026", "would hold protests next week unless":
+        # the day is the threatened act's; the threat itself is made now.
+        c.date = None
+        day = None
     if day is not None and ctx.published is not None and day > ctx.published:
         return True  # "a meeting next month", "will visit on Friday": not yet happened
     if c.date is not None and _FUTURE_DATE.match(c.date.text):

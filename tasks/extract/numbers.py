@@ -112,6 +112,13 @@ _PATTERNS = [
         rf"(?:[\w\-]+\s+){{0,3}}?{_ONE_PERSON}\b",
         re.I,
     ),
+    # "gunmen killed Ulises Hernandez, a former police commander": one named person.
+    re.compile(
+        r"\b(?:killed|killing|shot\s+dead|gunned\s+down|assassinated|stabbed\s+to\s+death)\s+"
+        r"(?-i:[A-Z][\w\-'\u2019]+(?:\s+[A-Z][\w\-'\u2019]+){1,3}),\s+(?P<n>a|an|one|the)\s+"
+        rf"(?:[\w\-]+\s+){{0,3}}?{_ONE_PERSON}\b",
+        re.I,
+    ),
     # "a Palestinian man was shot dead": one death.
     re.compile(
         r"\b(?P<n>a|an|one)\s+(?:[\w\-]+\s+){0,3}?(?:man|woman|boy|girl|child|soldier|"
