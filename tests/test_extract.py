@@ -91,6 +91,8 @@ def test_fixture_case(case: dict[str, Any]) -> None:
         assert len(events) >= case["min_events"], [e.schema_dict() for e in events]
     for forbidden in case.get("forbid_types", []):
         assert all(e.event_type != forbidden for e in events)
+    for forbidden in case.get("forbid_subs", []):  # a near miss: the sub-type it is not
+        assert all(e.acled_sub_event_type != forbidden for e in events), forbidden
 
 
 @pytest.mark.parametrize("case", _cases(), ids=lambda c: c["id"])

@@ -13,6 +13,7 @@ from typing import Any
 from tasks.extract.assemble import to_events
 from tasks.extract.budget import Budget, CodingTimeout
 from tasks.extract.coder import build_candidates
+from tasks.extract.dateline import dateline_place
 from tasks.extract.sentences import mask_dateline
 from tasks.models import Event
 
@@ -35,8 +36,8 @@ def extract_events(
     if not text or not text.strip():
         return []
     budget = Budget(deadline)
-    cands, lead = build_candidates(mask_dateline(text), published, title, budget)
-    return to_events(cands, lead, budget)
+    cands, lead, countries = build_candidates(mask_dateline(text), published, title, budget)
+    return to_events(cands, lead, budget, dateline_place(text), countries)
 
 
 def predict_cases(cases: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:

@@ -9,7 +9,10 @@ from tasks.extract.candidates import ARMED, MODIFIER_GAP, PHYSICAL, Candidate
 from tasks.extract.dates import PREVIOUS_DAY, DateMention, shift
 from tasks.extract.lexicon import cue, cue_in
 
-_CLAUSE_CUT = re.compile(r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+)")
+# "in what the president called a coup": the relative "what" opens its speaker's clause.
+_CLAUSE_CUT = re.compile(
+    r"(?:,\s+(?:and|but|while|as|even as|whereas)\s+|;\s+|\b(?:in|of) what\s+)"
+)
 
 _VICTIM_AFTER = re.compile(
     r"^[^.;:]{0,60}?\b(?:were|was|have been|had been|are|being)\s+(?:\w+\s+)?"
@@ -67,12 +70,25 @@ _CLAUSE_VERB = re.compile(
 )
 
 
+_STRATEGIC = "Strategic developments"
+# A trigger that ends in the passive's "by" ("were forcibly recruited by").
+_BY_END = re.compile(r"\bby$", re.I)
+
+
 def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
     """Set ``c``'s actor1 (who acts) and actor2 (who is acted on or addressed) from the
     sentence's actor mentions."""
     text = c.sent.text
     actors, victims, by_agent = _parties(c, actors)
     before = [a for a in actors if a.end <= c.tstart]
+    if (
+        c.trigger.acled == _STRATEGIC
+        and by_agent is not None
+        and _BY_END.search(text[c.tstart : c.tend])
+    ):
+        # "were forcibly recruited by al-Shabaab": the agent after "by" acts.
+        c.actor1, c.actor2 = by_agent, (before[-1] if before else None)
+        return
     if c.event_type not in PHYSICAL and before:
         c.actor1, c.actor2 = _verbal_pair(c, actors, before)
         return
@@ -96,6 +112,17 @@ def pick_actors(c: Candidate, actors: list[ActorMention]) -> None:
         pair = [a for a in actors if start <= a.start <= start + 80][:2]
         if len(pair) == 2 and re.search(r"\band\b", text[pair[0].end : pair[1].start]):
             a1, a2 = pair
+    held = before[-1] if before else None
+    if (
+        c.event_type == "COERCE"
+        and held is not None
+        and a1 is not None
+        and a1 is not held
+        and _PASSIVE.search(text[held.end : c.tstart])
+    ):
+        # "..., where SNS supporters had set up a camp, and police said 22 people were
+        # detained": the arrest's subject is the one right before its passive verb.
+        a1 = held
     if (
         c.event_type in PASSIVE_TYPES
         and a1 is not None
@@ -384,6 +411,7 @@ def _armed_crowd(c: Candidate) -> bool:
 
 # A crowd that is not demonstrating: residents, villagers, a mob.
 _MOB_ACTOR = re.compile(
+    r"(?:(?:dozens|hundreds|scores)\s+of\s+)?"
     r"(?:the\s+|an?\s+)?(?:(?:angry|irate)\s+)?(?:crowds?|mobs?|residents|villagers|neighbou?rs|"
     r"locals|onlookers|youths|(?:a\s+)?group\s+of\s+(?:men|youths|residents|villagers))\b",
     re.I,
@@ -423,6 +451,15 @@ _CROWD_NOUN = re.compile(
 _MOB = re.compile(r"(?:the\s+|an?\s+)?(?:(?:angry|irate|armed)\s+)?mobs?\b", re.I)
 
 
+# People of a place, not a crowd that gathered: their riot is mob violence ("Residents of
+# Soweto set fire to a shop"); "crowds stormed parliament" stays a violent demonstration.
+_LOCALS = re.compile(
+    r"(?:the\s+|some\s+)?(?:(?:angry|irate|enraged)\s+)?(?:residents|villagers|locals|"
+    r"neighbou?rs|onlookers|(?:a\s+)?group\s+of\s+(?:residents|villagers))\b",
+    re.I,
+)
+
+
 def _subject_words(c: Candidate) -> str:
     return _SCENE.sub("", c.sent.text[: c.tstart].strip())
 
@@ -430,10 +467,24 @@ def _subject_words(c: Candidate) -> str:
 # Force against protesters that ACLED counts as excessive even when nobody died: live
 # fire that hit people, maimings, beatings that put people in hospital.
 _SEVERE = re.compile(
-    r"\b(?:wounding|injuring|blinding|maiming|hospitali[sz]ed|in\s+hospital|critically|"
+    r"\b(?:wounding|injuring|blinding|blinded|maiming|hospitali[sz]ed|in\s+hospital|critically|"
+    r"fractur\w*|"
     r"(?:head|serious)\s+injuries|seriously\s+(?:injured|"
     r"wounded)|birdshot|live\s+(?:ammunition|rounds|fire|bullets)|shot\s+(?:and\s+)?(?:wounded|"
     r"injured))\b",
+    re.I,
+)
+
+
+# A passive verb right before the trigger: the crowd before it is acted on.
+_PASSIVE_END = re.compile(r"\b(?:was|were|been|being)\s+(?:[a-z]+ly\s+)?$", re.I)
+
+
+# A crowd opening the sentence as the subject of a passive ("Two demonstrators were
+# killed when soldiers opened fire"): the crowd suffers the act, it does not riot.
+_CROWD_ACTED_ON = re.compile(
+    r"^(?:[\w\-]+\s+){0,2}?(?:protesters|demonstrators|marchers)\s+(?:were|was|had\s+been|"
+    r"have\s+been)\s+(?:[a-z]+ly\s+)?(?:killed|shot|wounded|injured|beaten|hurt)\b",
     re.I,
 )
 
@@ -445,7 +496,11 @@ def protest_type(c: Candidate) -> None:
         c.trigger.event_type == "ASSAULT"
         and a1 is not None
         and a1.type == "state_forces"
-        and not _CROWD_SUBJECT.match(text[: c.tstart])  # "demonstrators broke through police"
+        and (
+            not _CROWD_SUBJECT.match(text[: c.tstart])  # "demonstrators broke through police"
+            or _PASSIVE_END.search(text[: c.tstart])  # "demonstrators were shot at by police"
+            or _CROWD_ACTED_ON.match(text[: c.tstart])  # "demonstrators were killed when ..."
+        )
     ):
         killed = c.fatalities is not None and c.fatalities[0] > 0
         c.acled = "Protests"
@@ -456,6 +511,13 @@ def protest_type(c: Candidate) -> None:
         return
     if c.trigger.fixed_sub and c.trigger.acled == "Riots" and _MOB.match(_subject_words(c)):
         c.acled, c.sub = "Riots", "Mob violence"  # "a mob of youths set the station ablaze"
+    elif (
+        c.trigger.fixed_sub
+        and c.trigger.acled == "Riots"
+        and _LOCALS.match(_subject_words(c))
+        and not _PROTEST_WORDS.search(text)
+    ):
+        c.acled, c.sub = "Riots", "Mob violence"  # "residents set fire to a shop": no protest
     elif c.trigger.fixed_sub:
         c.acled, c.sub = c.trigger.acled, c.trigger.sub  # "rioting", "lynched"
     elif cue("riot_cues").search(text):

@@ -32,6 +32,13 @@ MEETING_SENTENCES_BACK = 4
 MEETING_SENTENCES_AHEAD = 1
 MEETING_PARAGRAPHS_BACK = 1
 MEETING_TYPES = {"CONSULT", "AGREE", "COOPERATE", "REQUEST"}
+# Talks held in a country the article names at most this often (its actors, its name,
+# the host's officials) were hosted there: parties without a country of their own are
+# not the host's.
+HOST_MENTIONS = 2
+# An act with no place anywhere in the article's coded acts is in the country the article
+# names most, when it names it at least this many times as often as the next one.
+HOME_MARGIN = 2
 
 
 _ARMED = re.compile(
@@ -62,7 +69,10 @@ def _political(c: Candidate) -> bool:
         return True  # "handed the base to the army", "a mass grave was found"
     actors = [a for a in (c.actor1, c.actor2) if a is not None]
     organised = any(
-        a.type in POLITICAL_TYPES or a.kind in ("group", "country") or _ARMED.search(a.text)
+        a.type in POLITICAL_TYPES
+        or a.kind in ("group", "country")
+        or _ARMED.search(a.text)
+        or (a.type is None and a.kind == "role")  # "masked men", "hooded men", "raiders"
         for a in actors
     )
     if c.event_type == "ASSAULT":
@@ -73,6 +83,18 @@ def _political(c: Candidate) -> bool:
         return organised or c.fatalities is not None or c.trigger.weapon or armed_subject
     if c.event_type == "PROTEST":
         return True  # the trigger itself names a demonstration or riot
+    if c.event_type == "COERCE" and c.actor1 is None and _unnamed_arrest(c):
+        return True  # "Police said 22 people were detained": the arrests of the day
+    if c.event_type == "MOBILIZE" and c.actor1 is None and _unnamed_deployment(c):
+        return True  # "The Centre ordered 50 companies of armed police to Manipur"
+    if (
+        c.event_type == "ACCUSE"
+        and c.actor1 is not None
+        and c.actor1.type in ("civilians", "protesters")
+        and c.actor2 is not None
+        and c.actor2.type == "state_forces"
+    ):
+        return True  # "residents blamed security forces": civilians accuse the forces
     return c.actor1 is not None and (
         c.actor1.type in POLITICAL_TYPES
         or c.actor1.kind in ("group", "country")
@@ -80,15 +102,64 @@ def _political(c: Candidate) -> bool:
     )
 
 
+def _unnamed_arrest(c: Candidate) -> bool:
+    """An arrest told with no arrester ("dozens of people had been arrested", "224 people
+    have been detained since the protests began"): the police's, when the sentence names
+    who was held. drop_candidate has already asked for a political context."""
+    return c.trigger.mode == "arrest" and c.actor2 is not None
+
+
+# The forces a deployment order names in its own words ("ordered 50 more companies of
+# central armed police to", "were sent to").
+_FORCES_SENT = re.compile(
+    r"\b(?:troops|soldiers|police|policemen|personnel|forces|reinforcements|battalions?|"
+    r"companies|units|marines|gendarmes|paratroopers|peacekeepers|warships)\b",
+    re.I,
+)
+
+
+# Deployment verbs that tell a decision ("ordered", "sent", "deployed"), not a move in
+# a fight ("reinforcements were rushed from the police station").
+_ORDERED = re.compile(
+    r"^(?:ordered|sen[dt]|sending|deploy|dispatch|mobili|took|reinforced|tightened|stepped|"
+    r"beefed|heightened|(?:were|was|had been|have been) (?:sent|dispatched|flown|deployed))",
+    re.I,
+)
+
+
+def _unnamed_deployment(c: Candidate) -> bool:
+    """A deployment of forces told with no one ordering it: the government's."""
+    words = c.sent.text[c.tstart : c.tend]
+    return bool(_ORDERED.match(words) and _FORCES_SENT.search(words))
+
+
 def to_events(
-    cands: list[Candidate], lead_date: DateMention | None, budget: Budget = NO_BUDGET
+    cands: list[Candidate],
+    lead_date: DateMention | None,
+    budget: Budget = NO_BUDGET,
+    dateline: PlaceMention | None = None,
+    article_countries: Counter[str] | None = None,
 ) -> list[Event]:
-    """Final Event records, with places and dates filled from the article where missing."""
+    """Final Event records, with places and dates filled from the article where missing
+    (``dateline`` is where the report was filed: a meeting or statement with no place
+    named around it was made there, and an event with no country is in its country;
+    ``article_countries`` counts the countries the whole article names)."""
     settled = merge(refine(attach(cands, budget), budget), budget)
     cands = [c for c in settled if _political(c)]
     nearby = _places_by_sentence(settled)
+    # Where the article's acts on the ground are: the parties to talks held abroad come
+    # from there, not from the host country; a tie of places goes to the acts' country.
+    acts = Counter(
+        c.place.country for c in cands if c.place is not None and c.event_type in PHYSICAL
+    )
+    acts_country = acts.most_common(1)[0][0] if acts else None
     countries = Counter(c.place.country for c in cands if c.place is not None)
-    main_country = countries.most_common(1)[0][0] if countries else None
+    top = countries.most_common(2)
+    main_country = top[0][0] if top else None
+    if len(top) == 2 and top[0][1] == top[1][1] and acts_country in (top[0][0], top[1][0]):
+        main_country = acts_country
+    counted = article_countries or Counter()
+    home = _home_country(counted)
     events: list[Event] = []
     last_place_by_para: dict[int, Candidate] = {}
     last_place: Candidate | None = None
@@ -104,6 +175,8 @@ def to_events(
             if place is not None:
                 # The talks go on there: a request or deal reported after this one.
                 nearby.setdefault(c.sent_index, (c.sent.paragraph, (place, admin)))
+        if place is None and dateline is not None and c.event_type in MEETING_TYPES:
+            place, admin, inherited = dateline, None, True
         if place is None and c.event_type in PHYSICAL:
             prev = last_place_by_para.get(c.sent.paragraph, last_place)
             if prev is not None:
@@ -125,11 +198,21 @@ def to_events(
             # when the parties name one country only.
             known = {a.country for a in (c.actor1, c.actor2) if a is not None and a.country}
             country = known.pop() if len(known) == 1 else None
+        if country is None and dateline is not None and dateline.country in _countries(c):
+            # "OUAGADOUGOU - ... the communications ministry suspended TV5Monde": a party of
+            # the dateline's country acting with no place named acts at home.
+            country = dateline.country
+        if country is None and c.event_type in PHYSICAL and _countries(c) <= {home}:
+            # No place in any coded act: "protesters in central Antananarivo ... Gendarmes
+            # fired tear gas at the crowd" is in the country the article is about.
+            country = home
         if c.event_type == "ACCUSE" and c.actor2 is None:
             c.actor2 = last_attacker
         if c.event_type == "ASSAULT" and c.actor1 is not None:
             last_attacker = c.actor1
-        events.append(_event(c, place, admin, dm, country, inherited, main_country))
+        host = place is not None and counted[place.country] <= HOST_MENTIONS
+        parties = acts_country if host and c.event_type in MEETING_TYPES else None
+        events.append(_event(c, place, admin, dm, country, inherited, main_country, parties))
         last_actor = (c.actor1, country) if c.actor1 is not None else None
     return fold(events)
 
@@ -165,6 +248,19 @@ def _meeting_place(
         if j < i and para - p_para <= MEETING_PARAGRAPHS_BACK or j > i and p_para == para:
             return placed
     return None, None
+
+
+def _home_country(counts: Counter[str]) -> str | None:
+    """The country an article names clearly most often (None on a tie)."""
+    top = counts.most_common(2)
+    if not top or len(top) == 2 and top[1][1] * HOME_MARGIN > top[0][1]:
+        return None
+    return top[0][0]
+
+
+def _countries(c: Candidate) -> set[str]:
+    """The countries of a candidate's actors."""
+    return {a.country for a in (c.actor1, c.actor2) if a is not None and a.country}
 
 
 def _same_person(a: ActorMention | None, b: ActorMention | None) -> bool:
@@ -221,9 +317,17 @@ def _event(
     country: str | None,
     inherited: bool,
     main_country: str | None,
+    parties_country: str | None = None,
 ) -> Event:
-    a1, a1c, a1t = _actor_fields(c.actor1, country or main_country)
-    a2, a2c, a2t = _actor_fields(c.actor2, country or main_country)
+    # The parties to talks held abroad come from the country of the article's acts, not
+    # the host's ("President Maia Sandu met von der Leyen in Brussels").
+    home = parties_country
+    a1, a1c, a1t = _actor_fields(c.actor1, home or country or main_country)
+    if c.actor1 is None and c.event_type == "COERCE" and _unnamed_arrest(c):
+        a1, a1c, a1t = "police", country or main_country, "state_forces"
+    if c.actor1 is None and c.event_type == "MOBILIZE" and _unnamed_deployment(c):
+        a1, a1c, a1t = "government", country or main_country, "government"
+    a2, a2c, a2t = _actor_fields(c.actor2, home or country or main_country)
     acled, sub = c.acled, c.sub
     if (
         c.event_type == "RETREAT"

@@ -10,16 +10,23 @@ from dataclasses import dataclass, field, replace
 from tasks.extract.budget import NO_BUDGET, Budget
 from tasks.extract.candidates import Candidate
 from tasks.extract.merging import other_town, place_key
+from tasks.extract.numbers import NUMBER
 from tasks.extract.places import PlaceMention
 from tasks.extract.tolls import UPDATE_WINDOW, later_toll
 
 # One more of an attack's victims dying ("A second victim died", "Another of the wounded
 # died in hospital").
+# Or more of them: "Six more people died of their injuries on Saturday", "Another three
+# were killed".
 _ANOTHER_DEATH = re.compile(
     r"^\W*(?:an?\s+)?(?:second|third|fourth|another|further)\s+(?:[\w\-]+\s+){0,3}?"
-    r"(?:died|was\s+(?:also\s+)?killed|succumbed)\b",
+    r"(?:died|was\s+(?:also\s+)?killed|succumbed)\b"
+    rf"|^\W*(?:(?:another|a\s+further)\s+(?:{NUMBER})|(?:{NUMBER})\s+more)\s+(?:[\w\-]+\s+){{0,3}}?"
+    r"(?:died|were\s+(?:also\s+)?killed|succumbed)\b",
     re.I,
 )
+# A protest met with force whose dead the next sentences may add to.
+_CRACKDOWN = ("Protest with intervention", "Excessive force against protesters")
 # Bucket of the events of a type whatever their date, and of those without a date.
 _ANY_DAY = "any"
 _NO_DATE = "none"
@@ -98,6 +105,8 @@ def attach(cands: list[Candidate], budget: Budget = NO_BUDGET) -> list[Candidate
             target = None  # a toll at another place is another event
         if target is None and c.kind == "weak" and _crackdown_toll(kept.last(), c):
             continue
+        if target is None and c.kind == "weak" and _told_again(kept, c):
+            continue
         if target is None:
             if c.kind == "weak" or _first_told(c):
                 kept.add(replace(c, kind="explicit"))
@@ -121,6 +130,15 @@ def _more_dead_of(kept: _Kept, c: Candidate) -> Candidate | None:
     """ "A second soldier died of his wounds on Monday", "Another victim died later": a
     death that adds to the attack just told, though on a later day."""
     last = kept._latest((c.event_type, _ANY_DAY))
+    prev = kept.last()
+    if (
+        prev is not None
+        and prev.event_type == "PROTEST"
+        and prev.sub in _CRACKDOWN
+        and prev.fatalities is not None
+        and (last is None or kept.order[id(prev)][0] > kept.order[id(last)][0])
+    ):
+        last = prev  # "Police fired on demonstrators, killing six. Six more died on Saturday."
     if (
         last is None
         or c.fatalities is None
@@ -129,6 +147,25 @@ def _more_dead_of(kept: _Kept, c: Candidate) -> Candidate | None:
     ):
         return None
     return last
+
+
+# Dead named with the definite article ("the six soldiers killed in the ambush", "the 25
+# dead"): dead the article has already counted.
+_DEFINITE = re.compile(r"\b(?:the|those|these|all)\s+$", re.I)
+
+
+def _told_again(kept: _Kept, c: Candidate) -> bool:
+    """A weak mention that names dead already told ("the six soldiers killed in the ambush
+    would be buried in Kinshasa"), the toll of an event kept: no event of its own."""
+    if c.fatalities is None or c.fatalities[0] == 0:
+        return False
+    value, _, at = c.fatalities
+    if not _DEFINITE.search(c.sent.text[: at - c.sent.start]):
+        return False
+    return any(
+        k.event_type == c.event_type and k.fatalities is not None and k.fatalities[0] == value
+        for k in kept.events()
+    )
 
 
 def _first_told(c: Candidate) -> bool:
@@ -176,7 +213,7 @@ def _crackdown_toll(prev: Candidate | None, c: Candidate) -> bool:
         or prev is None
         or (c.place is not None and place_key(c) != place_key(prev))
         or prev.event_type != "PROTEST"
-        or prev.sub not in ("Protest with intervention", "Excessive force against protesters")
+        or prev.sub not in _CRACKDOWN
         or not 0 <= c.sent_index - prev.sent_index <= 1
         or prev.sent.paragraph != c.sent.paragraph
         or (c.date is not None and prev.date is not None and c.date.value != prev.date.value)

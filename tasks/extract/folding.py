@@ -31,6 +31,11 @@ _UNPEACEFUL = frozenset(
 )
 
 
+_MET_WITHOUT_DEATHS = frozenset({"Peaceful protest", "Protest with intervention"})
+# A killing's own words that say someone died ("fatally shot a teenager").
+_LETHAL = re.compile(r"\b(?:fatally|shot\s+dead|gunned\s+down|killed|killing|died|dead)\b", re.I)
+
+
 def fold(events: list[Event]) -> list[Event]:
     """The article's events with protest killings folded into their protest and less
     precise repeats folded into the precise report of the same act."""
@@ -223,8 +228,23 @@ def _fold_protest_killings(events: list[Event]) -> list[Event]:
         if host is None:
             kept.append(e)
             continue
+        if _GRIEVANCE.match(str(e.evidence.get("fatalities", ""))):
+            continue  # the crowd's grievance: folded in, its dead not the protest's
         _take_toll(host, e)
+        if (
+            e.actor1_type == "state_forces"
+            and host.acled_sub_event_type in _MET_WITHOUT_DEATHS
+            and ((e.fatalities or 0) > 0 or _LETHAL.search(e.sentence or ""))
+        ):
+            # Demonstrators killed by the police or the army: ACLED's excessive force.
+            host.acled_event_type = "Protests"
+            host.acled_sub_event_type = "Excessive force against protesters"
     return kept
+
+
+# A killing the crowd protests ("protested against the killing of 30 civilians"): its
+# dead are the grievance, not the protest's.
+_GRIEVANCE = re.compile(r"(?:massacre|killings?|deaths?|murders?)\s+of\b", re.I)
 
 
 def _protest_of(e: Event, protests: list[Event]) -> Event | None:

@@ -50,7 +50,7 @@ NUMBER = (
 )
 _QUAL = (
     r"(?:(?:at\s+least|more\s+than|over|nearly|almost|about|around|some|up\s+to|"
-    r"as\s+many\s+as|all|all\s+of\s+the)\s+)?"
+    r"as\s+many\s+as|an\s+estimated|roughly|approximately|all|all\s+of\s+the)\s+)?"
 )
 _RANGE = rf"(?:\s*(?:-|to|or)\s*(?:{NUMBER}))?"
 _NOUNS = r"(?:[a-z\-]+\s+){0,4}?"
@@ -60,6 +60,11 @@ _KILLED = (
     r"(?:were|was|have\s+been|had\s+been|are|been)?\s*"
     r"(?:reported\s+|confirmed\s+)?(?:killed|dead|died|slain|shot\s+dead|massacred|executed|martyred|"
     r"perished|lost\s+their\s+lives|(?:hacked|stabbed|beaten|burned|burnt|bludgeoned)\s+to\s+death)"
+)
+# Armed men, the only ones the military's euphemisms for killing are read for.
+_ARMED = (
+    r"(?:militants|jihadists|terrorists|insurgents|bandits|fighters|rebels|attackers|"
+    r"assailants|gunmen|criminals|extremists|militiamen|combatants|elements)"
 )
 # "killing both men": two dead.
 _BOTH = re.compile(
@@ -85,7 +90,7 @@ _ONE_PERSON = (
     r"elder|pastor|herder|vendor|bystander|medic|paramedic|miner|fisherman|motorcyclist|"
     r"pilot|constable|patrolman|gendarme|ranger|militiaman|fighter|rebel|militant|"
     r"occupant|owner|shopkeeper|chairman|councilor|lecturer|engineer|contractor|head|"
-    r"deputy|governor|administrator|sheikh|emir)"
+    r"deputy|governor|administrator|sheikh|emir|groom|bride|bridegroom)"
 )
 _PATTERNS = [
     # "12 people, including three children, were killed": the clause is part of the 12.
@@ -104,6 +109,13 @@ _PATTERNS = [
     # "shot dead a 17-year-old driver", "killing a soldier": one death.
     re.compile(
         r"\b(?:killed|killing|shot\s+dead|gunned\s+down|stabbed\s+to\s+death)\s+(?P<n>a|an|one|the)\s+"
+        rf"(?:[\w\-]+\s+){{0,3}}?{_ONE_PERSON}\b",
+        re.I,
+    ),
+    # "gunmen killed Ulises Hernandez, a former police commander": one named person.
+    re.compile(
+        r"\b(?:killed|killing|shot\s+dead|gunned\s+down|assassinated|stabbed\s+to\s+death)\s+"
+        r"(?-i:[A-Z][\w\-'\u2019]+(?:\s+[A-Z][\w\-'\u2019]+){1,3}),\s+(?P<n>a|an|one|the)\s+"
         rf"(?:[\w\-]+\s+){{0,3}}?{_ONE_PERSON}\b",
         re.I,
     ),
@@ -144,7 +156,8 @@ _PATTERNS = [
     re.compile(
         rf"\b(?:killing|killed|kills|kill|martyred|martyring|shot\s+dead|shooting\s+dead|"
         rf"(?:claimed|claiming|cost|costing)\s+the\s+lives\s+of|beheading|"
-        rf"beheaded|executing|lynching|lynched)\s+"
+        rf"beheaded|executing|lynching|lynched|(?:gunned|gunning|mowed|mowing)\s+down|"
+        rf"massacred|massacring)\s+"
         rf"{_QUAL}(?P<n>{NUMBER}){_RANGE}(?:\s+of)?(?:\s+(?!(?:hours|days|weeks|km|miles)\b)"
         rf"(?:{_NOUNS}(?:dead|people|civilians|soldiers|members|fighters|troops|"
         rf"policemen|officers|militants|rebels|children|women|men|villagers|students|"
@@ -154,6 +167,12 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(rf"\b(?:massacre|killing|killings|deaths)\s+of\s+{_QUAL}(?P<n>{NUMBER})\b", re.I),
+    # "claimed 46 lives", "took at least 12 lives", "cost 30 more lives"
+    re.compile(
+        rf"\b(?:claimed|claiming|claims|took|taking|cost|costing)\s+{_QUAL}(?P<n>{NUMBER})"
+        r"\s+(?:more\s+|other\s+|civilian\s+|innocent\s+|human\s+)?lives\b",
+        re.I,
+    ),
     # "killed a family of five": the family's members.
     re.compile(
         rf"\b(?:killing|killed|kills|wiping\s+out|wiped\s+out)\s+(?:an?|the|all|an\s+entire|"
@@ -161,7 +180,30 @@ _PATTERNS = [
         re.I,
     ),
     re.compile(
-        rf"\b(?:death\s+)?toll\s+(?:[\w'\u2019\-]+\s+){{0,12}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
+        rf"\b(?:death\s+)?toll\s+(?:[\w'\u2019\-]+\s+){{0,16}}?(?:to|of|at)\s+{_QUAL}(?!an?\b)(?P<n>{NUMBER})",
+        re.I,
+    ),
+    # The military's words for killing armed men: "neutralised 17 jihadists", "25
+    # insurgents were eliminated". Only with armed men named: "eliminated from the cup".
+    re.compile(
+        rf"\b(?:neutrali[sz]ed|neutrali[sz]ing|eliminated|eliminating)[\"\u201d\u2019']?\s+"
+        rf"{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}{_ARMED}\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b{_QUAL}(?P<n>{NUMBER})\s+{_NOUNS}{_ARMED}\s+(?:were|have\s+been|had\s+been)\s+"
+        r"[\"\u201c\u2018']?(?:neutrali[sz]ed|eliminated)\b",
+        re.I,
+    ),
+    # "caused 30 deaths", "police reported 14 deaths", "12 deaths were confirmed"
+    re.compile(
+        rf"\b(?:caused|causing|reported|reporting|confirmed|confirming|recorded|recording)\s+"
+        rf"{_QUAL}(?P<n>{NUMBER})\s+(?:deaths|fatalities)\b",
+        re.I,
+    ),
+    re.compile(
+        rf"\b{_QUAL}(?P<n>{NUMBER})\s+(?:deaths|fatalities)\s+(?:were|have\s+been|had\s+been)\s+"
+        r"(?:reported|confirmed|recorded)\b",
         re.I,
     ),
     # "put the toll at 42", "put the dead at 35", "51 bodies had been recovered"
@@ -212,7 +254,11 @@ _TOLL_UPDATE = re.compile(
     rf"|\b(?:revised\s+(?:up|down)(?:wards?)?|raised|raising|lowered|lowering|bringing|brought|"
     rf"taking|took|pushing|pushed)\s+"
     rf"(?:the\s+)?(?:(?:death\s+)?toll|figure|tally|count|number\s+of\s+(?:[\w\-]+\s+){{0,3}}?(?:dead|killed|deaths|"
-    rf"fatalities|victims))\s+(?:[^.;]{{0,100}}?\s)?to\s+{_QUAL}(?P<n2>{NUMBER})",
+    rf"fatalities|victims))\s+(?:[^.;]{{0,100}}?\s)?to\s+{_QUAL}(?P<n2>{NUMBER})"
+    # "bringing to 15 the number of people killed": the count first; its scope is read
+    # to the clause's end for a running total ("... in the area this month").
+    rf"|\b(?:bring|brings|bringing|brought|taking|takes|took|raising|raises|raised)\s+to\s+"
+    rf"{_QUAL}(?P<n3>{NUMBER})\s+the\s+(?:(?:death\s+)?toll|total|tally|number)\b[^.;]{{0,100}}",
     re.I,
 )
 # An update whose words span a period counts a running total of many events ("bringing
@@ -268,7 +314,13 @@ _PEOPLE = (
     r"residents?|passengers?|protesters?|demonstrators?|others|teachers?|pupils?|"
     r"worshippers?|journalists?|farmers?|herders?|miners?|traders?|gendarmes?|guards?|"
     r"bodyguards?|aides?|sons?|daughters?|brothers?|relatives?|wives|wife|husbands?|"
-    r"policemen|constables?|volunteers?|assailants?|jihadists?|infants?|boys?|girls?)"
+    r"policemen|constables?|volunteers?|assailants?|jihadists?|infants?|boys?|girls?|"
+    r"guests?|patients?|nurses?|doctors?|vigilantes?|fishermen|pilgrims?|militiamen|"
+    r"shoppers?|customers?|mourners?|refugees?|migrants?|hostages?|prisoners?|inmates?|"
+    r"detainees?|bystanders?|tourists?|employees?|staff|peacekeepers?|recruits?|"
+    r"herdsmen|hunters?|drivers?|motorists?|pedestrians?|youths?|teenagers?|elders?|"
+    r"chiefs?|priests?|imams?|clerics?|monks?|nuns?|babies|toddlers?|parents?|"
+    r"siblings?|cousins?|nephews?|nieces?|combatants?|paramilitaries|gangsters?)"
 )
 # "The dead included two Turkish soldiers and nine PKK fighters": both groups died.
 _DEAD_INCLUDED = re.compile(
@@ -310,8 +362,9 @@ _OTHER_SIDE = re.compile(
 # sit further on than the other side's in _OTHER_SIDE, since the marker says it adds.
 _MORE_SAME_EVENT = re.compile(
     rf"^[^.]{{0,120}}?(?:;|,\s+(?:and|while)|\band\b)\s+(?:another\s+|a\s+further\s+)?"
-    rf"{_QUAL}(?P<m>{NUMBER})\s+(?:more\s+)?(?:{_NOUNS}{_PEOPLE}\s+)?(?:also\s+|later\s+)?"
-    rf"(?:died|were\s+(?:also\s+)?killed|were\s+(?:also\s+)?shot\s+dead|lost\s+their\s+lives)\b",
+    rf"{_QUAL}(?P<m>{NUMBER}|an?(?=\s+{_ONE_PERSON}\s+was\b))\s+(?:more\s+)?(?:{_NOUNS}{_PEOPLE}\s+)?"
+    rf"(?:also\s+|later\s+)?(?:died|(?:were|was)\s+(?:also\s+)?killed|"
+    rf"(?:were|was)\s+(?:also\s+)?shot\s+dead|lost\s+their\s+lives)\b",
     re.I,
 )
 # The attackers shot in the same engagement ("killed five worshippers before soldiers
@@ -320,6 +373,13 @@ _ATTACKERS_SHOT = re.compile(
     rf"^(?:(?!\blater\b)[^.;]){{0,60}}?\band\s+(?:(?!later\b)\w+\s+){{0,2}}?(?:shot\s+dead|killed)\s+"
     rf"(?:all\s+)?{_QUAL}(?P<m>{NUMBER})\s+(?:of\s+(?:the|its|their)\s+)?(?:attackers|assailants|"
     r"gunmen|raiders)\b",
+    re.I,
+)
+# The killers' own dead in the same clause ("troops killed 40 militants ... and lost three
+# soldiers", "losing two of their own"): dead of the same fight.
+_OWN_LOSSES = re.compile(
+    rf"^[^.;]{{0,60}}?\b(?:and|while|but)\s+(?:lost|losing)\s+{_QUAL}(?P<m>{NUMBER})\s+"
+    rf"(?:of\s+(?:their|its|his)\s+own\b|(?:of\s+(?:their|its|his)\s+)?{_NOUNS}{_PEOPLE}\b)",
     re.I,
 )
 _ADDS = re.compile(r"\b(?:also|more|another|further)\b", re.I)
@@ -337,7 +397,8 @@ _ONE_PASSIVE = re.compile(
     re.I,
 )
 _NOT_PEOPLE = re.compile(
-    r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.|(?:minutes|hours|days|weeks|months|years|km|"
+    r"\s*(?:%|percent\b|per cent\b|[ap]\.m\.|the\s+(?:number|toll|total|tally)\b|"
+    r"(?:minutes|hours|days|weeks|months|years|km|"
     r"kilometres|kilometers|miles|metres|meters)\b)",
     re.I,
 )
@@ -411,6 +472,19 @@ def _accident(sentence: str, start: int, end: int) -> bool:
     ("the collapse of a railway canopy killed 16 people", "12 died when a bus crashed")."""
     around = sentence[max(0, start - CAUSE_WINDOW) : end + CAUSE_WINDOW]
     return bool(_ACCIDENT.search(around)) and not _VIOLENT.search(around)
+
+
+_PEOPLE_WORD = re.compile(rf"\b{_PEOPLE}\b", re.I)
+
+
+def _same_dead_again(first: str, other: re.Match[str]) -> bool:
+    """Whether a clause with a source of its own counts the dead the first count counted
+    ("the Taliban said they killed 10 soldiers; officials said four soldiers died"):
+    another figure for the same people, not more dead."""
+    said = re.search(rf"\b{_SAID}\b", other.group(0)[: other.start("m")], re.I)
+    mine = _PEOPLE_WORD.findall(first)
+    theirs = _PEOPLE_WORD.findall(other.group(0)[other.end("m") :])
+    return bool(said and mine and theirs and mine[-1].lower() == theirs[0].lower())
 
 
 def parse_number(text: str) -> int | None:
@@ -522,7 +596,7 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
                 if dated is None or m.start() < dated[0]:
                     dated = (m.start(), value, m.group(0).strip())
                 continue  # "a 2019 massacre that killed 157": an earlier event's dead
-            if best is None or m.start() < best[0]:
+            if best is None or m.start() < best[0] or (m.start() == best[0] and pat in _TWO_DEAD):
                 best = (m.start(), value, m.group(0).strip())
     if best is None:
         best = dated
@@ -555,7 +629,7 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
     if update is not None and _RUNNING_TOTAL.search(update.group(0)):
         update = None  # "raising the number killed in the city since May to 2,400"
     if update is not None and (best is None or update.start() > best[0] or best[1] == 0):
-        later = parse_number(update.group("n") or update.group("n2"))
+        later = parse_number(update.group("n") or update.group("n2") or update.group("n3"))
         if later is not None:
             best = (update.start(), later, update.group(0).strip())
     if best is not None:
@@ -569,9 +643,14 @@ def find_fatalities_at(sentence: str) -> tuple[int, str, int] | None:
             other = PER_PLACE_MORE.match(sentence[toll_end:])
         if other is None:
             other = _ATTACKERS_SHOT.match(sentence[toll_end:])
+        if other is None:
+            other = _OWN_LOSSES.match(sentence[toll_end:])
         more = parse_number(other.group("m")) if other else None
         if other and more is not None:
-            best = (best[0], best[1] + more, sentence[best[0] : toll_end + other.end()])
+            total = best[1] + more
+            if _same_dead_again(best[2], other):
+                total = min(best[1], more)  # two sources' figures: the smaller (ACLED)
+            best = (best[0], total, sentence[best[0] : toll_end + other.end()])
     if best is None:
         one = _ONE_PASSIVE.search(sentence)
         if one and not re.search(
@@ -685,5 +764,20 @@ def updates_toll(words: str, sentence: str = "") -> bool:
     if _EARLIER_COUNT.search(sentence):
         return False
     return bool(
-        _TOLL_UPDATE.search(words) or re.search(r"\bbodies\b|\bput\s+the\b|\bburied\b", words, re.I)
+        _TOLL_UPDATE.search(words)
+        or re.search(r"\bbodies\b|\bput\s+the\b|\bburied\b", words, re.I)
+        or _TOLL_NOW.search(words)
+        or (_BY_THEN.match(sentence) and _PERFECT_DEAD.search(words))
     )
+
+
+# The toll as the subject of a later sentence ("The death toll stood at 41", "the toll
+# now stands at 12", "revised the toll down to 17"): the figure told last.
+_TOLL_NOW = re.compile(r"\btoll\b[^.;]{0,60}?\b(?:at|to)\s", re.I)
+# A count of the dead by a later time ("By Tuesday, 41 people had died"): the figure so far.
+_BY_THEN = re.compile(r"^\W*by\s+(?:[\w\-]+\s+){0,3}?[\w\-]+\s*,", re.I)
+_PERFECT_DEAD = re.compile(
+    r"\b(?:had|have|has)\s+(?:now\s+)?(?:been\s+)?(?:killed|died|confirmed)", re.I
+)
+# A figure revised downwards replaces the larger one told before it.
+TOLL_DOWN = re.compile(r"\b(?:revised|revising|lowered|lowering|corrected|down(?:wards?)?)\b", re.I)

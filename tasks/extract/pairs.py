@@ -98,3 +98,39 @@ def reciprocal(cands: list[Candidate], recent: list[ActorMention]) -> list[Candi
         c.actor1, c.actor2 = a, b
         out.append(replace(c, actor1=b, actor2=a))
     return out
+
+
+# A meeting with "both leaders" or "each leader" (separately) is a meeting with each of
+# the two parties the passage just named (SCHEMA rule 1: one event per pair of actors).
+_BOTH_LEADERS = re.compile(
+    r"^[^.;]{0,25}?\b(?:both|each|the two)\s+(?:leaders?|delegations?|presidents?|"
+    r"premiers?|prime ministers?|foreign ministers?|heads? of state|sides?)\b",
+    re.I,
+)
+
+
+def both_counterparts(cands: list[Candidate], earlier: list[ActorMention]) -> list[Candidate]:
+    """ "Trump met each leader separately", "Erdogan held separate meetings with both
+    leaders": one meeting with each of the last two named parties of two other countries
+    (``earlier``: the parties of the sentences before, latest last)."""
+    out: list[Candidate] = []
+    for c in cands:
+        out.append(c)
+        a1 = c.actor1
+        if c.event_type not in PER_COUNTERPART or a1 is None:
+            continue
+        if not _BOTH_LEADERS.match(c.sent.text[c.tend :]):
+            continue
+        pair: list[ActorMention] = []
+        for m in reversed(earlier):
+            if m.kind in ("role", "demonym") or m.country is None or m.country == a1.country:
+                continue
+            if all(m.country != p.country for p in pair):
+                pair.append(m)
+            if len(pair) == 2:
+                break
+        if len(pair) < 2:
+            continue
+        c.actor2 = pair[1]
+        out.append(replace(c, actor2=pair[0]))
+    return out

@@ -130,6 +130,24 @@ def stopwords() -> frozenset[str]:
     return frozenset(words)
 
 
+# "The foreign ministers of Congo and Rwanda", "the presidents of Kenya and Tanzania":
+# "of" after the offices of several countries' parties names whose they are, not where
+# anything happened. (A single "interior minister of Burundi" is there, and the place
+# gives the minister a country.)
+_OF_WHOSE = re.compile(
+    r"\b(?:ministers|presidents|leaders|premiers|kings|envoys|ambassadors)"
+    r"\s+of\s+(?:the\s+)?$",
+    re.I,
+)
+
+
+def _locative(sentence: str, s: int) -> bool:
+    """Whether the words before offset ``s`` put a place there ("in", "near", "north
+    of"), not an office's country ("the foreign ministers of")."""
+    before = sentence[max(0, s - 60) : s]
+    return bool(_LOCATIVE.search(before)) and not _OF_WHOSE.search(before)
+
+
 def _capitalised(token: str) -> bool:
     """ "Kabul", and also "ez-Zor", "al-Bab": a particle glued to a capitalised name."""
     return token[0].isupper() or ("-" in token and token.rsplit("-", 1)[1][:1].isupper())
@@ -272,7 +290,7 @@ def scan_places(sentence: str) -> PlaceScan:
             continue  # "the Syrian National Army (SNA)": an acronym, not a town "Sna"
         if text in demonyms():
             continue  # "Thai and Cambodian troops": a demonym, not the Malaysian town Thai
-        locative = bool(_LOCATIVE.search(sentence[max(0, s - 60) : s]))
+        locative = _locative(sentence, s)
         admin_hint = bool(_ADMIN_WORD.match(sentence[e : e + 15]))
         speaker = speaker_place(sentence, s, e)
         if key in country_names_only:
@@ -350,10 +368,13 @@ def find_places(
             and not in_context
             and all(row.country != c for c, _ in named)
             and not _near_named(row, named)
+            and weighed_population(row) < MIN_POP_WITHOUT_CONTEXT
         ):
             # "Kani township in the Sagaing region": a local place the gazetteer lacks, not
             # a namesake abroad in a country the article never mentions. (A town across
-            # the border is one: "near Diffa, across from Nigeria's Borno state".)
+            # the border is one: "near Diffa, across from Nigeria's Borno state"; and a
+            # big city abroad is itself: "met ... in Brussels to discuss gas supplies to
+            # the region of Transnistria".)
             continue
         if not (
             in_context

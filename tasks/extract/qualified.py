@@ -78,8 +78,9 @@ _POSSESSIVE_APPOSITIVE = re.compile(
 )
 # "the village of Tamalat in the Menaka region": the place after the noun.
 _NOUN_OF = re.compile(rf"\b{_PLACE_NOUN}\s+of\s+(?P<x>{NAME}),?\s+(?:in|near)\s+{_CONTAINER}")
-# "Juliaca in Peru's Puno region", "Kupiansk in the Kharkiv region".
-_IN_REGION = re.compile(rf"\s+in\s+{_CONTAINER}")
+# "Juliaca in Peru's Puno region", "Kupiansk in the Kharkiv region", "Ban Phue, in
+# Sisaket province's Kantharalak district".
+_IN_REGION = re.compile(rf",?\s+in\s+{_CONTAINER}")
 # "Hyderabad, Sindh", "Paris, Texas": a region or country right after the place, not a
 # list going on ("Kunar, Khost and Paktika").
 _COMMA = re.compile(rf",\s+(?P<q>{NAME})(?!\s*,\s*[A-Z]|,?\s+(?:and|or)\s)")
@@ -198,6 +199,8 @@ def _inside(row: Place, box: _Box) -> bool:
         return False
     if box.admin1 is None or name_key(row.admin1 or "") in box.admin1_keys:
         return True  # the sources spell one subdivision "South-West" and "Southwest"
+    if row.admin1 is None and box.point is None:
+        return True  # "Gatumba, in Bujumbura Rural province": neither has a subdivision point
     return (
         box.point is not None
         and row.lat is not None
@@ -295,9 +298,10 @@ def resolve_qualified(
                 precision = "admin1" if row.kind == "admin1" else "point"
                 lat, lon = row.lat, row.lon
                 at = q.implied or locative.get(s, False)
+                admin1 = row.admin1 or box.admin1  # the box names the town's subdivision
                 out.append(
                     PlaceMention(
-                        s, e, text, row.country, row.admin1, lat, lon, precision, at, qualified=True
+                        s, e, text, row.country, admin1, lat, lon, precision, at, qualified=True
                     )
                 )
                 continue

@@ -40,6 +40,12 @@ _DATELINE = re.compile(
 )
 
 
+def dateline_span(text: str) -> int | None:
+    """The end of ``text``'s opening dateline (None: it opens with none)."""
+    m = _DATELINE.match(text)
+    return None if m is None else m.end()
+
+
 def mask_dateline(text: str) -> str:
     """``text`` with its opening dateline blanked out (same length, so offsets hold): its
     date is the filing day and its place where the report was filed, not the event's."""

@@ -10,6 +10,7 @@ from tasks.extract.candidates import Candidate
 from tasks.extract.numbers import (
     NUMBER,
     PER_PLACE_MORE,
+    TOLL_DOWN,
     find_fatalities_at,
     parse_number,
     updates_toll,
@@ -90,7 +91,7 @@ def later_toll(
     also died", "A second victim died", "two attackers were killed") add to it."""
     value, words, at = after
     local = at - sent.start
-    if value > before[0] and updates_toll(words, sent.text):
+    if updates_toll(words, sent.text) and (value > before[0] or TOLL_DOWN.search(words)):
         return after
     if value > 0 and (
         MORE_DEAD.search(sent.text[max(0, local - 20) : local + len(words)])
