@@ -83,18 +83,3 @@ def test_a_hospital_town_is_not_where_the_attack_was() -> None:
     attacked = "Gunmen attacked a police station in Cali on Thursday."
     start = attacked.index("Cali")
     assert not speaker_place(attacked, start, start + 4)
-
-
-def test_a_place_and_the_place_that_locates_it_are_one_act() -> None:
-    """ "near Ilaga, in Puncak regency of Central Papua": one exchange of fire, where the
-    gazetteer put the places in different provinces; "in Gao and in Menaka" stays two."""
-    nested = extract_events(
-        "Soldiers exchanged fire with rebels near Ilaga, in Puncak regency of Central Papua, "
-        "on Thursday.",
-        date(2024, 6, 1),
-    )
-    assert [e.location for e in nested] == ["Ilaga"]
-    listed = extract_events(
-        "Jihadist fighters attacked army posts in Gao and in Menaka on Sunday.", date(2024, 5, 20)
-    )
-    assert [e.location for e in listed] == ["Gao", "Menaka"]

@@ -39,7 +39,7 @@ _LETHAL = re.compile(r"\b(?:fatally|shot\s+dead|gunned\s+down|killed|killing|die
 def fold(events: list[Event]) -> list[Event]:
     """The article's events with protest killings folded into their protest and less
     precise repeats folded into the precise report of the same act."""
-    events = _fold_toll_reports(_fold_seizures(_fold_nested_places(events)))
+    events = _fold_toll_reports(_fold_seizures(events))
     return _fold_repeats(_fold_raids(_fold_protest_killings(events)))
 
 
@@ -141,69 +141,6 @@ def _same_scene(a: Event, b: Event) -> bool:
     if a.admin1 is not None and a.admin1 == b.admin1:
         return True
     return (_unplaced(a) or _unplaced(b)) and None in (a.admin1, b.admin1)
-
-
-# What lies between a place and the place that contains it or that it lies by, in one
-# sentence: "in Ban Phue, in Sisaket province's Kantharalak district", "near Batibo, in
-# Momo division", "near Sugapa, in Intan Jaya regency of Central Papua", "the village of
-# Sinjil, north of Ramallah". The second place only locates the first: one act, one
-# event (SCHEMA rule 1), where the sentence splitter made one per place when the
-# gazetteer did not put the two in one province. At most this many words lie between.
-NESTED_GAP_WORDS = 5
-_NESTED_GAP = re.compile(
-    r"\s*,?\s*(?:(?:just\s+|some\s+\d+\s*(?:km|kilometres|kilometers|miles)\s+)?"
-    r"(?:(?:north|south|east|west)(?:-?(?:east|west))?(?:ern)?\s+of|near|outside|in|of)"
-    r"|to|towards?)\s+(?:the\s+)?"
-    rf"(?:(?!and\b|or\b)[\w\-'\u2019]+\s+){{0,{NESTED_GAP_WORDS}}}",
-    re.I,
-)
-# A route told from one place to the next ("marched from Petare towards central Caracas").
-_FROM_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?(?:[\w\-]+\s+){0,4}$", re.I)
-# "..., in Gao and in Timbuktu": a list of places each of its own act.
-_LIST_AFTER = re.compile(r"\s*(?:,|,?\s*and|,?\s*or)\s+in\b", re.I)
-
-
-def _fold_nested_places(events: list[Event]) -> list[Event]:
-    """One trigger split over a place and the place that locates it is one event."""
-    kept: list[Event] = []
-    for e in events:
-        host = next((k for k in kept if _nested(k, e)), None)
-        if host is None:
-            kept.append(e)
-        else:
-            _take_toll(host, e)
-    return kept
-
-
-def _nested(first: Event, second: Event) -> bool:
-    trigger = first.evidence.get("event_type_span")
-    if (
-        trigger is None
-        or trigger != second.evidence.get("event_type_span")
-        or first.char_start != second.char_start
-        or first.sentence is None
-        or _surface_key(first) != _surface_key(second)
-        or first.location == second.location
-    ):
-        return False
-    a, b = _span_in_sentence(first), _span_in_sentence(second)
-    if a is None or b is None or a[1] > b[0]:
-        return False
-    text = first.sentence
-    between = text[a[1] : b[0]]
-    if _LIST_AFTER.match(text[b[1] :]):
-        return False
-    if between.strip().lower().startswith(("to", "toward")) and not _FROM_BEFORE.search(
-        text[: a[0]]
-    ):
-        return False
-    return bool(_NESTED_GAP.fullmatch(between))
-
-
-def _surface_key(e: Event) -> tuple[object, ...]:
-    """The act as written: its actors' words, not their canonical names, which carry the
-    country the gazetteer gave each place ("Momo" read as a town in Italy)."""
-    return (e.event_type, e.acled_sub_event_type, e.event_date, e.actor1, e.actor2)
 
 
 def _span_in_sentence(e: Event) -> tuple[int, int] | None:
