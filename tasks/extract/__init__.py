@@ -17,7 +17,7 @@ from tasks.extract.dateline import dateline_place
 from tasks.extract.sentences import mask_dateline
 from tasks.models import Event
 
-EXTRACTOR_VERSION = "rules-0.5.5"
+EXTRACTOR_VERSION = "rules-0.5.6"
 
 __all__ = ["EXTRACTOR_VERSION", "CodingTimeout", "extract_events", "predict_cases"]
 
